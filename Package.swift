@@ -1,0 +1,59 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "authority",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "AuthorityCore", targets: ["AuthorityCore"]),
+        .library(name: "AuthorityAPI", targets: ["AuthorityAPI"]),
+        .library(name: "AuthorityStore", targets: ["AuthorityStore"]),
+        .executable(name: "authority-vectors", targets: ["authority-vectors"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .target(name: "AuthorityCore", dependencies: ["CSodium"]),
+        .target(name: "AuthorityAPI"),
+        .target(
+            name: "AuthorityStore",
+            dependencies: [
+                "AuthorityCore",
+                "CSodium",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            plugins: ["EmbedMigrations"]
+        ),
+        // Build-time tool: turns the top-level Migrations/*.sql into Swift string literals,
+        // so an installed daemon never needs the source tree.
+        .executableTarget(name: "authority-embed-migrations"),
+        .plugin(
+            name: "EmbedMigrations",
+            capability: .buildTool(),
+            dependencies: ["authority-embed-migrations"]
+        ),
+        // Regenerates Tests/Vectors/link-v1.json from fixed seeds (docs/link-format.md).
+        .executableTarget(name: "authority-vectors", dependencies: ["AuthorityTesting"]),
+        // Fixtures shared by the tests and tools: fixed keys, fixed clock, the vector generator.
+        .target(name: "AuthorityTesting", dependencies: ["AuthorityCore"]),
+        .testTarget(name: "AuthorityCoreTests", dependencies: ["AuthorityCore", "AuthorityTesting"]),
+        .testTarget(name: "AuthorityAPITests", dependencies: ["AuthorityAPI"]),
+        .testTarget(
+            name: "AuthorityStoreTests",
+            dependencies: [
+                "AuthorityStore",
+                "AuthorityCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,84 @@
+/// Everything a link grants, as signed: docs/link-format.md §1.
+public struct LinkGrant: Hashable, Sendable {
+    public var epoch: UInt64
+    public var id: LinkID
+    public var issuedAt: Int64
+    public var notBefore: Int64?
+    public var expiresAt: Int64
+    public var methods: HTTPMethods
+    /// The canonical path prefix of a prefix link; nil for an exact link.
+    public var prefix: String?
+    /// The host the link is bound to (canonical `au_h`), if any.
+    public var host: String?
+    /// The client network the link is bound to, if any.
+    public var network: IPNetwork?
+    public var flags: LinkFlags
+
+    public init(
+        epoch: UInt64, id: LinkID, issuedAt: Int64, notBefore: Int64? = nil, expiresAt: Int64,
+        methods: HTTPMethods = .view, prefix: String? = nil, host: String? = nil, network: IPNetwork? = nil,
+        flags: LinkFlags = []
+    ) {
+        self.epoch = epoch
+        self.id = id
+        self.issuedAt = issuedAt
+        self.notBefore = notBefore
+        self.expiresAt = expiresAt
+        self.methods = methods
+        self.prefix = prefix
+        self.host = host
+        self.network = network
+        self.flags = flags
+    }
+
+    /// The domain-separation context: the first line of every version 1 message.
+    public static let context = "authority-link-v1"
+
+    /// The exact bytes signed (§4) for a request with this canonical path and query. For a prefix
+    /// link the prefix is signed in place of the path and the query is not signed.
+    public func signedMessage(path: String, query: String) -> [UInt8] {
+        var text = Self.context
+        text += "\nepoch=\(epoch)\nid=\(id)\nissued_at=\(issuedAt)\nnot_before=\(notBefore.map(String.init) ?? "")"
+        text += "\nexpires_at=\(expiresAt)\nmethods=\(methods.canonicalText)\nscope=\(prefix == nil ? "exact" : "prefix")"
+        text += "\nhost=\(host ?? "")\nip=\(network?.description ?? "")\nflags=\(flags.canonicalText)"
+        text += "\npath=\(prefix ?? path)\nquery=\(prefix == nil ? query : "")\n"
+        return Array(text.utf8)
+    }
+
+    /// The reserved parameters in issue order, without `au_sig`.
+    var reservedParameters: [(String, String)] {
+        var list: [(String, String)] = [("au_v", "1"), ("au_k", "\(epoch)"), ("au_id", "\(id)"), ("au_iat", "\(issuedAt)")]
+        if let notBefore { list.append(("au_nbf", "\(notBefore)")) }
+        list.append(("au_exp", "\(expiresAt)"))
+        list.append(("au_m", methods.canonicalText))
+        if let prefix { list.append(("au_pfx", prefix)) }
+        if let host { list.append(("au_h", host)) }
+        if let network { list.append(("au_ip", network.description)) }
+        if !flags.isEmpty { list.append(("au_f", flags.canonicalText)) }
+        return list
+    }
+
+    /// Whether canonical `path` lies under this link's prefix (§6). Exact links: always true.
+    public func covers(path: String) -> Bool {
+        guard let prefix else { return true }
+        return Self.path(path, isUnder: prefix)
+    }
+
+    /// `X == P`, or `P` ends with `/` and `X` starts with `P`, or `X` starts with `P/`.
+    public static func path(_ path: String, isUnder prefix: String) -> Bool {
+        if path == prefix { return true }
+        guard path.hasPrefix(prefix) else { return false }
+        if prefix.hasSuffix("/") { return true }
+        return path.utf8.dropFirst(prefix.utf8.count).first == Canonical.slash
+    }
+
+    /// Whether a request to `requestHost` satisfies the host binding (§6). Unbound links: true.
+    public func matches(host requestHost: String?) -> Bool {
+        guard let host else { return true }
+        guard let requestHost else { return false }
+        let lowered = requestHost.lowercased()
+        guard Canonical.splitHostPort(host[...])?.port == nil else { return lowered == host }
+        guard let requestParts = Canonical.splitHostPort(lowered[...]) else { return false }
+        return requestParts.host == host
+    }
+}

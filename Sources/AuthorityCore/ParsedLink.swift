@@ -1,0 +1,153 @@
+/// A request target that carries a link, decoded and canonicalised (§2–§4). Parsing checks every
+/// rule of the format but no signature, clock or key: those are `LinkVerifier`'s.
+public struct ParsedLink: Sendable {
+    public var grant: LinkGrant
+    /// The canonical path of the request.
+    public var path: String
+    /// The canonical query of the request's own (non-reserved) parameters.
+    public var query: String
+    /// The request host: the absolute URL's authority, else the host given beside the target.
+    public var host: String?
+    /// The 64 signature bytes `au_sig` carries.
+    public var signature: [UInt8]
+
+    /// The exact bytes the signature must cover.
+    public var signedMessage: [UInt8] { grant.signedMessage(path: path, query: query) }
+
+    /// Parses `target` (absolute http(s) URL or origin form). `host` is used for an origin-form
+    /// target, as a proxy forwards it.
+    public init(target: String, host: String? = nil) throws(Malformed) {
+        let bytes = Array(target.utf8)
+        if bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {
+            throw Malformed("the target has a raw space or control character")
+        }
+        if bytes.contains(UInt8(ascii: "#")) { throw Malformed("the target has a fragment (#)") }
+        let (authority, rest) = try Self.splitTarget(bytes)
+        self.host = authority ?? host
+        let questionMark = rest.firstIndex(of: UInt8(ascii: "?"))
+        path = try Canonical.path(rest[..<(questionMark ?? rest.endIndex)])
+        guard let questionMark else { throw Malformed("the target has no query, so no link parameters") }
+        var reserved = ReservedParameters()
+        query = try Self.parseQuery(rest[(questionMark + 1)...], reserved: &reserved)
+        (grant, signature) = try reserved.grant()
+    }
+
+    /// Separates an absolute URL's authority from its path and query.
+    static func splitTarget(_ bytes: [UInt8]) throws(Malformed) -> (authority: String?, rest: ArraySlice<UInt8>) {
+        if bytes.first == Canonical.slash { return (nil, bytes[...]) }
+        let lowered = bytes.prefix(8).map { (65...90).contains($0) ? $0 + 32 : $0 }
+        let schemeLength: Int
+        if lowered.starts(with: Array("https://".utf8)) {
+            schemeLength = 8
+        } else if lowered.starts(with: Array("http://".utf8)) {
+            schemeLength = 7
+        } else {
+            throw Malformed("the target is neither an http(s) URL nor an absolute path")
+        }
+        let afterScheme = bytes[schemeLength...]
+        let end = afterScheme.firstIndex { $0 == Canonical.slash || $0 == UInt8(ascii: "?") } ?? bytes.endIndex
+        let authority = afterScheme[..<end]
+        if authority.isEmpty { throw Malformed("the URL has no host") }
+        if authority.contains(UInt8(ascii: "@")) { throw Malformed("the URL has user information (@)") }
+        return (String(decoding: authority, as: UTF8.self), bytes[end...])
+    }
+
+    /// Splits the query, hands reserved parameters to `reserved` and returns the canonical query of
+    /// the others, in order.
+    static func parseQuery(_ raw: ArraySlice<UInt8>, reserved: inout ReservedParameters) throws(Malformed) -> String {
+        var canonical: [UInt8] = []
+        canonical.reserveCapacity(raw.count)
+        for piece in raw.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: false) {
+            if piece.isEmpty { throw Malformed("the query has an empty parameter (&&, or & at an end)") }
+            let equals = piece.firstIndex(of: UInt8(ascii: "="))
+            let rawName = piece[..<(equals ?? piece.endIndex)]
+            let rawValue = equals.map { piece[($0 + 1)...] } ?? []
+            let name = try Canonical.formDecode(rawName)
+            if name.isEmpty { throw Malformed("the query has a parameter without a name") }
+            if name.starts(with: ReservedParameters.prefix) {
+                guard rawName.elementsEqual(name) else { throw Malformed("a reserved parameter name is encoded") }
+                try reserved.set(String(decoding: name, as: UTF8.self), String(decoding: rawValue, as: UTF8.self))
+                continue
+            }
+            let value = try Canonical.formDecode(rawValue)
+            if !canonical.isEmpty { canonical.append(UInt8(ascii: "&")) }
+            Canonical.appendEncoded(name, to: &canonical)
+            canonical.append(UInt8(ascii: "="))
+            Canonical.appendEncoded(value, to: &canonical)
+        }
+        return String(decoding: canonical, as: UTF8.self)
+    }
+}
+
+/// The `au_` parameters of one link, collected and then validated into a grant (§1).
+struct ReservedParameters {
+    static let prefix = Array("au_".utf8)
+    static let names: Set<String> = [
+        "au_v", "au_k", "au_id", "au_iat", "au_nbf", "au_exp", "au_m", "au_pfx", "au_h", "au_ip", "au_f", "au_sig",
+    ]
+    private var values: [String: String] = [:]
+    var isEmpty: Bool { values.isEmpty }
+
+    mutating func set(_ name: String, _ value: String) throws(Malformed) {
+        guard Self.names.contains(name) else { throw Malformed("unknown reserved parameter \(name)") }
+        guard values.updateValue(value, forKey: name) == nil else { throw Malformed("duplicate parameter \(name)") }
+    }
+
+    private func required(_ name: String) throws(Malformed) -> String {
+        guard let value = values[name] else { throw Malformed("missing parameter \(name)") }
+        return value
+    }
+
+    /// `0` or a non-zero digit and at most 17 more digits.
+    static func decimal(_ text: String) -> Int64? {
+        let utf8 = text.utf8
+        guard (1...18).contains(utf8.count), utf8.allSatisfy({ (48...57).contains($0) }) else { return nil }
+        if utf8.count > 1 && utf8.first == 48 { return nil }
+        return Int64(text)
+    }
+
+    private func number(_ name: String) throws(Malformed) -> Int64? {
+        guard let text = values[name] else { return nil }
+        guard let value = Self.decimal(text) else { throw Malformed("\(name) is not a canonical decimal number") }
+        return value
+    }
+
+    func grant() throws(Malformed) -> (LinkGrant, [UInt8]) {
+        guard try required("au_v") == "1" else { throw Malformed("unsupported link version au_v") }
+        guard let epoch = try number("au_k"), epoch >= 1 else { throw Malformed("missing or zero epoch au_k") }
+        guard let id = LinkID(Array(try required("au_id").utf8)) else {
+            throw Malformed("au_id is not 22 canonical base64url characters")
+        }
+        guard let issuedAt = try number("au_iat") else { throw Malformed("missing parameter au_iat") }
+        guard let expiresAt = try number("au_exp") else { throw Malformed("missing parameter au_exp") }
+        guard let methods = HTTPMethods(canonical: try required("au_m")) else {
+            throw Malformed("au_m is not a canonical method list")
+        }
+        let signatureText = try required("au_sig")
+        guard signatureText.utf8.count == 86, let signature = Base64URL.decode(Array(signatureText.utf8)) else {
+            throw Malformed("au_sig is not 86 canonical base64url characters")
+        }
+        var grant = LinkGrant(
+            epoch: UInt64(epoch), id: id, issuedAt: issuedAt, notBefore: try number("au_nbf"),
+            expiresAt: expiresAt, methods: methods)
+        if let prefix = values["au_pfx"] {
+            guard (try? Canonical.path(Array(prefix.utf8)[...])) == prefix else {
+                throw Malformed("au_pfx is not a canonical path")
+            }
+            grant.prefix = prefix
+        }
+        if let host = values["au_h"] {
+            guard Canonical.isCanonicalHost(host[...]) else { throw Malformed("au_h is not a canonical host") }
+            grant.host = host
+        }
+        if let network = values["au_ip"] {
+            guard let parsed = IPNetwork(canonical: network) else { throw Malformed("au_ip is not a canonical CIDR") }
+            grant.network = parsed
+        }
+        if let flags = values["au_f"] {
+            guard let parsed = LinkFlags(canonical: flags) else { throw Malformed("au_f is not u, p or up") }
+            grant.flags = parsed
+        }
+        return (grant, signature)
+    }
+}

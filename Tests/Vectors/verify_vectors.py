@@ -1,0 +1,509 @@
+#!/usr/bin/env python3
+"""Independent verifier for signed links, format version 1 (docs/link-format.md).
+
+Written from the specification alone (no knowledge of the Swift implementation). It implements
+the offline part of the check, steps 1-7 of spec section 6, and runs it over the test vectors:
+
+    python3 verify_vectors.py [path/to/link-v1.json]
+
+For each vector it compares (valid, reason), and whenever the link parses the rebuilt signed
+message and the signature bytes. The last line printed is "N passed, M failed".
+Exit status: 0 when M == 0 and N >= 1, 1 otherwise, 2 when the file is missing or not an array.
+"""
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+CONTEXT = "authority-link-v1"
+DEFAULT_LEEWAY = 30
+UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+HEXDIGITS = frozenset(b"0123456789abcdefABCDEF")
+METHOD_ORDER = ("GET", "HEAD", "PUT", "POST", "DELETE")
+RESERVED = ("au_v", "au_k", "au_id", "au_iat", "au_nbf", "au_exp", "au_m",
+            "au_pfx", "au_h", "au_ip", "au_f", "au_sig")
+REQUIRED = ("au_v", "au_k", "au_id", "au_iat", "au_exp", "au_m", "au_sig")
+
+
+class Malformed(Exception):
+    """Any rule of sections 1-4 is broken (reason `malformed`)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Small helpers: percent-encoding, base64url, decimal numbers
+# --------------------------------------------------------------------------------------------
+
+def enc(data: bytes) -> str:
+    """ENC of section 3/4: unreserved bytes as themselves, every other byte as uppercase %XX."""
+    return "".join(chr(b) if b in UNRESERVED else "%%%02X" % b for b in data)
+
+
+def percent_decode(raw: bytes, plus_is_space: bool) -> tuple[bytes, list[bool]]:
+    """Decode %XX (either case); `+` -> space with form rules. Any other `%` is malformed.
+    Also returns, per decoded byte, whether it came from a %XX escape (section 3, rule 3)."""
+    out, escaped, i = bytearray(), [], 0
+    while i < len(raw):
+        b = raw[i]
+        if b == 0x25:  # '%'
+            pair = raw[i + 1:i + 3]
+            if len(pair) != 2 or not all(c in HEXDIGITS for c in pair):
+                raise Malformed("bad %-escape")
+            out.append(int(pair, 16))
+            escaped.append(True)
+            i += 3
+            continue
+        out.append(0x20 if (plus_is_space and b == 0x2B) else b)
+        escaped.append(False)
+        i += 1
+    return bytes(out), escaped
+
+
+def is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8", errors="strict")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+B64URL_RE = re.compile(r"[A-Za-z0-9_-]*")
+
+
+def b64url_canonical(text: str, nchars: int, nbytes: int) -> bytes:
+    """Section 1: exact length, RFC 4648 section 5 alphabet, no padding, unused bits zero."""
+    if len(text) != nchars or not B64URL_RE.fullmatch(text):
+        raise Malformed("base64url value has wrong length or alphabet")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    # Canonical iff re-encoding gives the same text (this checks the unused low bits).
+    if len(data) != nbytes or base64.urlsafe_b64encode(data).decode().rstrip("=") != text:
+        raise Malformed("non-canonical base64url")
+    return data
+
+
+DECIMAL_RE = re.compile(r"0|[1-9][0-9]{0,17}")
+
+
+def decimal(text: str) -> int:
+    if not DECIMAL_RE.fullmatch(text):
+        raise Malformed("bad decimal number")
+    return int(text)
+
+
+# --------------------------------------------------------------------------------------------
+# Section 5: addresses
+# --------------------------------------------------------------------------------------------
+
+IPV4_RE = re.compile(r"(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2})){3}")
+
+
+def parse_ipv4_canonical(text: str) -> int | None:
+    """Four decimal octets 0-255 without leading zeros; None if not in that exact form."""
+    if not IPV4_RE.fullmatch(text):
+        return None
+    octets = [int(p) for p in text.split(".")]
+    if any(o > 255 for o in octets):
+        return None
+    return int.from_bytes(bytes(octets), "big")
+
+
+def ipv6_rfc5952(value: int) -> str:
+    """RFC 5952 text, written here (not str(IPv6Address), whose output depends on the Python
+    version for IPv4-mapped addresses). Never produces an embedded-IPv4 form."""
+    groups = [(value >> (112 - 16 * i)) & 0xFFFF for i in range(8)]
+    best_start, best_len, i = -1, 0, 0
+    while i < 8:                      # longest run of >= 2 zero groups, the first on a tie
+        if groups[i] == 0:
+            j = i
+            while j < 8 and groups[j] == 0:
+                j += 1
+            if j - i > best_len:
+                best_start, best_len = i, j - i
+            i = j
+        else:
+            i += 1
+    hexs = ["%x" % g for g in groups]
+    if best_len < 2:
+        return ":".join(hexs)
+    return ":".join(hexs[:best_start]) + "::" + ":".join(hexs[best_start + best_len:])
+
+
+def parse_ipv6_canonical(text: str) -> int | None:
+    """IPv6 address in exactly the canonical text of section 5 (lowercase hex and ':' only, so
+    embedded-IPv4 forms and zone ids are refused); None otherwise."""
+    if not re.fullmatch(r"[0-9a-f:]+", text):
+        return None
+    try:
+        value = int(ipaddress.IPv6Address(text))
+    except ValueError:
+        return None
+    return value if ipv6_rfc5952(value) == text else None
+
+
+def parse_cidr(text: str) -> tuple[int, int, int]:
+    """au_ip: canonical `ADDRESS/LENGTH` with zero host bits -> (version, network, length)."""
+    m = re.fullmatch(r"([^/]+)/(0|[1-9][0-9]{0,2})", text)
+    if not m:
+        raise Malformed("au_ip is not ADDRESS/LENGTH")
+    addr, length = m.group(1), int(m.group(2))
+    v4 = parse_ipv4_canonical(addr)
+    if v4 is not None:
+        version, value, bits = 4, v4, 32
+    else:
+        v6 = parse_ipv6_canonical(addr)
+        if v6 is None:
+            raise Malformed("au_ip address is not canonical IPv4/IPv6 text")
+        version, value, bits = 6, v6, 128
+    if length > bits:
+        raise Malformed("au_ip length out of range")
+    if value & ((1 << (bits - length)) - 1):
+        raise Malformed("au_ip has host bits set")
+    return version, value, length
+
+
+def client_in_network(client: str | None, net: tuple[int, int, int]) -> bool:
+    """Client address in any valid text form; IPv4-mapped IPv6 is treated as the IPv4 address.
+    A missing or unparsable client address never matches (fail closed)."""
+    if client is None:
+        return False
+    try:
+        addr = ipaddress.ip_address(client)
+    except ValueError:
+        return False
+    if addr.version == 6 and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    version, network, length = net
+    if addr.version != version:
+        return False
+    shift = (32 if version == 4 else 128) - length
+    return (int(addr) >> shift) == (network >> shift)
+
+
+# --------------------------------------------------------------------------------------------
+# Section 1: reserved values
+# --------------------------------------------------------------------------------------------
+
+HOST_RE = re.compile(r"(?P<host>\[[^\]]*\]|[a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::(?P<port>[1-9][0-9]{0,4}))?")
+
+
+def check_host(text: str) -> None:
+    """au_h: lowercase DNS name / IPv4 / [canonical IPv6], optional :port 1-65535."""
+    m = HOST_RE.fullmatch(text)
+    if not m:
+        raise Malformed("au_h not a lowercase host[:port]")
+    if m.group("port") is not None and int(m.group("port")) > 65535:
+        raise Malformed("au_h port out of range")
+    host = m.group("host")
+    if host.startswith("[") and parse_ipv6_canonical(host[1:-1]) is None:
+        raise Malformed("au_h IPv6 address not canonical")
+    # A dotted-decimal name is matched by the DNS label grammar of section 1 as written;
+    # a canonical IPv4 address is accepted either way.
+
+
+def check_methods(text: str) -> None:
+    """Non-empty comma-separated list from METHOD_ORDER, each once, in that order."""
+    last = -1
+    for name in text.split(","):
+        if name not in METHOD_ORDER or METHOD_ORDER.index(name) <= last:
+            raise Malformed("au_m not in canonical form")
+        last = METHOD_ORDER.index(name)
+
+
+def check_reserved(res: dict[str, str]) -> None:
+    for name in REQUIRED:
+        if name not in res:
+            raise Malformed(f"missing {name}")
+    if res["au_v"] != "1":
+        raise Malformed("au_v must be 1")
+    if decimal(res["au_k"]) == 0:
+        raise Malformed("au_k must be >= 1")
+    b64url_canonical(res["au_id"], 22, 16)
+    b64url_canonical(res["au_sig"], 86, 64)
+    for name in ("au_iat", "au_nbf", "au_exp"):
+        if name in res:
+            decimal(res[name])
+    check_methods(res["au_m"])
+    if "au_pfx" in res and canonical_path(res["au_pfx"].encode()) != res["au_pfx"]:
+        raise Malformed("au_pfx is not a canonical path")
+    if "au_h" in res:
+        check_host(res["au_h"])
+    if "au_ip" in res:
+        parse_cidr(res["au_ip"])
+    if "au_f" in res and res["au_f"] not in ("u", "p", "up"):
+        raise Malformed("au_f must be u, p or up")
+
+
+# --------------------------------------------------------------------------------------------
+# Section 2: the request target; section 3: canonical path; section 4: query
+# --------------------------------------------------------------------------------------------
+
+def split_target(target: str) -> tuple[str | None, bytes, bytes | None]:
+    """-> (authority or None for origin-form, raw path, raw query or None)."""
+    try:  # a JSON string may hold lone surrogates: these are not UTF-8, hence malformed
+        raw = target.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Malformed("target is not UTF-8") from None
+    if any(b < 0x20 or b == 0x7F or b in (0x20, 0x23) for b in raw):
+        raise Malformed("target holds a fragment, space or control character")
+    authority = None
+    m = re.match(rb"(?i:https?)://", raw)
+    if m:
+        rest = raw[m.end():]
+        end = len(rest)
+        for sep in (b"/", b"?"):   # the authority ends where the path (or query) begins
+            pos = rest.find(sep)
+            if pos != -1:
+                end = min(end, pos)
+        auth_bytes, raw = rest[:end], rest[end:]
+        if not auth_bytes or b"@" in auth_bytes:
+            raise Malformed("empty authority or userinfo")
+        authority = auth_bytes.decode("utf-8", errors="strict") if is_utf8(auth_bytes) else None
+        if authority is None:
+            raise Malformed("authority is not UTF-8")
+    elif not raw.startswith(b"/"):
+        raise Malformed("target is neither http(s) absolute-form nor origin-form")
+    path, sep, query = raw.partition(b"?")
+    return authority, path, (query if sep else None)
+
+
+def canonical_path(raw: bytes) -> str:
+    """Section 3. Raises Malformed on every rejection."""
+    if not raw.startswith(b"/"):
+        raise Malformed("path does not start with /")
+    if b"\\" in raw:
+        raise Malformed("backslash in path")
+    decoded, escaped = percent_decode(raw, plus_is_space=False)
+    for b, was_escaped in zip(decoded, escaped):
+        if was_escaped and b in (0x2F, 0x5C):
+            raise Malformed("%2F or %5C in path")
+        if b < 0x20 or b == 0x7F:
+            raise Malformed("control byte in path")
+    if not is_utf8(decoded):
+        raise Malformed("path is not UTF-8")
+    # Split on the raw '/' only: an encoded '/' was rejected above, so these are the same.
+    segments = decoded[1:].split(b"/")
+    for i, seg in enumerate(segments):
+        if seg in (b".", b".."):
+            raise Malformed("dot segment")
+        if seg == b"" and i != len(segments) - 1:
+            raise Malformed("empty segment")
+    return "/" + "/".join(enc(seg) for seg in segments)
+
+
+def parse_query(raw: bytes | None) -> tuple[dict[str, str], list[tuple[bytes, bytes]]]:
+    """Section 4 -> (reserved name -> verbatim value, application (name, value) decoded)."""
+    if raw is None:
+        raise Malformed("no query, hence no reserved parameters")
+    if not is_utf8(raw):
+        raise Malformed("query is not printable ASCII / UTF-8")
+    reserved: dict[str, str] = {}
+    app: list[tuple[bytes, bytes]] = []
+    for piece in raw.split(b"&"):
+        if not piece:
+            raise Malformed("empty query piece")
+        raw_name, _, raw_value = piece.partition(b"=")
+        name, _ = percent_decode(raw_name, plus_is_space=True)
+        value, _ = percent_decode(raw_value, plus_is_space=True)
+        if not name:
+            raise Malformed("empty parameter name")
+        if not is_utf8(name) or not is_utf8(value) or b"\x00" in name or b"\x00" in value:
+            raise Malformed("parameter is not UTF-8 or holds NUL")
+        if name.startswith(b"au_"):
+            key = raw_name.decode()
+            if key not in RESERVED:
+                raise Malformed(f"unknown or encoded reserved name {key!r}")
+            if key in reserved:
+                raise Malformed(f"duplicate {key}")
+            reserved[key] = raw_value.decode()   # verbatim, no decoding
+        else:
+            app.append((name, value))
+    return reserved, app
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing a link and building the signed message (section 4)
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Link:
+    res: dict[str, str]        # reserved parameters, verbatim
+    authority: str | None      # from an absolute target, else None
+    path: str                  # canonical request path
+    message: bytes             # the 13-line signed message
+    signature: bytes           # the 64 bytes of au_sig
+
+
+def parse_link(target: str) -> Link:
+    authority, raw_path, raw_query = split_target(target)
+    path = canonical_path(raw_path)
+    res, app = parse_query(raw_query)
+    check_reserved(res)
+    prefix = "au_pfx" in res
+    query = "&".join(enc(n) + "=" + enc(v) for n, v in app)
+    lines = [
+        CONTEXT,
+        "epoch=" + res["au_k"],
+        "id=" + res["au_id"],
+        "issued_at=" + res["au_iat"],
+        "not_before=" + res.get("au_nbf", ""),
+        "expires_at=" + res["au_exp"],
+        "methods=" + res["au_m"],
+        "scope=" + ("prefix" if prefix else "exact"),
+        "host=" + res.get("au_h", ""),
+        "ip=" + res.get("au_ip", ""),
+        "flags=" + res.get("au_f", ""),
+        "path=" + (res["au_pfx"] if prefix else path),
+        "query=" + ("" if prefix else query),
+    ]
+    message = "".join(line + "\n" for line in lines).encode("ascii")
+    signature = b64url_canonical(res["au_sig"], 86, 64)
+    return Link(res, authority, path, message, signature)
+
+
+# --------------------------------------------------------------------------------------------
+# Section 6: the check, steps 1-7
+# --------------------------------------------------------------------------------------------
+
+def split_host_port(host: str) -> tuple[str, str | None]:
+    if host.startswith("["):
+        end = host.find("]")
+        if end != -1 and host[end + 1:end + 2] == ":":
+            return host[:end + 1], host[end + 2:]
+        return host, None
+    name, sep, port = host.rpartition(":")
+    return (name, port) if sep else (host, None)
+
+
+ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def host_matches(bound: str, request_host: str | None) -> bool:
+    """Request host lowercased (ASCII); au_h without a port ignores the request's port,
+    au_h with a port requires the same port. No host at all never matches."""
+    if request_host is None:
+        return False
+    req_name, req_port = split_host_port(request_host.translate(ASCII_LOWER))
+    name, port = split_host_port(bound)
+    return req_name == name and (port is None or req_port == port)
+
+
+def under_prefix(path: str, prefix: str) -> bool:
+    return path == prefix or (prefix.endswith("/") and path.startswith(prefix)) \
+        or path.startswith(prefix + "/")
+
+
+def check(target: str, method: str, host: str | None, client_ip: str | None, now: int,
+          keys: dict[int, bytes], leeway: int = DEFAULT_LEEWAY) -> tuple[str, Link | None]:
+    """Returns (reason, parsed link or None when malformed). `host` is the forwarded Host
+    for an origin-form target; an absolute target's own authority takes precedence."""
+    try:
+        link = parse_link(target)
+    except Malformed:
+        return "malformed", None
+    res = link.res
+    key = keys.get(int(res["au_k"]))
+    if key is None:
+        return "unknown_key", link
+    try:
+        Ed25519PublicKey.from_public_bytes(key).verify(link.signature, link.message)
+    except (InvalidSignature, ValueError):
+        return "bad_signature", link
+    if now >= int(res["au_exp"]):
+        return "expired", link
+    if "au_nbf" in res and now < int(res["au_nbf"]) - leeway:
+        return "not_yet_valid", link
+    if method not in res["au_m"].split(","):
+        return "method_not_allowed", link
+    request_host = link.authority if link.authority is not None else host
+    if "au_h" in res and not host_matches(res["au_h"], request_host):
+        return "resource_mismatch", link
+    if "au_pfx" in res and not under_prefix(link.path, res["au_pfx"]):
+        return "resource_mismatch", link
+    if "au_ip" in res and not client_in_network(client_ip, parse_cidr(res["au_ip"])):
+        return "ip_mismatch", link
+    return "ok", link
+
+
+# --------------------------------------------------------------------------------------------
+# Test vectors (section 9)
+# --------------------------------------------------------------------------------------------
+
+def b64url_loose(text: str) -> bytes:
+    """Decode a base64url field of the vectors file (no padding)."""
+    if not isinstance(text, str) or not B64URL_RE.fullmatch(text):
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def run_entry(entry: dict) -> list[str]:
+    """Check one vector; returns the list of differences (empty when it fully matches)."""
+    problems: list[str] = []
+    key = b64url_loose(entry["public_key"])
+    if len(key) != 32:
+        return ["public_key is not 32 bytes"]
+    leeway = entry.get("not_before_leeway")
+    reason, link = check(entry["url"], entry["method"], entry.get("host"), entry.get("client_ip"),
+                         int(entry["now"]), {int(entry["epoch"]): key},
+                         DEFAULT_LEEWAY if leeway is None else int(leeway))
+    if reason != entry["reason"]:
+        problems.append(f"reason: expected {entry['reason']!r}, got {reason!r}")
+    if (reason == "ok") != entry["valid"]:
+        problems.append(f"valid: expected {entry['valid']!r}, got {reason == 'ok'!r}")
+    want_msg, want_sig = entry.get("signed_message"), entry.get("signature")
+    if link is None:
+        if want_msg is not None or want_sig is not None:
+            problems.append("link does not parse here, but the entry carries signed_message/signature")
+        return problems
+    if want_msg is None:
+        problems.append("link parses here, but the entry has no signed_message")
+    elif b64url_loose(want_msg) != link.message:
+        problems.append("signed_message differs:\n  expected %r\n  rebuilt  %r"
+                        % (b64url_loose(want_msg).decode("utf-8", "replace"),
+                           link.message.decode("ascii")))
+    if want_sig is None:
+        problems.append("link parses here, but the entry has no signature")
+    elif b64url_loose(want_sig) != link.signature:
+        problems.append("signature bytes differ from the link's au_sig")
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    default = os.path.join(os.path.dirname(os.path.abspath(__file__)), "link-v1.json")
+    path = argv[1] if len(argv) > 1 else default
+    try:
+        with open(path, "rb") as f:
+            entries = json.loads(f.read())
+    except FileNotFoundError:
+        print(f"error: vectors file not found: {path}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as e:
+        print(f"error: cannot read {path} as JSON: {e}", file=sys.stderr)
+        return 2
+    if not isinstance(entries, list):
+        print(f"error: {path} is not a JSON array", file=sys.stderr)
+        return 2
+    passed = failed = 0
+    for index, entry in enumerate(entries):
+        name = entry.get("name", f"#{index}") if isinstance(entry, dict) else f"#{index}"
+        try:
+            problems = run_entry(entry)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            problems = [f"bad vector entry: {type(e).__name__}: {e}"]
+        if problems:
+            failed += 1
+            print(f"FAIL {name}: " + "; ".join(problems))
+        else:
+            passed += 1
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 and passed >= 1 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
