@@ -137,3 +137,9 @@ public struct Malformed: Error, Equatable, Sendable, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+/// The canonical form of an absolute path (docs/link-format.md §3), for callers outside the link
+/// parser: revocation prefixes, policy prefixes.
+public func canonicalPath(_ path: String) throws(Malformed) -> String {
+    try Canonical.path(Array(path.utf8)[...])
+}

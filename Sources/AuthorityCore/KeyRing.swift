@@ -86,11 +86,12 @@ public struct KeyRing: Sendable, VerificationKeys {
         return epoch
     }
 
-    /// Records that a link expiring at `expiresAt` was issued under the active epoch.
-    public mutating func noteIssued(expiresAt: Int64) throws(KeyRingError) {
-        guard let epoch = activeEpoch else { throw .noActiveKey }
-        let current = records[epoch]?.retireAfter ?? expiresAt
-        records[epoch]?.retireAfter = max(current, expiresAt)
+    /// Records that a link expiring at `expiresAt` was issued under `epoch` (active, or made
+    /// `verify_only` by a rotation since the link was signed).
+    public mutating func noteIssued(epoch: UInt64, expiresAt: Int64) throws(KeyRingError) {
+        guard let record = records[epoch] else { throw .unknownEpoch(epoch) }
+        guard record.status != .retired else { throw .alreadyRetired(epoch) }
+        records[epoch]?.retireAfter = max(record.retireAfter ?? expiresAt, expiresAt)
     }
 
     /// Retires a `verify_only` epoch. Without `force`, refuses while links under it may be live.

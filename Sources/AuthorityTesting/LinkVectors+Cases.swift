@@ -20,6 +20,12 @@ extension LinkVectors {
         return request
     }
 
+    static func hostBound() -> IssueRequest {
+        var request = exact()
+        request.bindHost = true
+        return request
+    }
+
     /// Replaces the first occurrence of `old`; the fixture is wrong if there is none.
     static func swap(_ old: String, _ new: String) -> (String) -> String {
         { url in
@@ -117,6 +123,8 @@ extension LinkVectors {
                  clientIP: "2001:db8:2::1"),
             Case(name: "ipv6-bound-ipv4-client", expected: .ipMismatch, issue: bound("2001:db8:1::/48"), idByte: 38,
                  clientIP: "203.0.113.1"),
+            Case(name: "ipv6-client-zone-id-is-not-an-address", expected: .ipMismatch, issue: bound("fe80::/10"),
+                 idByte: 39, clientIP: "fe80::1%eth0"),
             Case(name: "host-bound", expected: .ok, issue: hostBound, idByte: 40),
             Case(name: "host-bound-request-port-ignored", expected: .ok, issue: hostBound, idByte: 41,
                  target: swap("cdn.example.com", "cdn.example.com:8443")),

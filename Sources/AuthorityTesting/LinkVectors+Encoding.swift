@@ -82,6 +82,12 @@ extension LinkVectors {
             bad("userinfo", 130, swap("https://", "https://user@")),
             bad("no-query", 131, { String($0[..<$0.firstIndex(of: "?")!]) }),
             bad("not-a-url", 132, swap("https://", "ftp://")),
+            bad("host-all-digits-not-ipv4", 133, swap("au_h=cdn.example.com", "au_h=999.1.1.1"), issue: hostBound()),
+            bad("host-upper-case", 134, swap("au_h=cdn.example.com", "au_h=CDN.example.com"), issue: hostBound()),
+            bad("ip-mapped-hex-form", 135, swap("au_ip=203.0.113.0/24", "au_ip=::ffff:cb00:7100/120"),
+                issue: bound("203.0.113.0/24")),
+            bad("ip-length-leading-zero", 136, swap("/24", "/024"), issue: bound("203.0.113.0/24")),
+            bad("issued-at-signed-plus", 137, swap("au_iat=", "au_iat=+")),
         ]
     }
 }

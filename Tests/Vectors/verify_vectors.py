@@ -19,6 +19,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass
+from itertools import zip_longest
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -37,9 +38,7 @@ class Malformed(Exception):
     """Any rule of sections 1-4 is broken (reason `malformed`)."""
 
 
-# --------------------------------------------------------------------------------------------
-# Small helpers: percent-encoding, base64url, decimal numbers
-# --------------------------------------------------------------------------------------------
+# ---- Small helpers: percent-encoding, base64url, decimal numbers -----------------------------
 
 def enc(data: bytes) -> str:
     """ENC of section 3/4: unreserved bytes as themselves, every other byte as uppercase %XX."""
@@ -51,30 +50,28 @@ def percent_decode(raw: bytes, plus_is_space: bool) -> tuple[bytes, list[bool]]:
     Also returns, per decoded byte, whether it came from a %XX escape (section 3, rule 3)."""
     out, escaped, i = bytearray(), [], 0
     while i < len(raw):
-        b = raw[i]
-        if b == 0x25:  # '%'
+        is_escape = raw[i] == 0x25  # '%'
+        if is_escape:
             pair = raw[i + 1:i + 3]
             if len(pair) != 2 or not all(c in HEXDIGITS for c in pair):
                 raise Malformed("bad %-escape")
             out.append(int(pair, 16))
-            escaped.append(True)
-            i += 3
-            continue
-        out.append(0x20 if (plus_is_space and b == 0x2B) else b)
-        escaped.append(False)
-        i += 1
+        else:
+            out.append(0x20 if plus_is_space and raw[i] == 0x2B else raw[i])
+        escaped.append(is_escape)
+        i += 3 if is_escape else 1
     return bytes(out), escaped
 
 
 def is_utf8(data: bytes) -> bool:
     try:
-        data.decode("utf-8", errors="strict")
-        return True
+        return data.decode("utf-8") is not None
     except UnicodeDecodeError:
         return False
 
 
 B64URL_RE = re.compile(r"[A-Za-z0-9_-]*")
+DECIMAL_RE = re.compile(r"0|[1-9][0-9]{0,17}")
 
 
 def b64url_canonical(text: str, nchars: int, nbytes: int) -> bytes:
@@ -88,20 +85,18 @@ def b64url_canonical(text: str, nchars: int, nbytes: int) -> bytes:
     return data
 
 
-DECIMAL_RE = re.compile(r"0|[1-9][0-9]{0,17}")
-
-
 def decimal(text: str) -> int:
+    """Section 1: `0`, or a non-zero digit followed by at most 17 digits."""
     if not DECIMAL_RE.fullmatch(text):
         raise Malformed("bad decimal number")
     return int(text)
 
 
-# --------------------------------------------------------------------------------------------
-# Section 5: addresses
-# --------------------------------------------------------------------------------------------
+# ---- Section 5: addresses --------------------------------------------------------------------
 
 IPV4_RE = re.compile(r"(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2})){3}")
+HOST_RE = re.compile(r"(?P<host>\[[^\]]*\]|[a-z0-9-]+(?:\.[a-z0-9-]+)*)"
+                     r"(?::(?P<port>[1-9][0-9]{0,4}))?")
 
 
 def parse_ipv4_canonical(text: str) -> int | None:
@@ -109,26 +104,18 @@ def parse_ipv4_canonical(text: str) -> int | None:
     if not IPV4_RE.fullmatch(text):
         return None
     octets = [int(p) for p in text.split(".")]
-    if any(o > 255 for o in octets):
-        return None
-    return int.from_bytes(bytes(octets), "big")
+    return None if max(octets) > 255 else int.from_bytes(bytes(octets), "big")
 
 
 def ipv6_rfc5952(value: int) -> str:
     """RFC 5952 text, written here (not str(IPv6Address), whose output depends on the Python
     version for IPv4-mapped addresses). Never produces an embedded-IPv4 form."""
     groups = [(value >> (112 - 16 * i)) & 0xFFFF for i in range(8)]
-    best_start, best_len, i = -1, 0, 0
-    while i < 8:                      # longest run of >= 2 zero groups, the first on a tie
-        if groups[i] == 0:
-            j = i
-            while j < 8 and groups[j] == 0:
-                j += 1
-            if j - i > best_len:
-                best_start, best_len = i, j - i
-            i = j
-        else:
-            i += 1
+    best_start, best_len, run = 0, 0, 0
+    for i, g in enumerate(groups + [1]):   # longest run of zero groups, the first on a tie
+        run = run + 1 if g == 0 else 0
+        if run > best_len:
+            best_start, best_len = i - run + 1, run
     hexs = ["%x" % g for g in groups]
     if best_len < 2:
         return ":".join(hexs)
@@ -143,6 +130,8 @@ def parse_ipv6_canonical(text: str) -> int | None:
     try:
         value = int(ipaddress.IPv6Address(text))
     except ValueError:
+        return None
+    if value >> 32 == 0xFFFF:  # inside ::ffff:0:0/96 (IPv4-mapped): refused however written
         return None
     return value if ipv6_rfc5952(value) == text else None
 
@@ -171,7 +160,7 @@ def parse_cidr(text: str) -> tuple[int, int, int]:
 def client_in_network(client: str | None, net: tuple[int, int, int]) -> bool:
     """Client address in any valid text form; IPv4-mapped IPv6 is treated as the IPv4 address.
     A missing or unparsable client address never matches (fail closed)."""
-    if client is None:
+    if not isinstance(client, str) or "%" in client:  # no zone ids
         return False
     try:
         addr = ipaddress.ip_address(client)
@@ -186,12 +175,7 @@ def client_in_network(client: str | None, net: tuple[int, int, int]) -> bool:
     return (int(addr) >> shift) == (network >> shift)
 
 
-# --------------------------------------------------------------------------------------------
-# Section 1: reserved values
-# --------------------------------------------------------------------------------------------
-
-HOST_RE = re.compile(r"(?P<host>\[[^\]]*\]|[a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::(?P<port>[1-9][0-9]{0,4}))?")
-
+# ---- Section 1: reserved values --------------------------------------------------------------
 
 def check_host(text: str) -> None:
     """au_h: lowercase DNS name / IPv4 / [canonical IPv6], optional :port 1-65535."""
@@ -203,8 +187,9 @@ def check_host(text: str) -> None:
     host = m.group("host")
     if host.startswith("[") and parse_ipv6_canonical(host[1:-1]) is None:
         raise Malformed("au_h IPv6 address not canonical")
-    # A dotted-decimal name is matched by the DNS label grammar of section 1 as written;
-    # a canonical IPv4 address is accepted either way.
+    # A name made only of digits and dots must be a canonical IPv4 address.
+    if re.fullmatch(r"[0-9.]+", host) and parse_ipv4_canonical(host) is None:
+        raise Malformed("au_h all-numeric name is not a canonical IPv4 address")
 
 
 def check_methods(text: str) -> None:
@@ -217,18 +202,16 @@ def check_methods(text: str) -> None:
 
 
 def check_reserved(res: dict[str, str]) -> None:
-    for name in REQUIRED:
-        if name not in res:
-            raise Malformed(f"missing {name}")
+    if any(name not in res for name in REQUIRED):
+        raise Malformed("a required reserved parameter is missing")
     if res["au_v"] != "1":
         raise Malformed("au_v must be 1")
     if decimal(res["au_k"]) == 0:
         raise Malformed("au_k must be >= 1")
     b64url_canonical(res["au_id"], 22, 16)
     b64url_canonical(res["au_sig"], 86, 64)
-    for name in ("au_iat", "au_nbf", "au_exp"):
-        if name in res:
-            decimal(res[name])
+    for name in ("au_iat", "au_nbf", "au_exp"):   # au_nbf is optional
+        decimal(res.get(name, "0"))
     check_methods(res["au_m"])
     if "au_pfx" in res and canonical_path(res["au_pfx"].encode()) != res["au_pfx"]:
         raise Malformed("au_pfx is not a canonical path")
@@ -240,9 +223,7 @@ def check_reserved(res: dict[str, str]) -> None:
         raise Malformed("au_f must be u, p or up")
 
 
-# --------------------------------------------------------------------------------------------
-# Section 2: the request target; section 3: canonical path; section 4: query
-# --------------------------------------------------------------------------------------------
+# ---- Section 2: the request target; section 3: canonical path; section 4: query --------------
 
 def split_target(target: str) -> tuple[str | None, bytes, bytes | None]:
     """-> (authority or None for origin-form, raw path, raw query or None)."""
@@ -256,17 +237,11 @@ def split_target(target: str) -> tuple[str | None, bytes, bytes | None]:
     m = re.match(rb"(?i:https?)://", raw)
     if m:
         rest = raw[m.end():]
-        end = len(rest)
-        for sep in (b"/", b"?"):   # the authority ends where the path (or query) begins
-            pos = rest.find(sep)
-            if pos != -1:
-                end = min(end, pos)
-        auth_bytes, raw = rest[:end], rest[end:]
-        if not auth_bytes or b"@" in auth_bytes:
+        # the authority ends where the path (or, with an empty path, the query) begins
+        end = min((p for p in (rest.find(b"/"), rest.find(b"?")) if p != -1), default=len(rest))
+        authority, raw = rest[:end].decode("utf-8"), rest[end:]  # target was UTF-8 text
+        if not authority or "@" in authority:
             raise Malformed("empty authority or userinfo")
-        authority = auth_bytes.decode("utf-8", errors="strict") if is_utf8(auth_bytes) else None
-        if authority is None:
-            raise Malformed("authority is not UTF-8")
     elif not raw.startswith(b"/"):
         raise Malformed("target is neither http(s) absolute-form nor origin-form")
     path, sep, query = raw.partition(b"?")
@@ -327,9 +302,7 @@ def parse_query(raw: bytes | None) -> tuple[dict[str, str], list[tuple[bytes, by
     return reserved, app
 
 
-# --------------------------------------------------------------------------------------------
-# Parsing a link and building the signed message (section 4)
-# --------------------------------------------------------------------------------------------
+# ---- Parsing a link and building the signed message (section 4) ------------------------------
 
 @dataclass
 class Link:
@@ -347,29 +320,19 @@ def parse_link(target: str) -> Link:
     check_reserved(res)
     prefix = "au_pfx" in res
     query = "&".join(enc(n) + "=" + enc(v) for n, v in app)
-    lines = [
-        CONTEXT,
-        "epoch=" + res["au_k"],
-        "id=" + res["au_id"],
-        "issued_at=" + res["au_iat"],
-        "not_before=" + res.get("au_nbf", ""),
-        "expires_at=" + res["au_exp"],
-        "methods=" + res["au_m"],
-        "scope=" + ("prefix" if prefix else "exact"),
-        "host=" + res.get("au_h", ""),
-        "ip=" + res.get("au_ip", ""),
-        "flags=" + res.get("au_f", ""),
-        "path=" + (res["au_pfx"] if prefix else path),
-        "query=" + ("" if prefix else query),
-    ]
+    lines = [CONTEXT, "epoch=" + res["au_k"], "id=" + res["au_id"],
+             "issued_at=" + res["au_iat"], "not_before=" + res.get("au_nbf", ""),
+             "expires_at=" + res["au_exp"], "methods=" + res["au_m"],
+             "scope=" + ("prefix" if prefix else "exact"), "host=" + res.get("au_h", ""),
+             "ip=" + res.get("au_ip", ""), "flags=" + res.get("au_f", ""),
+             "path=" + (res["au_pfx"] if prefix else path),
+             "query=" + ("" if prefix else query)]
     message = "".join(line + "\n" for line in lines).encode("ascii")
     signature = b64url_canonical(res["au_sig"], 86, 64)
     return Link(res, authority, path, message, signature)
 
 
-# --------------------------------------------------------------------------------------------
-# Section 6: the check, steps 1-7
-# --------------------------------------------------------------------------------------------
+# ---- Section 6: the check, steps 1-7 ---------------------------------------------------------
 
 def split_host_port(host: str) -> tuple[str, str | None]:
     if host.startswith("["):
@@ -431,9 +394,7 @@ def check(target: str, method: str, host: str | None, client_ip: str | None, now
     return "ok", link
 
 
-# --------------------------------------------------------------------------------------------
-# Test vectors (section 9)
-# --------------------------------------------------------------------------------------------
+# ---- Test vectors (section 9) ----------------------------------------------------------------
 
 def b64url_loose(text: str) -> bytes:
     """Decode a base64url field of the vectors file (no padding)."""
@@ -459,14 +420,15 @@ def run_entry(entry: dict) -> list[str]:
     want_msg, want_sig = entry.get("signed_message"), entry.get("signature")
     if link is None:
         if want_msg is not None or want_sig is not None:
-            problems.append("link does not parse here, but the entry carries signed_message/signature")
+            problems.append("link is malformed here, but the entry has signed_message/signature")
         return problems
     if want_msg is None:
         problems.append("link parses here, but the entry has no signed_message")
     elif b64url_loose(want_msg) != link.message:
-        problems.append("signed_message differs:\n  expected %r\n  rebuilt  %r"
-                        % (b64url_loose(want_msg).decode("utf-8", "replace"),
-                           link.message.decode("ascii")))
+        pairs = zip_longest(b64url_loose(want_msg).split(b"\n"), link.message.split(b"\n"))
+        i, (w, g) = next((i, p) for i, p in enumerate(pairs) if p[0] != p[1])
+        problems.append(f"signed_message differs at line {i + 1} (split on LF): "
+                        f"expected {w!r}, rebuilt {g!r} (None = no such line)")
     if want_sig is None:
         problems.append("link parses here, but the entry has no signature")
     elif b64url_loose(want_sig) != link.signature:
@@ -480,14 +442,13 @@ def main(argv: list[str]) -> int:
     try:
         with open(path, "rb") as f:
             entries = json.loads(f.read())
+        if not isinstance(entries, list):
+            raise ValueError("not a JSON array")
     except FileNotFoundError:
         print(f"error: vectors file not found: {path}", file=sys.stderr)
         return 2
-    except (OSError, ValueError) as e:
-        print(f"error: cannot read {path} as JSON: {e}", file=sys.stderr)
-        return 2
-    if not isinstance(entries, list):
-        print(f"error: {path} is not a JSON array", file=sys.stderr)
+    except (OSError, ValueError) as e:   # unreadable, not JSON, or not an array
+        print(f"error: {path}: {e}", file=sys.stderr)
         return 2
     passed = failed = 0
     for index, entry in enumerate(entries):

@@ -1,0 +1,48 @@
+import Foundation
+import GRDB
+
+/// One line of the audit log: who did what, when. Never a signature, a link or key material.
+public struct AuditEntry: Sendable, Equatable {
+    public var id: Int64
+    public var at: Int64
+    public var actorUID: UInt32?
+    public var actorPID: Int32?
+    public var action: String
+    public var linkID: String?
+    public var epoch: UInt64?
+    public var detail: String?
+
+    static func record(
+        _ db: Database, at: Int64, caller: Caller, action: String, linkID: String? = nil, epoch: UInt64? = nil,
+        detail: String? = nil
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO audit_log (at, actor_uid, actor_pid, action, link_id, epoch, detail)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [at, caller.uid.map { Int64($0) }, caller.pid.map { Int64($0) }, action, linkID, epoch.map { Int64($0) }, detail])
+    }
+}
+
+extension AuthorityStore {
+    /// The newest audit entries first.
+    public func auditLog(limit: Int = 100) throws -> [AuditEntry] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
+                AuditEntry(
+                    id: row["id"], at: row["at"], actorUID: (row["actor_uid"] as Int64?).map { UInt32($0) },
+                    actorPID: (row["actor_pid"] as Int64?).map { Int32($0) }, action: row["action"],
+                    linkID: row["link_id"], epoch: (row["epoch"] as Int64?).map { UInt64($0) }, detail: row["detail"])
+            }
+        }
+    }
+
+    /// Records an action that changes no other table (an issued link, for example).
+    public func audit(_ action: String, at: Int64, caller: Caller, linkID: String? = nil, epoch: UInt64? = nil,
+                      detail: String? = nil) throws {
+        try database.write { db in
+            try AuditEntry.record(db, at: at, caller: caller, action: action, linkID: linkID, epoch: epoch, detail: detail)
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import AuthorityCore
+import Foundation
+import GRDB
+
+extension AuthorityStore {
+    /// Makes a fresh key the active epoch; the previous one turns `verify_only`. One transaction:
+    /// a crash at any point leaves exactly one active epoch. Returns the new epoch.
+    @discardableResult
+    public func rotate(now: Int64, caller: Caller) throws -> UInt64 {
+        let key = SigningKey.generate()
+        let sealed = key.withSeed { masterKey.seal($0) }
+        let (epoch, previous) = try database.writeWithoutTransaction { db in
+            var ring = keyRing
+            let previous = ring.activeEpoch
+            let epoch = ring.rotate(to: key.publicKey, now: now)
+            try db.inTransaction(.immediate) {
+                if let previous {
+                    try db.execute(
+                        sql: "UPDATE signing_key SET status = 'verify_only' WHERE epoch = ?", arguments: [Int64(previous)])
+                }
+                try KeyRow.insert(db, epoch: epoch, publicKey: key.publicKey, sealed: sealed, now: now)
+                try AuditEntry.record(
+                    db, at: now, caller: caller, action: "keys.rotate", epoch: epoch,
+                    detail: previous.map { "previous epoch \($0)" })
+                return .commit
+            }
+            state.withLock {
+                $0.keyRing = ring
+                $0.signing = (epoch, key)
+            }
+            return (epoch, previous)
+        }
+        logger.notice(
+            "key rotated",
+            metadata: ["key.epoch": "\(epoch)", "key.previous": "\(previous.map(String.init) ?? "none")", "caller.uid": "\(caller.uid.map(String.init) ?? "-")"])
+        return epoch
+    }
+
+    /// Retires a `verify_only` epoch: its links then answer `retired_key`. Without `force`, refuses
+    /// while links under it may still be live (`retire_after` in the future).
+    public func retire(epoch: UInt64, force: Bool, now: Int64, caller: Caller) throws {
+        try database.writeWithoutTransaction { db in
+            var ring = keyRing
+            do throws(KeyRingError) {
+                try ring.retire(epoch: epoch, force: force, now: now)
+            } catch {
+                throw StoreError.keyRing(error)
+            }
+            try db.inTransaction(.immediate) {
+                try db.execute(
+                    sql: "UPDATE signing_key SET status = 'retired', retired_at = ? WHERE epoch = ?",
+                    arguments: [now, Int64(epoch)])
+                try AuditEntry.record(
+                    db, at: now, caller: caller, action: force ? "keys.retire.forced" : "keys.retire", epoch: epoch)
+                return .commit
+            }
+            state.withLock { $0.keyRing = ring }
+        }
+        logger.notice("key retired", metadata: ["key.epoch": "\(epoch)", "forced": "\(force)"])
+    }
+
+    /// Retires every `verify_only` epoch whose `retire_after` has passed. Returns their epochs.
+    @discardableResult
+    public func retireDue(now: Int64) throws -> [UInt64] {
+        let due = keyRing.dueForRetirement(now: now)
+        for epoch in due { try retire(epoch: epoch, force: false, now: now, caller: .daemon) }
+        return due
+    }
+
+    /// Records, durably, that a link expiring at `expiresAt` is about to be issued under `epoch`,
+    /// so the epoch is never retired under a live link. Writes only when the expiry passes the
+    /// recorded mark, which then moves up by `retireAfterStep`: most issues cost no disk write.
+    /// Call before handing the link out.
+    public func noteIssued(epoch: UInt64, expiresAt: Int64) throws {
+        if let mark = keyRing.records[epoch]?.retireAfter, mark >= expiresAt { return }
+        let step = max(configuration.retireAfterStep, 1)
+        let mark = (expiresAt / step + 1) * step
+        try database.writeWithoutTransaction { db in
+            var ring = keyRing
+            if let current = ring.records[epoch]?.retireAfter, current >= expiresAt { return }
+            do throws(KeyRingError) {
+                try ring.noteIssued(epoch: epoch, expiresAt: mark)
+            } catch {
+                throw StoreError.keyRing(error)
+            }
+            try db.inTransaction(.immediate) {
+                try db.execute(
+                    sql: "UPDATE signing_key SET retire_after = max(coalesce(retire_after, 0), ?) WHERE epoch = ?",
+                    arguments: [mark, Int64(epoch)])
+                return .commit
+            }
+            state.withLock { $0.keyRing = ring }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import AuthorityCore
+import Foundation
+import GRDB
+
+/// A stored revocation, as listed by the API.
+public struct RevocationRecord: Sendable, Equatable {
+    public var id: Int64
+    public var revocation: Revocation
+    public var reason: String?
+    public var createdAt: Int64
+    public var liveUntil: Int64?
+    public var actorUID: UInt32?
+}
+
+extension AuthorityStore {
+    /// Records a revocation durably, then adds it to the in-memory index: it is effective for the
+    /// very next check once this returns. Prefixes must be canonical paths.
+    @discardableResult
+    public func revoke(
+        _ revocation: Revocation, reason: String?, liveUntil: Int64? = nil, now: Int64, caller: Caller
+    ) throws -> RevocationRecord {
+        guard configuration.revocationsEnabled else { throw StoreError.revocationsDisabled }
+        let (linkID, prefix, issuedBefore) = try Self.columns(of: revocation)
+        let id = try database.writeWithoutTransaction { db in
+            var id: Int64 = 0
+            try db.inTransaction(.immediate) {
+                try db.execute(
+                    sql: """
+                        INSERT INTO revocation (link_id, prefix, issued_before, reason, created_at, live_until, actor_uid)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [linkID.map { Data($0.bytes) }, prefix, issuedBefore, reason, now, liveUntil, caller.uid.map { Int64($0) }])
+                id = db.lastInsertedRowID
+                try AuditEntry.record(
+                    db, at: now, caller: caller, action: "revoke", linkID: linkID?.description,
+                    detail: prefix.map { p in issuedBefore.map { "prefix \(p) issued before \($0)" } ?? "prefix \(p)" })
+                return .commit
+            }
+            state.withLock { $0.revocations?.insert(revocation) }
+            return id
+        }
+        logger.info(
+            "revoked",
+            metadata: ["revocation.id": "\(id)", "link.id": "\(linkID?.description ?? "-")", "prefix": "\(prefix ?? "-")"])
+        return RevocationRecord(
+            id: id, revocation: revocation, reason: reason, createdAt: now, liveUntil: liveUntil, actorUID: caller.uid)
+    }
+
+    static func columns(of revocation: Revocation) throws(StoreError) -> (LinkID?, String?, Int64?) {
+        switch revocation {
+        case .id(let id):
+            return (id, nil, nil)
+        case .prefix(let prefix):
+            guard (try? canonicalPath(prefix)) == prefix else { throw .invalidRevocation("prefix is not a canonical path") }
+            return (nil, prefix, nil)
+        case .issuedBefore(let time, let prefix):
+            guard (try? canonicalPath(prefix)) == prefix else { throw .invalidRevocation("prefix is not a canonical path") }
+            return (nil, prefix, time)
+        }
+    }
+
+    /// Revocations in insertion order, after row id `after`, at most `limit` of them.
+    public func listRevocations(after: Int64 = 0, limit: Int = 100) throws -> [RevocationRecord] {
+        try database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM revocation WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, limit]
+            ).map(Self.record(from:))
+        }
+    }
+
+    static func record(from row: Row) throws -> RevocationRecord {
+        let id: Int64 = row["id"]
+        let revocation: Revocation
+        if let bytes = row["link_id"] as Data? {
+            guard bytes.count == 16 else { throw StoreError.corruptRow("revocation \(id)") }
+            revocation = .id(LinkID(bytes: [UInt8](bytes)))
+        } else if let prefix = row["prefix"] as String? {
+            revocation = (row["issued_before"] as Int64?).map { .issuedBefore($0, prefix: prefix) } ?? .prefix(prefix)
+        } else {
+            throw StoreError.corruptRow("revocation \(id)")
+        }
+        return RevocationRecord(
+            id: id, revocation: revocation, reason: row["reason"], createdAt: row["created_at"],
+            liveUntil: row["live_until"], actorUID: (row["actor_uid"] as Int64?).map { UInt32($0) })
+    }
+
+    /// Builds the index from every stored revocation (at start).
+    static func loadRevocations(_ database: DatabasePool) throws -> RevocationIndex {
+        try database.read { db in
+            var index = RevocationIndex()
+            let rows = try Row.fetchCursor(db, sql: "SELECT link_id, prefix, issued_before FROM revocation")
+            while let row = try rows.next() {
+                if let bytes = row[0] as Data?, bytes.count == 16 {
+                    index.insert(.id(LinkID(bytes: [UInt8](bytes))))
+                } else if let prefix = row[1] as String? {
+                    index.insert((row[2] as Int64?).map { .issuedBefore($0, prefix: prefix) } ?? .prefix(prefix))
+                } else {
+                    throw StoreError.corruptRow("revocation without link id or prefix")
+                }
+            }
+            return index
+        }
+    }
+}

@@ -1,0 +1,30 @@
+/// Where the store keeps its state and how it behaves.
+public struct StoreConfiguration: Sendable {
+    /// Directory for the database (and the generated master key, if none is provided). Created 0700.
+    public var stateDirectory: String
+    /// The database file; defaults to `authority.sqlite` in the state directory.
+    public var databasePath: String?
+    /// A master key file (32 raw bytes or 64 hex characters, mode 0600 or stricter).
+    public var masterKeyFile: String?
+    /// systemd's `$CREDENTIALS_DIRECTORY`; its `master.key` wins over every other source.
+    public var credentialsDirectory: String?
+    /// With the revocation list off, the store keeps no revocation state and refuses revocations.
+    public var revocationsEnabled: Bool
+    /// The active epoch's durable `retire_after` grows in steps of this many seconds, so that
+    /// issuing a link writes to disk only when its expiry passes the recorded mark.
+    public var retireAfterStep: Int64
+
+    public init(
+        stateDirectory: String, databasePath: String? = nil, masterKeyFile: String? = nil,
+        credentialsDirectory: String? = nil, revocationsEnabled: Bool = true, retireAfterStep: Int64 = 3600
+    ) {
+        self.stateDirectory = stateDirectory
+        self.databasePath = databasePath
+        self.masterKeyFile = masterKeyFile
+        self.credentialsDirectory = credentialsDirectory
+        self.revocationsEnabled = revocationsEnabled
+        self.retireAfterStep = retireAfterStep
+    }
+
+    public var resolvedDatabasePath: String { databasePath ?? stateDirectory + "/authority.sqlite" }
+}
