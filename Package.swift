@@ -43,13 +43,20 @@ let package = Package(
         // Regenerates Tests/Vectors/link-v1.json from fixed seeds (docs/link-format.md).
         .executableTarget(name: "authority-vectors", dependencies: ["AuthorityTesting"]),
         // Fixtures shared by the tests and tools: fixed keys, fixed clock, the vector generator.
-        .target(name: "AuthorityTesting", dependencies: ["AuthorityCore"]),
+        .target(name: "AuthorityTesting", dependencies: ["AuthorityCore", "CSodium"]),
         .testTarget(name: "AuthorityCoreTests", dependencies: ["AuthorityCore", "AuthorityTesting"]),
         .testTarget(name: "AuthorityAPITests", dependencies: ["AuthorityAPI"]),
+        // Test tool: acknowledged writes in a loop, for the kill -9 tests.
+        .executableTarget(
+            name: "authority-store-stress",
+            dependencies: ["AuthorityStore", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "AuthorityStoreTests",
             dependencies: [
                 "AuthorityStore",
+                "authority-store-stress",
+                "AuthorityTesting",
                 "AuthorityCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

@@ -48,6 +48,15 @@ public final class AuthorityStore: Sendable {
         grdb.busyMode = .timeout(10)
         grdb.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         let database = try DatabasePool(path: path, configuration: grdb)
+        // GRDB sets `synchronous = NORMAL` on the pool's writer after `prepareDatabase` when it
+        // enables WAL; NORMAL can lose the last commits on power loss. Set FULL on the (single,
+        // long-lived) writer connection and check it took.
+        try database.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            guard try Int.fetchOne(db, sql: "PRAGMA synchronous") == 2 else {
+                throw StoreError.cannotEnforceDurability
+            }
+        }
         try SchemaMigrations.migrator().migrate(database)
 
         var records = try database.read { db in try KeyRow.fetchAll(db) }

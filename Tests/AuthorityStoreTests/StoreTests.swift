@@ -1,0 +1,185 @@
+import AuthorityCore
+import AuthorityTesting
+import Foundation
+import GRDB
+import Logging
+import Testing
+
+@testable import AuthorityStore
+
+let logger = Logger(label: "test")
+let t0: Int64 = 1_800_000_000
+
+func open(_ state: String, now: Int64 = t0, revocations: Bool = true, masterKeyFile: String? = nil,
+          credentials: String? = nil) throws -> AuthorityStore {
+    try AuthorityStore.open(
+        StoreConfiguration(stateDirectory: state, masterKeyFile: masterKeyFile, credentialsDirectory: credentials,
+                           revocationsEnabled: revocations),
+        now: now, logger: logger)
+}
+
+@Suite struct MigrationTests {
+    /// A shipped migration is never edited: add a new file instead. Pin each new file here.
+    static let pinned: [String: String] = [
+        "0001_initial.sql": "86893307457981a5ade0f6be9c436a77f81d9fdb5f727ebe1616fbf7a70371db"
+    ]
+
+    @Test func shippedMigrationsArePinned() throws {
+        let embedded = SchemaMigrations.files
+        #expect(embedded.map(\.name) == Self.pinned.keys.sorted())
+        for file in embedded {
+            #expect(Fixtures.sha256Hex(Array(file.sql.utf8)) == Self.pinned[file.name], "\(file.name) was edited")
+        }
+    }
+
+    @Test func everyFileInMigrationsIsEmbeddedAsIs() throws {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Migrations")
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".sql") }
+        #expect(names.sorted() == SchemaMigrations.files.map(\.name))
+        for file in SchemaMigrations.files {
+            let onDisk = try String(contentsOf: directory.appendingPathComponent(file.name), encoding: .utf8)
+            #expect(onDisk == file.sql)
+        }
+    }
+
+    @Test func namesAreNumberedInOrder() {
+        for (index, file) in SchemaMigrations.files.enumerated() {
+            #expect(file.name.hasPrefix(String(format: "%04d_", index + 1)))
+        }
+    }
+}
+
+@Suite struct StoreTests {
+    @Test func openCreatesPrivateStateAndTheFirstEpoch() async throws {
+        try await TemporaryDirectory.with { dir in
+            let state = dir + "/state/sub"
+            let store = try open(state)
+            #expect(Fixtures.mode(of: state) == 0o700)
+            #expect(Fixtures.mode(of: state + "/master.key") == 0o600)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: state + "/master.key")).count == 65)
+            #expect(Fixtures.mode(of: state + "/authority.sqlite") == 0o600)
+            #expect(Fixtures.mode(of: state + "/authority.sqlite-wal") == 0o600)
+            #expect(store.keyRing.activeEpoch == 1)
+            #expect(store.signingKey.epoch == 1)
+            #expect(try store.auditLog().map(\.action) == ["keys.init"])
+            let (journal, readerSync) = try store.database.read { db in
+                (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
+            }
+            let writerSync = try store.database.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+            #expect(journal == "wal")
+            #expect(readerSync == 2 && writerSync == 2)  // FULL
+        }
+    }
+
+    @Test func reopenKeepsKeysRevocationsAndAudit() async throws {
+        try await TemporaryDirectory.with { dir in
+            let id = LinkID.random()
+            do {
+                let store = try open(dir)
+                try store.rotate(now: t0 + 1, caller: Caller(uid: 1000, pid: 42))
+                try store.revoke(.id(id), reason: "leaked", now: t0 + 2, caller: Caller(uid: 1000, pid: 42))
+                try store.revoke(.prefix("/private/"), reason: nil, now: t0 + 3, caller: .daemon)
+                try store.revoke(.issuedBefore(t0, prefix: "/old/"), reason: nil, now: t0 + 4, caller: .daemon)
+            }
+            let store = try open(dir)
+            #expect(store.keyRing.activeEpoch == 2)
+            #expect(store.keyRing.records[1]?.status == .verifyOnly)
+            let revocations = try #require(store.revocations)
+            #expect(revocations.count == 3)
+            #expect(revocations.isRevoked(id: id, path: "/x", issuedAt: t0))
+            #expect(revocations.isRevoked(id: .random(), path: "/private/a", issuedAt: t0))
+            #expect(revocations.isRevoked(id: .random(), path: "/old/a", issuedAt: t0 - 1))
+            #expect(!revocations.isRevoked(id: .random(), path: "/old/a", issuedAt: t0))
+            let audit = try store.auditLog()
+            #expect(audit.map(\.action) == ["revoke", "revoke", "revoke", "keys.rotate", "keys.init"])
+            #expect(audit[3].actorUID == 1000 && audit[3].actorPID == 42 && audit[3].epoch == 2)
+            #expect(audit[2].linkID == id.description)
+            let listed = try store.listRevocations()
+            #expect(listed.map(\.revocation) == [.id(id), .prefix("/private/"), .issuedBefore(t0, prefix: "/old/")])
+            #expect(listed[0].reason == "leaked" && listed[0].actorUID == 1000)
+            #expect(try store.listRevocations(after: listed[0].id, limit: 1).map(\.id) == [listed[1].id])
+        }
+    }
+
+    @Test func signingKeySurvivesReopenAndSignsForItsEpoch() async throws {
+        try await TemporaryDirectory.with { dir in
+            let first = try open(dir)
+            let message = Array("m".utf8)
+            let signature = first.signingKey.key.sign(message)
+            let second = try open(dir)
+            let key = try #require(second.keyRing.verificationKey(epoch: 1)?.key)
+            #expect(key.isValidSignature(signature, for: message))
+            #expect(second.signingKey.key.publicKey == key)
+        }
+    }
+
+    @Test func retireNeedsForceWhileLinksMayBeLive() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try open(dir)
+            try store.noteIssued(epoch: 1, expiresAt: t0 + 100)
+            try store.rotate(now: t0 + 1, caller: .daemon)
+            let mark = ((t0 + 100) / 3600 + 1) * 3600
+            #expect(throws: StoreError.keyRing(.liveLinks(epoch: 1, until: mark))) {
+                try store.retire(epoch: 1, force: false, now: t0 + 2, caller: .daemon)
+            }
+            #expect(throws: StoreError.keyRing(.cannotRetireActive(2))) {
+                try store.retire(epoch: 2, force: true, now: t0 + 2, caller: .daemon)
+            }
+            try store.retire(epoch: 1, force: true, now: t0 + 3, caller: Caller(uid: 7))
+            #expect(store.keyRing.records[1]?.status == .retired)
+            #expect(try store.auditLog().first?.action == "keys.retire.forced")
+            #expect(try open(dir).keyRing.records[1]?.status == .retired)
+        }
+    }
+
+    @Test func noteIssuedWritesOnlyPastTheMarkAndRetireDueUsesIt() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try open(dir)
+            try store.noteIssued(epoch: 1, expiresAt: t0 + 10)
+            let mark = try #require(store.keyRing.records[1]?.retireAfter)
+            #expect(mark > t0 + 10 && mark <= t0 + 10 + 3600 && mark % 3600 == 0)
+            try store.noteIssued(epoch: 1, expiresAt: mark)  // no change
+            #expect(store.keyRing.records[1]?.retireAfter == mark)
+            try store.noteIssued(epoch: 1, expiresAt: mark + 1)
+            #expect(store.keyRing.records[1]?.retireAfter == mark + 3600)
+            #expect(try open(dir).keyRing.records[1]?.retireAfter == mark + 3600)
+            try store.rotate(now: t0, caller: .daemon)
+            #expect(try store.retireDue(now: mark + 3599).isEmpty)
+            #expect(try store.retireDue(now: mark + 3600) == [1])
+            #expect(store.keyRing.records[1]?.status == .retired)
+        }
+    }
+
+    @Test func revocationsCanBeSwitchedOff() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try open(dir, revocations: false)
+            #expect(store.revocations == nil)
+            #expect(throws: StoreError.revocationsDisabled) {
+                try store.revoke(.id(.random()), reason: nil, now: t0, caller: .daemon)
+            }
+        }
+    }
+
+    @Test func revocationPrefixesMustBeCanonical() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try open(dir)
+            for prefix in ["/a//b", "relative", "/a b", "/a%2fb", "/../x"] {
+                #expect(throws: StoreError.self) { try store.revoke(.prefix(prefix), reason: nil, now: t0, caller: .daemon) }
+            }
+            #expect(store.revocations?.count == 0)
+        }
+    }
+
+    @Test func sqliteRefusesASecondActiveEpoch() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try open(dir)
+            #expect(throws: DatabaseError.self) {
+                try store.database.write { db in
+                    try KeyRow.insert(db, epoch: 9, publicKey: Fixtures.key.publicKey,
+                                      sealed: ([UInt8](repeating: 0, count: 24), [UInt8](repeating: 0, count: 48)), now: t0)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs, checks the published vectors with an
+# independent Python verifier, then runs every Swift test target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh
+
+echo "== independent verifier (Python, stock Ed25519) on Tests/Vectors/link-v1.json"
+python3 Tests/Vectors/selftest_python_verifier.py
+python3 Tests/Vectors/verify_vectors.py Tests/Vectors/link-v1.json
+
+echo "== swift test"
+swift build --build-tests
+swift test --skip-build --disable-xctest "$@"
