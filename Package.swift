@@ -8,11 +8,17 @@ let package = Package(
         .library(name: "AuthorityCore", targets: ["AuthorityCore"]),
         .library(name: "AuthorityAPI", targets: ["AuthorityAPI"]),
         .library(name: "AuthorityStore", targets: ["AuthorityStore"]),
+        .library(name: "AuthorityServer", targets: ["AuthorityServer"]),
+        .executable(name: "authorityd", targets: ["authorityd"]),
         .executable(name: "authority-vectors", targets: ["authority-vectors"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -32,6 +38,29 @@ let package = Package(
             ],
             plugins: ["EmbedMigrations"]
         ),
+        .target(
+            name: "AuthorityServer",
+            dependencies: [
+                "AuthorityCore",
+                "AuthorityStore",
+                "AuthorityAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(
+            name: "authorityd",
+            dependencies: [
+                "AuthorityServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Build-time tool: turns the top-level Migrations/*.sql into Swift string literals,
         // so an installed daemon never needs the source tree.
         .executableTarget(name: "authority-embed-migrations"),
@@ -43,9 +72,21 @@ let package = Package(
         // Regenerates Tests/Vectors/link-v1.json from fixed seeds (docs/link-format.md).
         .executableTarget(name: "authority-vectors", dependencies: ["AuthorityTesting"]),
         // Fixtures shared by the tests and tools: fixed keys, fixed clock, the vector generator.
-        .target(name: "AuthorityTesting", dependencies: ["AuthorityCore", "CSodium"]),
+        .target(name: "AuthorityTesting", dependencies: ["AuthorityCore", "AuthorityAPI", "CSodium"]),
         .testTarget(name: "AuthorityCoreTests", dependencies: ["AuthorityCore", "AuthorityTesting"]),
         .testTarget(name: "AuthorityAPITests", dependencies: ["AuthorityAPI"]),
+        .testTarget(
+            name: "AuthorityServerTests",
+            dependencies: [
+                "AuthorityServer",
+                "AuthorityTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // Drive the real authorityd binary over a real Unix socket (built by `swift build --build-tests`).
+        .testTarget(name: "EndToEndTests", dependencies: ["AuthorityTesting", "AuthorityAPI"]),
         // Test tool: acknowledged writes in a loop, for the kill -9 tests.
         .executableTarget(
             name: "authority-store-stress",

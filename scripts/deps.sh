@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing authority needs on Debian, when it is missing:
-# libsodium-dev, libsqlite3-dev and pkg-config (apt), and Python's `cryptography` for the
-# independent vector verifier. Safe to run again: it only installs what is absent.
+# libsodium-dev, libsqlite3-dev and pkg-config (apt), and Python's `cryptography` (independent
+# vector verifier), `pyyaml` and `openapi-spec-validator` (OpenAPI check). Safe to run again: it only installs what is absent.
 set -euo pipefail
 
 packages=(libsodium-dev libsqlite3-dev pkg-config "$@")
@@ -16,7 +16,11 @@ if ((${#missing[@]})); then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-if ! python3 -c "import cryptography" 2>/dev/null; then
-    echo "deps: installing Python package cryptography" >&2
-    python3 -m pip install --quiet cryptography
+python_missing=()
+python3 -c "import cryptography" 2>/dev/null || python_missing+=(cryptography)
+python3 -c "import yaml" 2>/dev/null || python_missing+=(pyyaml)
+python3 -c "import openapi_spec_validator" 2>/dev/null || python_missing+=(openapi-spec-validator)
+if ((${#python_missing[@]})); then
+    echo "deps: installing Python packages ${python_missing[*]}" >&2
+    python3 -m pip install --quiet "${python_missing[@]}"
 fi

@@ -10,6 +10,9 @@ echo "== independent verifier (Python, stock Ed25519) on Tests/Vectors/link-v1.j
 python3 Tests/Vectors/selftest_python_verifier.py
 python3 Tests/Vectors/verify_vectors.py Tests/Vectors/link-v1.json
 
+echo "== docs/openapi.yaml: valid OpenAPI 3.1, same routes as docs/api.md"
+python3 Tests/Vectors/check_openapi.py
+
 echo "== swift test"
 swift build --build-tests
 swift test --skip-build --disable-xctest "$@"

@@ -42,6 +42,8 @@ public enum IssueError: Error, Equatable, Sendable {
 public struct IssuedLink: Sendable {
     public var url: String
     public var grant: LinkGrant
+    /// The canonical path of the resource (the prefix, for a prefix link).
+    public var path: String
 }
 
 /// Builds and signs links (docs/link-format.md §7). No clock: `now` is a parameter.
@@ -73,7 +75,7 @@ public enum LinkIssuer {
         var parameters = grant.reservedParameters.map { "\($0.0)=\($0.1)" }
         parameters.append("au_sig=\(Base64URL.encode(signature))")
         let query = ([resource.query].filter { !$0.isEmpty } + parameters).joined(separator: "&")
-        return IssuedLink(url: resource.origin + resource.path + "?" + query, grant: grant)
+        return IssuedLink(url: resource.origin + resource.path + "?" + query, grant: grant, path: resource.path)
     }
 
     /// The resource an issuer names, canonicalised.

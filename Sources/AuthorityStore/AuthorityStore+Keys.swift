@@ -68,9 +68,43 @@ extension AuthorityStore {
     }
 
     /// Records, durably, that a link expiring at `expiresAt` is about to be issued under `epoch`,
-    /// so the epoch is never retired under a live link. Writes only when the expiry passes the
-    /// recorded mark, which then moves up by `retireAfterStep`: most issues cost no disk write.
+    /// so the epoch is never retired under a live link, and writes the audit entry, in one
+    /// transaction. The epoch's `retire_after` mark moves up in steps of `retireAfterStep`.
     /// Call before handing the link out.
+    public func recordIssue(
+        epoch: UInt64, expiresAt: Int64, linkID: LinkID, detail: String?, now: Int64, caller: Caller
+    ) throws {
+        let step = max(configuration.retireAfterStep, 1)
+        try database.writeWithoutTransaction { db in
+            var ring = keyRing
+            let current = ring.records[epoch]?.retireAfter
+            let mark = (current ?? 0) >= expiresAt ? nil : (expiresAt / step + 1) * step
+            if let mark {
+                do throws(KeyRingError) {
+                    try ring.noteIssued(epoch: epoch, expiresAt: mark)
+                } catch {
+                    throw StoreError.keyRing(error)
+                }
+            } else if ring.records[epoch]?.status == .retired {
+                throw StoreError.keyRing(.alreadyRetired(epoch))
+            }
+            try db.inTransaction(.immediate) {
+                if let mark {
+                    try db.execute(
+                        sql: "UPDATE signing_key SET retire_after = max(coalesce(retire_after, 0), ?) WHERE epoch = ?",
+                        arguments: [mark, Int64(epoch)])
+                }
+                try AuditEntry.record(
+                    db, at: now, caller: caller, action: "link.issue", linkID: linkID.description, epoch: epoch,
+                    detail: detail)
+                return .commit
+            }
+            if mark != nil { state.withLock { $0.keyRing = ring } }
+        }
+    }
+
+    /// Records that a link expiring at `expiresAt` is about to be issued under `epoch`, without
+    /// an audit entry (see `recordIssue`).
     public func noteIssued(epoch: UInt64, expiresAt: Int64) throws {
         if let mark = keyRing.records[epoch]?.retireAfter, mark >= expiresAt { return }
         let step = max(configuration.retireAfterStep, 1)

@@ -36,7 +36,7 @@ extension AuthorityStore {
                     detail: prefix.map { p in issuedBefore.map { "prefix \(p) issued before \($0)" } ?? "prefix \(p)" })
                 return .commit
             }
-            state.withLock { $0.revocations?.insert(revocation) }
+            state.withLock { $0.revocations?.insert(Self.effective(revocation, createdAt: now)) }
             return id
         }
         logger.info(
@@ -44,6 +44,14 @@ extension AuthorityStore {
             metadata: ["revocation.id": "\(id)", "link.id": "\(linkID?.description ?? "-")", "prefix": "\(prefix ?? "-")"])
         return RevocationRecord(
             id: id, revocation: revocation, reason: reason, createdAt: now, liveUntil: liveUntil, actorUID: caller.uid)
+    }
+
+    /// What the index enforces. A stored prefix revocation revokes the links issued up to the
+    /// moment it was made (issued before `createdAt + 1`): links issued under the prefix later are
+    /// valid. `Revocation.issuedBefore` and `.id` are enforced as they are.
+    static func effective(_ revocation: Revocation, createdAt: Int64) -> Revocation {
+        guard case .prefix(let prefix) = revocation else { return revocation }
+        return .issuedBefore(createdAt + 1, prefix: prefix)
     }
 
     static func columns(of revocation: Revocation) throws(StoreError) -> (LinkID?, String?, Int64?) {
@@ -88,17 +96,41 @@ extension AuthorityStore {
     static func loadRevocations(_ database: DatabasePool) throws -> RevocationIndex {
         try database.read { db in
             var index = RevocationIndex()
-            let rows = try Row.fetchCursor(db, sql: "SELECT link_id, prefix, issued_before FROM revocation")
+            let rows = try Row.fetchCursor(db, sql: "SELECT link_id, prefix, issued_before, created_at FROM revocation")
             while let row = try rows.next() {
                 if let bytes = row[0] as Data?, bytes.count == 16 {
                     index.insert(.id(LinkID(bytes: [UInt8](bytes))))
                 } else if let prefix = row[1] as String? {
-                    index.insert((row[2] as Int64?).map { .issuedBefore($0, prefix: prefix) } ?? .prefix(prefix))
+                    let stored = (row[2] as Int64?).map { .issuedBefore($0, prefix: prefix) } ?? Revocation.prefix(prefix)
+                    index.insert(effective(stored, createdAt: row[3]))
                 } else {
                     throw StoreError.corruptRow("revocation without link id or prefix")
                 }
             }
             return index
+        }
+    }
+}
+
+extension AuthorityStore {
+    /// Deletes revocations that can no longer match a live link (`live_until` passed) and
+    /// rebuilds the index without them. Returns how many were collected.
+    @discardableResult
+    public func collectRevocations(now: Int64) throws -> Int {
+        guard configuration.revocationsEnabled else { return 0 }
+        return try database.writeWithoutTransaction { db in
+            var deleted = 0
+            try db.inTransaction(.immediate) {
+                try db.execute(sql: "DELETE FROM revocation WHERE live_until IS NOT NULL AND live_until < ?", arguments: [now])
+                deleted = db.changesCount
+                return .commit
+            }
+            if deleted > 0 {
+                let index = try Self.loadRevocations(database)
+                state.withLock { $0.revocations = index }
+                logger.info("collected expired revocations", metadata: ["count": "\(deleted)"])
+            }
+            return deleted
         }
     }
 }

@@ -101,7 +101,8 @@ public final class AuthorityStore: Sendable {
         state.withLock { ($0.keyRing, $0.revocations) }
     }
 
-    static func createDirectory(_ path: String) throws(StoreError) {
+    /// Creates the state directory 0700 when it does not exist (an existing one keeps its mode).
+    public static func createDirectory(_ path: String) throws(StoreError) {
         var info = stat()
         if stat(path, &info) == 0 { return }
         do {

@@ -88,7 +88,9 @@ func open(_ state: String, now: Int64 = t0, revocations: Bool = true, masterKeyF
             let revocations = try #require(store.revocations)
             #expect(revocations.count == 3)
             #expect(revocations.isRevoked(id: id, path: "/x", issuedAt: t0))
-            #expect(revocations.isRevoked(id: .random(), path: "/private/a", issuedAt: t0))
+            #expect(revocations.isRevoked(id: .random(), path: "/private/a", issuedAt: t0 + 3))
+            // A prefix revocation ends the links issued up to it, not the ones issued afterwards.
+            #expect(!revocations.isRevoked(id: .random(), path: "/private/a", issuedAt: t0 + 4))
             #expect(revocations.isRevoked(id: .random(), path: "/old/a", issuedAt: t0 - 1))
             #expect(!revocations.isRevoked(id: .random(), path: "/old/a", issuedAt: t0))
             let audit = try store.auditLog()

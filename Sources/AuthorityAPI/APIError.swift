@@ -1,0 +1,49 @@
+/// Every error answer: `{"error": {"code": "...", "message": "..."}}`. `code` is stable (scripts
+/// branch on it); `message` is for people.
+public struct APIErrorBody: Codable, Sendable, Equatable {
+    public struct Detail: Codable, Sendable, Equatable {
+        public var code: String
+        public var message: String
+        public init(code: String, message: String) {
+            self.code = code
+            self.message = message
+        }
+    }
+    public var error: Detail
+
+    public init(code: String, message: String) { error = Detail(code: code, message: message) }
+}
+
+/// The stable error codes of the API, with their HTTP status.
+public enum APIErrorCode: String, Sendable, CaseIterable {
+    case malformedHTTP = "http.malformed"
+    case invalidJSON = "body.invalid_json"
+    case bodyTooLarge = "body.too_large"
+    case unsupportedMediaType = "body.unsupported_media_type"
+    case unknownField = "request.unknown_field"
+    case invalidRequest = "request.invalid"
+    case notFound = "route.not_found"
+    case methodNotAllowed = "route.method_not_allowed"
+    case forbidden = "forbidden"
+    case keyNotFound = "key.not_found"
+    case keyActive = "key.active"
+    case keyAlreadyRetired = "key.already_retired"
+    case keyLiveLinks = "key.live_links"
+    case revocationsDisabled = "revocations.disabled"
+    case featureUnavailable = "feature.unavailable"
+    case internalError = "internal"
+
+    public var status: Int {
+        switch self {
+        case .invalidJSON, .malformedHTTP: 400
+        case .forbidden: 403
+        case .notFound, .keyNotFound: 404
+        case .methodNotAllowed: 405
+        case .keyActive, .keyAlreadyRetired, .keyLiveLinks, .revocationsDisabled: 409
+        case .bodyTooLarge: 413
+        case .unsupportedMediaType: 415
+        case .unknownField, .invalidRequest, .featureUnavailable: 422
+        case .internalError: 500
+        }
+    }
+}

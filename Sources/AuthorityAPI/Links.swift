@@ -1,0 +1,167 @@
+/// A request body the daemon decodes. Unknown fields are refused (HTTP 422,
+/// `request.unknown_field`): a misspelt `max_use` must not silently issue an unlimited link.
+public protocol APIRequestBody: Codable, Sendable {
+    /// Every JSON member name the body may carry.
+    static var fieldNames: Set<String> { get }
+}
+
+/// `POST /v1/links`: issue a link.
+public struct IssueLinkRequest: APIRequestBody, Equatable {
+    /// Absolute `http(s)://` URL or absolute path, percent-encoded (docs/link-format.md §7).
+    public var resource: String
+    /// Allowed methods; default `["GET", "HEAD"]`. Any of GET, HEAD, PUT, POST, DELETE.
+    public var methods: [String]?
+    /// Lifetime in seconds (exactly one of `ttl` and `expires_at`).
+    public var ttl: Int64?
+    /// Expiry as Unix seconds.
+    public var expiresAt: Int64?
+    /// Not valid before this Unix time (a leeway applies at check time).
+    public var notBefore: Int64?
+    /// A prefix link covers every path under the resource's path.
+    public var prefix: Bool?
+    /// Bind the link to a client address or network (`203.0.113.7`, `2001:db8::/48`).
+    public var ip: String?
+    /// Bind the link to the resource URL's host.
+    public var bindHost: Bool?
+    /// Use-limited link: at most this many successful consuming checks.
+    public var maxUses: Int64?
+    /// Password-protected link (the password is never part of the link).
+    public var password: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case resource, methods, ttl, prefix, ip, password
+        case expiresAt = "expires_at", notBefore = "not_before", bindHost = "bind_host", maxUses = "max_uses"
+    }
+    public static let fieldNames = Set(CodingKeys.allCases.map(\.rawValue))
+
+    public init(
+        resource: String, methods: [String]? = nil, ttl: Int64? = nil, expiresAt: Int64? = nil,
+        notBefore: Int64? = nil, prefix: Bool? = nil, ip: String? = nil, bindHost: Bool? = nil,
+        maxUses: Int64? = nil, password: String? = nil
+    ) {
+        self.resource = resource
+        self.methods = methods
+        self.ttl = ttl
+        self.expiresAt = expiresAt
+        self.notBefore = notBefore
+        self.prefix = prefix
+        self.ip = ip
+        self.bindHost = bindHost
+        self.maxUses = maxUses
+        self.password = password
+    }
+}
+
+/// `201` answer to `POST /v1/links`.
+public struct IssueLinkResponse: Codable, Sendable, Equatable {
+    public var url: String
+    public var id: String
+    public var epoch: UInt64
+    public var expiresAt: Int64
+    public var notBefore: Int64?
+    public var methods: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case url, id, epoch, methods
+        case expiresAt = "expires_at", notBefore = "not_before"
+    }
+
+    /// Absent values are written as `null`, so every answer has the same members.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(url, forKey: .url)
+        try container.encode(id, forKey: .id)
+        try container.encode(epoch, forKey: .epoch)
+        try container.encode(expiresAt, forKey: .expiresAt)
+        try container.encode(notBefore, forKey: .notBefore)
+        try container.encode(methods, forKey: .methods)
+    }
+
+    public init(url: String, id: String, epoch: UInt64, expiresAt: Int64, notBefore: Int64?, methods: [String]) {
+        self.url = url
+        self.id = id
+        self.epoch = epoch
+        self.expiresAt = expiresAt
+        self.notBefore = notBefore
+        self.methods = methods
+    }
+}
+
+/// `POST /v1/links/check`: may this request pass?
+public struct CheckLinkRequest: APIRequestBody, Equatable {
+    /// The request target carrying the link: absolute URL, or origin form (`/path?query`).
+    public var url: String
+    /// The request method; default `GET`.
+    public var method: String?
+    /// The client's address, for IP-bound links.
+    public var clientIP: String?
+    /// The request host, for an origin-form `url` and a host-bound link.
+    public var host: String?
+    /// The password of a password-protected link.
+    public var password: String?
+    /// Whether an `ok` answer uses one use of a use-limited link; default true.
+    public var consume: Bool?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case url, method, host, password, consume
+        case clientIP = "client_ip"
+    }
+    public static let fieldNames = Set(CodingKeys.allCases.map(\.rawValue))
+
+    public init(
+        url: String, method: String? = nil, clientIP: String? = nil, host: String? = nil, password: String? = nil,
+        consume: Bool? = nil
+    ) {
+        self.url = url
+        self.method = method
+        self.clientIP = clientIP
+        self.host = host
+        self.password = password
+        self.consume = consume
+    }
+}
+
+/// `200` answer to `POST /v1/links/check`, for valid and refused links alike.
+public struct CheckLinkResponse: Codable, Sendable, Equatable {
+    public var valid: Bool
+    /// A reason code of docs/link-format.md §6.
+    public var reason: String
+    /// Link id, epoch and expiry, whenever the link parsed.
+    public var id: String?
+    public var epoch: UInt64?
+    public var expiresAt: Int64?
+    /// Uses left after this check, for use-limited links.
+    public var remainingUses: Int64?
+    /// For `malformed`: which rule the link broke.
+    public var detail: String?
+
+    enum CodingKeys: String, CodingKey {
+        case valid, reason, id, epoch, detail
+        case expiresAt = "expires_at", remainingUses = "remaining_uses"
+    }
+
+    /// Absent values are written as `null`, so every answer has the same members.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(valid, forKey: .valid)
+        try container.encode(reason, forKey: .reason)
+        try container.encode(id, forKey: .id)
+        try container.encode(epoch, forKey: .epoch)
+        try container.encode(expiresAt, forKey: .expiresAt)
+        try container.encode(remainingUses, forKey: .remainingUses)
+        try container.encode(detail, forKey: .detail)
+    }
+
+    public init(
+        valid: Bool, reason: String, id: String? = nil, epoch: UInt64? = nil, expiresAt: Int64? = nil,
+        remainingUses: Int64? = nil, detail: String? = nil
+    ) {
+        self.valid = valid
+        self.reason = reason
+        self.id = id
+        self.epoch = epoch
+        self.expiresAt = expiresAt
+        self.remainingUses = remainingUses
+        self.detail = detail
+    }
+}

@@ -1,0 +1,123 @@
+import AuthorityAPI
+import AuthorityCore
+import AuthorityStore
+import Foundation
+
+extension Authority {
+    /// `POST /v1/revocations`: durable before it returns; effective on the very next check.
+    public func revoke(_ body: RevokeRequest, peer: PeerCredentials) throws -> RevocationEntry {
+        guard configuration.revocationsEnabled else {
+            throw APIError(.revocationsDisabled, "the revocation list is switched off (--no-revocations); rotate and retire keys instead")
+        }
+        let now = clock()
+        let revocation: Revocation
+        var liveUntil = now + configuration.maxTTL
+        switch (body.id, body.prefix, body.issuedBefore) {
+        case (let id?, nil, nil):
+            guard let linkID = LinkID(id) else { throw APIError(.invalidRequest, "id must be a link id (22 base64url characters)") }
+            revocation = .id(linkID)
+        case (nil, let prefix?, nil):
+            revocation = .prefix(try canonical(prefix))
+        case (nil, let prefix, let time?):
+            guard time >= 0 else { throw APIError(.invalidRequest, "issued_before must not be negative") }
+            revocation = .issuedBefore(time, prefix: try canonical(prefix ?? "/"))
+            liveUntil = max(now, time) + configuration.maxTTL
+        default:
+            throw APIError(.invalidRequest, "give id, or prefix, or issued_before (with an optional prefix)")
+        }
+        if let reason = body.reason, reason.utf8.count > 500 {
+            throw APIError(.invalidRequest, "reason must be at most 500 bytes")
+        }
+        let record = try store.revoke(
+            revocation, reason: body.reason, liveUntil: liveUntil, now: now, caller: Caller(uid: peer.uid, pid: peer.pid))
+        metrics.revocations.increment()
+        return Self.entry(record)
+    }
+
+    private func canonical(_ prefix: String) throws(APIError) -> String {
+        do {
+            return try canonicalPath(prefix)
+        } catch {
+            throw APIError(.invalidRequest, "prefix: \(error)")
+        }
+    }
+
+    static func entry(_ record: RevocationRecord) -> RevocationEntry {
+        switch record.revocation {
+        case .id(let id):
+            RevocationEntry(serial: record.id, kind: "id", id: id.description, reason: record.reason,
+                            createdAt: record.createdAt, createdByUID: record.actorUID)
+        case .prefix(let prefix):
+            RevocationEntry(serial: record.id, kind: "prefix", prefix: prefix, reason: record.reason,
+                            createdAt: record.createdAt, createdByUID: record.actorUID)
+        case .issuedBefore(let time, let prefix):
+            RevocationEntry(serial: record.id, kind: "issued_before", prefix: prefix, issuedBefore: time,
+                            reason: record.reason, createdAt: record.createdAt, createdByUID: record.actorUID)
+        }
+    }
+
+    /// `GET /v1/revocations`: a page, oldest first.
+    public func revocations(after: Int64, limit: Int) throws -> RevocationPage {
+        guard configuration.revocationsEnabled else {
+            throw APIError(.revocationsDisabled, "the revocation list is switched off (--no-revocations)")
+        }
+        let records = try store.listRevocations(after: after, limit: limit)
+        return RevocationPage(
+            revocations: records.map(Self.entry), nextAfter: records.count == limit ? records.last?.id : nil)
+    }
+
+    /// `GET /v1/keys`.
+    public func keys() -> JSONWebKeySet {
+        JSONWebKeySet(keys: store.keyRing.sorted.map(Self.jwk))
+    }
+
+    static func jwk(_ record: KeyRecord) -> JSONWebKey {
+        JSONWebKey(
+            x: record.publicKey.base64URL, kid: String(record.epoch), status: record.status.rawValue,
+            createdAt: record.createdAt, retireAfter: record.retireAfter, retiredAt: record.retiredAt)
+    }
+
+    /// `POST /v1/keys/rotate`.
+    public func rotate(peer: PeerCredentials) throws -> RotateResponse {
+        let previous = store.keyRing.activeEpoch
+        let epoch = try store.rotate(now: clock(), caller: Caller(uid: peer.uid, pid: peer.pid))
+        metrics.rotations.increment()
+        metrics.activeEpoch.set(Int64(epoch))
+        return RotateResponse(epoch: epoch, previousEpoch: previous)
+    }
+
+    /// `POST /v1/keys/{epoch}/retire`.
+    public func retire(epoch: UInt64, force: Bool, peer: PeerCredentials) throws -> JSONWebKey {
+        do {
+            try store.retire(epoch: epoch, force: force, now: clock(), caller: Caller(uid: peer.uid, pid: peer.pid))
+        } catch StoreError.keyRing(let error) {
+            throw Self.apiError(error)
+        }
+        guard let record = store.keyRing.records[epoch] else { throw APIError(.keyNotFound, "no key epoch \(epoch)") }
+        return Self.jwk(record)
+    }
+
+    static func apiError(_ error: KeyRingError) -> APIError {
+        switch error {
+        case .unknownEpoch(let epoch): APIError(.keyNotFound, "no key epoch \(epoch)")
+        case .cannotRetireActive(let epoch): APIError(.keyActive, "epoch \(epoch) is active: rotate first, then retire it")
+        case .alreadyRetired(let epoch): APIError(.keyAlreadyRetired, "epoch \(epoch) is already retired")
+        case .liveLinks(let epoch, let until):
+            APIError(.keyLiveLinks, "links of epoch \(epoch) may be live until \(until) (\(iso8601(until))); retire with {\"force\": true} to end them now")
+        case .noActiveKey, .inconsistent: APIError(.internalError, "the key ring is inconsistent; see the daemon's log")
+        }
+    }
+
+    /// `GET /v1/audit`: newest first.
+    public func audit(limit: Int) throws -> AuditPage {
+        AuditPage(entries: try store.auditLog(limit: limit).map {
+            AuditEntryBody(id: $0.id, at: $0.at, actorUID: $0.actorUID, actorPID: $0.actorPID, action: $0.action,
+                           linkID: $0.linkID, epoch: $0.epoch, detail: $0.detail)
+        })
+    }
+}
+
+/// `2026-11-29T05:00:00Z` for log lines and messages.
+func iso8601(_ time: Int64) -> String {
+    ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(time)))
+}

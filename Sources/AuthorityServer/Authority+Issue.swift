@@ -1,0 +1,97 @@
+import AuthorityAPI
+import AuthorityCore
+import AuthorityStore
+import Foundation
+
+extension Authority {
+    /// `POST /v1/links`. Validation and signing are quick; the audit entry (and, when the expiry
+    /// passes the epoch's recorded mark, the new `retire_after`) is durable before the answer.
+    public func issue(_ body: IssueLinkRequest, grant: Grant, peer: PeerCredentials) throws -> IssueLinkResponse {
+        let now = clock()
+        let request = try issueRequest(body, now: now)
+        for attempt in 0..<2 {
+            let (epoch, key) = store.signingKey
+            let issued: IssuedLink
+            do {
+                issued = try LinkIssuer.issue(request, id: .random(), epoch: epoch, key: key, now: now)
+            } catch {
+                throw APIError(.invalidRequest, describe(error))
+            }
+            guard grant.mayIssue(path: issued.path) else {
+                throw APIError(.forbidden, "this caller may not issue links for \(issued.path)")
+            }
+            do {
+                try store.recordIssue(
+                    epoch: epoch, expiresAt: issued.grant.expiresAt, linkID: issued.grant.id,
+                    detail: "resource \(issued.path)\(request.prefix ? " (prefix)" : ""), expires \(issued.grant.expiresAt)",
+                    now: now, caller: Caller(uid: peer.uid, pid: peer.pid))
+            } catch StoreError.keyRing(.alreadyRetired) where attempt == 0 {
+                continue  // the epoch was force-retired while we signed: sign again with the new one
+            }
+            metrics.issued.increment()
+            logger.info(
+                "link issued",
+                metadata: ["link.id": "\(issued.grant.id)", "link.epoch": "\(epoch)", "caller.uid": "\(peer.uid)"])
+            return IssueLinkResponse(
+                url: issued.url, id: issued.grant.id.description, epoch: epoch, expiresAt: issued.grant.expiresAt,
+                notBefore: issued.grant.notBefore, methods: issued.grant.methods.names)
+        }
+        throw APIError(.internalError, "the signing key changed twice while issuing; try again")
+    }
+
+    /// Turns the wire request into the core's, refusing anything out of range with a message
+    /// that names the field.
+    func issueRequest(_ body: IssueLinkRequest, now: Int64) throws(APIError) -> IssueRequest {
+        func invalid(_ message: String) -> APIError { APIError(.invalidRequest, message) }
+        if body.maxUses != nil || body.password != nil {
+            throw APIError(.featureUnavailable, "use-limited and password-protected links are not available in this version")
+        }
+        var methods: HTTPMethods = []
+        for name in body.methods ?? ["GET", "HEAD"] {
+            guard let method = HTTPMethods(method: name) else {
+                throw invalid("methods: \"\(name.prefix(16))\" is not one of GET, HEAD, PUT, POST, DELETE")
+            }
+            methods.insert(method)
+        }
+        guard !methods.isEmpty else { throw invalid("methods must not be empty") }
+        let maxTTL = configuration.maxTTL
+        let expiresAt: Int64
+        switch (body.ttl, body.expiresAt) {
+        case (let ttl?, nil):
+            guard (1...maxTTL).contains(ttl) else { throw invalid("ttl must be between 1 and \(maxTTL) seconds") }
+            expiresAt = now + ttl
+        case (nil, let time?):
+            guard time > now, time - now <= maxTTL else {
+                throw invalid("expires_at must be in the future and at most \(maxTTL) seconds from now")
+            }
+            expiresAt = time
+        default:
+            throw invalid("give exactly one of ttl and expires_at")
+        }
+        if let notBefore = body.notBefore, notBefore < 0 || notBefore >= expiresAt {
+            throw invalid("not_before must be before the expiry")
+        }
+        var network: IPNetwork?
+        if let ip = body.ip {
+            guard let parsed = IPNetwork(lenient: ip) else {
+                throw invalid("ip must be an address or a network in CIDR notation with its host bits zero")
+            }
+            network = parsed
+        }
+        return IssueRequest(
+            resource: body.resource, expiresAt: expiresAt, methods: methods, prefix: body.prefix ?? false,
+            notBefore: body.notBefore, bindHost: body.bindHost ?? false, network: network)
+    }
+}
+
+/// A message for an issue error that names what to fix.
+func describe(_ error: IssueError) -> String {
+    switch error {
+    case .invalidResource(let why): "resource: \(why)"
+    case .prefixWithQuery: "a prefix link's resource must not have a query"
+    case .noMethods: "methods must not be empty"
+    case .invalidLifetime(let why): why
+    case .hostBindingNeedsHost: "bind_host needs an absolute http(s) resource URL"
+    case .invalidHost(let host): "the resource's host \"\(host.prefix(64))\" cannot be bound (lowercase DNS name or IP address)"
+    }
+}

@@ -1,0 +1,44 @@
+import AuthorityCore
+import Prometheus
+
+/// The daemon's metrics, exported at `GET /metrics` in Prometheus text format. Every series is
+/// created up front, so the hot path only increments.
+public final class AuthorityMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let checks: [Reason: Counter]
+    private let responses: [UInt: Counter]
+    private let otherResponses: Counter
+    let checkDuration: DurationHistogram
+    let issued: Counter
+    let revocations: Counter
+    let rotations: Counter
+    let activeEpoch: Gauge
+
+    public init() {
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        checks = Dictionary(uniqueKeysWithValues: Reason.allCases.map {
+            ($0, registry.makeCounter(name: "authority_checks_total", labels: [("reason", $0.rawValue)], help: "Link checks by reason code"))
+        })
+        let statuses: [UInt] = [200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 415, 422, 500]
+        responses = Dictionary(uniqueKeysWithValues: statuses.map {
+            ($0, registry.makeCounter(name: "authority_http_requests_total", labels: [("status", String($0))], help: "HTTP answers by status"))
+        })
+        otherResponses = registry.makeCounter(name: "authority_http_requests_total", labels: [("status", "other")], help: "HTTP answers by status")
+        checkDuration = registry.makeDurationHistogram(
+            name: "authority_check_duration_seconds",
+            buckets: [.microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+                      .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(50)],
+            help: "Time to decide a check, excluding HTTP")
+        issued = registry.makeCounter(name: "authority_links_issued_total", help: "Links issued")
+        revocations = registry.makeCounter(name: "authority_revocations_total", help: "Revocations recorded")
+        rotations = registry.makeCounter(name: "authority_key_rotations_total", help: "Key rotations")
+        activeEpoch = registry.makeGauge(name: "authority_active_epoch", help: "The epoch that signs new links")
+    }
+
+    func countCheck(_ reason: Reason) { checks[reason]?.increment() }
+
+    func countResponse(status: UInt) { (responses[status] ?? otherResponses).increment() }
+
+    public func text() -> String { registry.emitToString() }
+}

@@ -1,0 +1,105 @@
+import AuthorityAPI
+import NIOCore
+import NIOHTTP1
+
+/// The table of routes: one `switch`, checks answered on the event loop, writes sent to the
+/// thread pool. Every answer is JSON with a status, including every refusal.
+public struct Router: Sendable {
+    let authority: Authority
+    var metrics: AuthorityMetrics { authority.metrics }
+
+    public init(authority: Authority) { self.authority = authority }
+
+    /// The methods each path accepts, for 405 answers.
+    static let allowed: [String: [HTTPMethod]] = [
+        "/v1/health": [.GET], "/v1/links": [.POST], "/v1/links/check": [.POST], "/v1/revocations": [.GET, .POST],
+        "/v1/keys": [.GET], "/v1/keys/rotate": [.POST], "/v1/audit": [.GET], "/metrics": [.GET],
+    ]
+
+    public func respond(to request: APIRequest, peer: PeerCredentials, eventLoop: any EventLoop) -> RouteResult {
+        let grant = authority.grant(for: peer)
+        switch (request.method, request.path) {
+        case (.GET, "/v1/health"):
+            return .now(.json(authority.health()))
+        case (.POST, "/v1/links/check"):
+            guard grant.allows(.check) else { return forbidden(.check) }
+            return .now(respond(request.decode(CheckLinkRequest.self).flatMap(authority.check)))
+        case (.POST, "/v1/links"):
+            guard grant.allows(.issue) else { return forbidden(.issue) }
+            return deferred(request.decode(IssueLinkRequest.self), on: eventLoop, status: .created) { body in
+                try authority.issue(body, grant: grant, peer: peer)
+            }
+        case (.POST, "/v1/revocations"):
+            guard grant.allows(.revoke) else { return forbidden(.revoke) }
+            return deferred(request.decode(RevokeRequest.self), on: eventLoop, status: .created) { body in
+                try authority.revoke(body, peer: peer)
+            }
+        case (.GET, "/v1/revocations"):
+            guard grant.allows(.revoke) else { return forbidden(.revoke) }
+            let page = request.queryInteger("after", default: 0, range: 0...Int64.max).flatMap { after in
+                request.queryInteger("limit", default: 100, range: 1...1000).map { (after, Int($0)) }
+            }
+            return deferred(page, on: eventLoop) { try authority.revocations(after: $0.0, limit: $0.1) }
+        case (.GET, "/v1/keys"):
+            guard grant.allows(.check) else { return forbidden(.check) }
+            return .now(.json(authority.keys()))
+        case (.POST, "/v1/keys/rotate"):
+            guard grant.allows(.admin) else { return forbidden(.admin) }
+            return deferred(.success(()), on: eventLoop, status: .created) { try authority.rotate(peer: peer) }
+        case (.GET, "/v1/audit"):
+            guard grant.allows(.admin) else { return forbidden(.admin) }
+            let limit = request.queryInteger("limit", default: 100, range: 1...1000)
+            return deferred(limit, on: eventLoop) { try authority.audit(limit: Int($0)) }
+        case (.GET, "/metrics"):
+            guard grant.allows(.check) else { return forbidden(.check) }
+            return .now(.text(metrics.text(), contentType: "text/plain; version=0.0.4"))
+        case (let method, let path):
+            if let epoch = Self.retireEpoch(path) {
+                guard method == .POST else { return methodNotAllowed([.POST]) }
+                guard grant.allows(.admin) else { return forbidden(.admin) }
+                let body = request.decode(RetireRequest.self, emptyAs: RetireRequest())
+                return deferred(body, on: eventLoop) { body in
+                    try authority.retire(epoch: epoch, force: body.force ?? false, peer: peer)
+                }
+            }
+            if let methods = Self.allowed[path] { return methodNotAllowed(methods) }
+            return .now(.error(.notFound, "no route \(path.prefix(100))"))
+        }
+    }
+
+    /// `/v1/keys/{epoch}/retire` → epoch.
+    static func retireEpoch(_ path: String) -> UInt64? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 5, parts[0].isEmpty, parts[1] == "v1", parts[2] == "keys", parts[4] == "retire",
+            parts[3].utf8.allSatisfy({ (48...57).contains($0) }), let epoch = UInt64(parts[3])
+        else { return nil }
+        return epoch
+    }
+
+    private func respond<T: Encodable>(_ result: Result<T, APIError>) -> APIResponse {
+        switch result {
+        case .success(let value): .json(value)
+        case .failure(let error): error.response
+        }
+    }
+
+    private func deferred<Input: Sendable, Output: Encodable & SendableMetatype>(
+        _ input: Result<Input, APIError>, on eventLoop: any EventLoop, status: HTTPResponseStatus = .ok,
+        _ work: @escaping @Sendable (Input) throws -> Output
+    ) -> RouteResult {
+        switch input {
+        case .failure(let error): .now(error.response)
+        case .success(let input): .later(authority.blocking(on: eventLoop) { .json(try work(input), status: status) })
+        }
+    }
+
+    private func forbidden(_ right: Right) -> RouteResult {
+        .now(.error(.forbidden, "this caller lacks the \(right.rawValue) right (see the policy file)"))
+    }
+
+    private func methodNotAllowed(_ methods: [HTTPMethod]) -> RouteResult {
+        var response = APIResponse.error(.methodNotAllowed, "allowed: \(methods.map(\.rawValue).joined(separator: ", "))")
+        response.headers.add(name: "Allow", value: methods.map(\.rawValue).joined(separator: ", "))
+        return .now(response)
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import NIOCore
+
+/// Everything `authorityd` can be told. Defaults ← configuration file (JSON) ← command-line flags.
+public struct ServerConfiguration: Sendable, Equatable {
+    /// Unix socket the API listens on (ignored under socket activation).
+    public var socketPath = "/run/authority/authority.sock"
+    /// Mode of the socket file the daemon binds itself.
+    public var socketMode: UInt32 = 0o660
+    /// Group of the socket file, by name or number; nil keeps the daemon's group.
+    public var socketGroup: String?
+    public var stateDirectory = "/var/lib/authority"
+    public var databasePath: String?
+    public var masterKeyFile: String?
+    public var policyFile: String?
+    /// Longest lifetime a link may be issued with, in seconds (default 7 days).
+    public var maxTTL: Int64 = 604_800
+    public var notBeforeLeeway: Int64 = 30
+    /// Largest accepted request body, in bytes.
+    public var bodyLimit = 65_536
+    public var revocationsEnabled = true
+    /// Automatic key rotation period in seconds; 0 switches it off.
+    public var rotationInterval: Int64 = 0
+    /// How often expired revocations are collected and due epochs retired, in seconds.
+    public var maintenanceInterval: Int64 = 60
+    public var logLevel = "info"
+    /// Threads for blocking work (SQLite writes).
+    public var blockingThreads = 2
+    /// Event loops (the check path runs on them).
+    public var eventLoops = System.coreCount
+
+    public init() {}
+
+    /// A configuration file: a JSON object whose members are the flags' names with `_` for `-`.
+    struct File: Decodable {
+        var socket, socketMode, socketGroup, stateDir, database, masterKeyFile, policy, logLevel: String?
+        var maxTTL, notBeforeLeeway, rotationInterval, maintenanceInterval: Int64?
+        var bodyLimit, blockingThreads, eventLoops: Int?
+        var revocations: Bool?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case socket, database, policy, revocations
+            case socketMode = "socket_mode", socketGroup = "socket_group", stateDir = "state_dir"
+            case masterKeyFile = "master_key_file", logLevel = "log_level", maxTTL = "max_ttl"
+            case notBeforeLeeway = "not_before_leeway", rotationInterval = "rotation_interval"
+            case maintenanceInterval = "maintenance_interval", bodyLimit = "body_limit"
+            case blockingThreads = "blocking_threads", eventLoops = "event_loops"
+        }
+    }
+
+    /// Applies a JSON configuration file on top of `self`. Unknown members and wrong types are refused.
+    public mutating func apply(file path: String) throws(ConfigurationError) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path) }
+        guard let object = try? JSONSerialization.jsonObject(with: data), let json = object as? [String: Any] else {
+            throw .invalid(path, "not a JSON object")
+        }
+        let known = Set(File.CodingKeys.allCases.map(\.rawValue))
+        if let unknown = Set(json.keys).subtracting(known).sorted().first {
+            throw .invalid(path, "unknown member \"\(unknown)\"")
+        }
+        let file: File
+        do {
+            file = try JSONDecoder().decode(File.self, from: data)
+        } catch {
+            throw .invalid(path, describe(error))
+        }
+        socketPath = file.socket ?? socketPath
+        if let mode = file.socketMode { socketMode = try Self.parseMode(mode) }
+        socketGroup = file.socketGroup ?? socketGroup
+        stateDirectory = file.stateDir ?? stateDirectory
+        databasePath = file.database ?? databasePath
+        masterKeyFile = file.masterKeyFile ?? masterKeyFile
+        policyFile = file.policy ?? policyFile
+        logLevel = file.logLevel ?? logLevel
+        maxTTL = file.maxTTL ?? maxTTL
+        notBeforeLeeway = file.notBeforeLeeway ?? notBeforeLeeway
+        rotationInterval = file.rotationInterval ?? rotationInterval
+        maintenanceInterval = file.maintenanceInterval ?? maintenanceInterval
+        bodyLimit = file.bodyLimit ?? bodyLimit
+        blockingThreads = file.blockingThreads ?? blockingThreads
+        eventLoops = file.eventLoops ?? eventLoops
+        revocationsEnabled = file.revocations ?? revocationsEnabled
+    }
+
+    /// Refuses values no daemon should run with.
+    public func validate() throws(ConfigurationError) {
+        func check(_ ok: Bool, _ what: String) throws(ConfigurationError) {
+            if !ok { throw .invalid("configuration", what) }
+        }
+        try check(socketPath.utf8.count < 108, "socket path longer than 107 bytes")
+        try check(socketMode <= 0o777, "socket mode must be an octal mode such as 0660")
+        try check((1...31_536_000).contains(maxTTL), "max-ttl must be 1 to 31536000 seconds")
+        try check((0...86_400).contains(notBeforeLeeway), "not-before-leeway must be 0 to 86400 seconds")
+        try check((1_024...16_777_216).contains(bodyLimit), "body-limit must be 1024 to 16777216 bytes")
+        try check(rotationInterval == 0 || rotationInterval >= 60, "rotation-interval must be 0 (off) or at least 60 s")
+        try check(maintenanceInterval >= 1, "maintenance-interval must be at least 1 s")
+        try check((1...64).contains(blockingThreads), "blocking-threads must be 1 to 64")
+        try check((1...256).contains(eventLoops), "event-loops must be 1 to 256")
+        try check(["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel),
+                  "log-level must be trace, debug, info, notice, warning, error or critical")
+    }
+
+    /// Parses an octal mode such as `0660` or `660`.
+    public static func parseMode(_ text: String) throws(ConfigurationError) -> UInt32 {
+        guard !text.isEmpty, text.count <= 4, let mode = UInt32(text, radix: 8), mode <= 0o777 else {
+            throw .invalid("socket mode", "\"\(text)\" is not an octal mode such as 0660")
+        }
+        return mode
+    }
+}
+
+public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
+    case unreadable(String)
+    case invalid(String, String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path): "cannot read \(path)"
+        case .invalid(let origin, let why): "\(origin): \(why)"
+        }
+    }
+}
+
+/// A one-line description of a decoding error that names the member, never the value.
+func describe(_ error: any Error) -> String {
+    guard let error = error as? DecodingError else { return "not valid JSON" }
+    func field(_ path: [any CodingKey]) -> String {
+        path.isEmpty ? "the body" : "\"" + path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".") + "\""
+    }
+    switch error {
+    case .typeMismatch(let type, let context): return "\(field(context.codingPath)) must be \(typeName(type))"
+    case .valueNotFound(let type, let context): return "\(field(context.codingPath)) must be \(typeName(type)), not null"
+    case .keyNotFound(let key, let context): return "\(field(context.codingPath + [key])) is required"
+    case .dataCorrupted(let context):
+        return context.codingPath.isEmpty ? "not valid JSON" : "\(field(context.codingPath)) has an invalid value"
+    @unknown default: return "not valid JSON"
+    }
+}
+
+private func typeName(_ type: Any.Type) -> String {
+    switch type {
+    case is String.Type: "a string"
+    case is Bool.Type: "true or false"
+    case is Int.Type, is Int64.Type, is UInt64.Type, is UInt32.Type, is Int32.Type: "an integer"
+    case is [String].Type, is [Any].Type: "an array"
+    default: "of another type"
+    }
+}

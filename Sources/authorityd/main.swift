@@ -1,0 +1,76 @@
+import ArgumentParser
+import AuthorityServer
+import Foundation
+import Logging
+
+/// `authorityd`: configuration → store → server → run. Every option of the configuration file
+/// is also a flag; flags win.
+@main
+struct Authorityd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "authorityd",
+        abstract: "Issues and checks Ed25519-signed temporary links over HTTP on a Unix socket.",
+        version: authorityVersion)
+
+    @Option(help: "Unix socket to serve the API on (default /run/authority/authority.sock).") var socket: String?
+    @Option(name: .customLong("state-dir"), help: "State directory: database, generated master key (default /var/lib/authority).")
+    var stateDir: String?
+    @Option(help: "JSON configuration file; flags override it.") var config: String?
+    @Option(name: .customLong("socket-mode"), help: "Mode of the socket file, octal (default 0660).") var socketMode: String?
+    @Option(name: .customLong("socket-group"), help: "Group of the socket file, name or number.") var socketGroup: String?
+    @Option(help: "Database file (default STATE-DIR/authority.sqlite).") var database: String?
+    @Option(name: .customLong("master-key-file"), help: "Master key: 32 raw bytes or 64 hex characters, mode 0600.")
+    var masterKeyFile: String?
+    @Option(help: "Policy file mapping callers to rights (JSON, see docs/api.md).") var policy: String?
+    @Option(name: .customLong("max-ttl"), help: "Longest link lifetime in seconds (default 604800).") var maxTTL: Int64?
+    @Option(name: .customLong("not-before-leeway"), help: "Seconds a link is accepted before its not-before (default 30).")
+    var notBeforeLeeway: Int64?
+    @Option(name: .customLong("body-limit"), help: "Largest request body in bytes (default 65536).") var bodyLimit: Int?
+    @Flag(name: .customLong("no-revocations"), help: "Switch the revocation list off.") var noRevocations = false
+    @Option(name: .customLong("rotation-interval"), help: "Rotate the signing key every N seconds (default 0: off).")
+    var rotationInterval: Int64?
+    @Option(name: .customLong("maintenance-interval"), help: "Seconds between retirement and clean-up rounds (default 60).")
+    var maintenanceInterval: Int64?
+    @Option(name: .customLong("event-loops"), help: "Event loop threads (default: one per core).") var eventLoops: Int?
+    @Option(name: .customLong("blocking-threads"), help: "Threads for durable writes (default 2).") var blockingThreads: Int?
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
+    var logLevel: String?
+
+    func run() async throws {
+        do {
+            let configuration = try makeConfiguration()
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+                return handler
+            }
+            try await Application.run(configuration: configuration, logger: Logger(label: "authorityd"))
+        } catch {
+            FileHandle.standardError.write(Data("authorityd: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    func makeConfiguration() throws -> ServerConfiguration {
+        var configuration = ServerConfiguration()
+        if let config { try configuration.apply(file: config) }
+        configuration.socketPath = socket ?? configuration.socketPath
+        configuration.stateDirectory = stateDir ?? configuration.stateDirectory
+        if let socketMode { configuration.socketMode = try ServerConfiguration.parseMode(socketMode) }
+        configuration.socketGroup = socketGroup ?? configuration.socketGroup
+        configuration.databasePath = database ?? configuration.databasePath
+        configuration.masterKeyFile = masterKeyFile ?? configuration.masterKeyFile
+        configuration.policyFile = policy ?? configuration.policyFile
+        configuration.maxTTL = maxTTL ?? configuration.maxTTL
+        configuration.notBeforeLeeway = notBeforeLeeway ?? configuration.notBeforeLeeway
+        configuration.bodyLimit = bodyLimit ?? configuration.bodyLimit
+        if noRevocations { configuration.revocationsEnabled = false }
+        configuration.rotationInterval = rotationInterval ?? configuration.rotationInterval
+        configuration.maintenanceInterval = maintenanceInterval ?? configuration.maintenanceInterval
+        configuration.eventLoops = eventLoops ?? configuration.eventLoops
+        configuration.blockingThreads = blockingThreads ?? configuration.blockingThreads
+        configuration.logLevel = logLevel ?? configuration.logLevel
+        try configuration.validate()
+        return configuration
+    }
+}

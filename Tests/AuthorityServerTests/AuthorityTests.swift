@@ -1,0 +1,115 @@
+import AuthorityAPI
+import AuthorityCore
+import AuthorityStore
+import Foundation
+import Testing
+
+@testable import AuthorityServer
+
+@Suite struct AuthorityTests {
+    func issueError(_ test: TestAuthority, _ body: IssueLinkRequest, grant: Grant = Grant(rights: [.admin])) -> APIError? {
+        do {
+            _ = try test.authority.issue(body, grant: grant, peer: root)
+            return nil
+        } catch {
+            return error as? APIError
+        }
+    }
+
+    @Test func issueThenCheckThenRevoke() throws {
+        let test = try TestAuthority()
+        let link = try test.authority.issue(
+            IssueLinkRequest(resource: "https://cdn.example/a/b.pdf?x=1", ttl: 600), grant: Grant(rights: [.issue]), peer: root)
+        #expect(link.epoch == 1 && link.expiresAt == test.now + 600 && link.methods == ["GET", "HEAD"])
+        #expect(try test.authority.check(CheckLinkRequest(url: link.url)).get().reason == "ok")
+        let entry = try test.authority.revoke(RevokeRequest(id: link.id, reason: "test"), peer: root)
+        #expect(entry.kind == "id" && entry.id == link.id && entry.createdByUID == 0)
+        #expect(try test.authority.check(CheckLinkRequest(url: link.url)).get().reason == "revoked")
+        let audit = try test.authority.audit(limit: 10).entries.map(\.action)
+        #expect(audit == ["revoke", "link.issue", "keys.init"])
+    }
+
+    @Test func prefixRevocationSparesLinksIssuedAfterIt() throws {
+        let test = try TestAuthority()
+        let before = try test.authority.issue(IssueLinkRequest(resource: "/p/a", ttl: 600), grant: Grant(rights: [.issue]), peer: root)
+        _ = try test.authority.revoke(RevokeRequest(prefix: "/p/"), peer: root)
+        test.now += 1
+        let after = try test.authority.issue(IssueLinkRequest(resource: "/p/a", ttl: 600), grant: Grant(rights: [.issue]), peer: root)
+        #expect(try test.authority.check(CheckLinkRequest(url: before.url)).get().reason == "revoked")
+        #expect(try test.authority.check(CheckLinkRequest(url: after.url)).get().reason == "ok")
+    }
+
+    @Test func issueValidation() throws {
+        let test = try TestAuthority()
+        #expect(issueError(test, IssueLinkRequest(resource: "/a"))?.code == .invalidRequest)  // no ttl
+        #expect(issueError(test, IssueLinkRequest(resource: "/a", ttl: 5, expiresAt: test.now + 5))?.code == .invalidRequest)
+        #expect(issueError(test, IssueLinkRequest(resource: "/a", ttl: 604_801))?.code == .invalidRequest)
+        #expect(issueError(test, IssueLinkRequest(resource: "/a", ttl: 0))?.code == .invalidRequest)
+        #expect(issueError(test, IssueLinkRequest(resource: "/a", expiresAt: test.now))?.code == .invalidRequest)
+        #expect(issueError(test, IssueLinkRequest(resource: "/a", methods: ["PATCH"], ttl: 5))?.code == .invalidRequest)
+        #expect(issueError(test, IssueLinkRequest(resource: "/a", methods: [], ttl: 5))?.code == .invalidRequest)
+        #expect(issueError(test, IssueLinkRequest(resource: "/a", ttl: 5, ip: "10.0.0.1/8"))?.code == .invalidRequest)
+        #expect(issueError(test, IssueLinkRequest(resource: "/a b", ttl: 5))?.code == .invalidRequest)
+        #expect(issueError(test, IssueLinkRequest(resource: "/a?x=1", ttl: 5, prefix: true))?.code == .invalidRequest)
+        #expect(issueError(test, IssueLinkRequest(resource: "/a", ttl: 5, notBefore: test.now + 5))?.code == .invalidRequest)
+        #expect(issueError(test, IssueLinkRequest(resource: "/a", ttl: 5, maxUses: 1))?.code == .featureUnavailable)
+        #expect(issueError(test, IssueLinkRequest(resource: "/a", ttl: 5, password: "pw"))?.code == .featureUnavailable)
+        #expect(issueError(test, IssueLinkRequest(resource: "/a", ttl: 5, bindHost: true))?.code == .invalidRequest)
+        #expect(try test.authority.audit(limit: 10).entries.count == 1)  // nothing issued
+    }
+
+    @Test func issuePrefixesLimitWhereACallerMayIssue() throws {
+        let test = try TestAuthority()
+        let limited = Grant(rights: [.issue], issuePrefixes: ["/uploads/"])
+        #expect(issueError(test, IssueLinkRequest(resource: "/uploads/a.bin", ttl: 5), grant: limited) == nil)
+        #expect(issueError(test, IssueLinkRequest(resource: "/private/a.bin", ttl: 5), grant: limited)?.code == .forbidden)
+        #expect(issueError(test, IssueLinkRequest(resource: "/uploads", ttl: 5, prefix: true), grant: limited)?.code == .forbidden)
+        #expect(issueError(test, IssueLinkRequest(resource: "/uploads/%2e%2e/x", ttl: 5), grant: limited)?.code == .invalidRequest)
+    }
+
+    @Test func revocationValidationAndSwitchingOff() throws {
+        let test = try TestAuthority()
+        for body in [RevokeRequest(), RevokeRequest(id: "short"), RevokeRequest(id: "AAAAAAAAAAAAAAAAAAAAAA", prefix: "/a"),
+                     RevokeRequest(prefix: "/a//b"), RevokeRequest(issuedBefore: -1),
+                     RevokeRequest(prefix: "/a", reason: String(repeating: "r", count: 501))] {
+            #expect(throws: APIError.self) { try test.authority.revoke(body, peer: root) }
+        }
+        let off = try TestAuthority(configure: { $0.revocationsEnabled = false })
+        #expect(throws: APIError.self) { try off.authority.revoke(RevokeRequest(prefix: "/"), peer: root) }
+        #expect(off.authority.health().revocations == nil)
+    }
+
+    @Test func retireMapsKeyRingErrors() throws {
+        let test = try TestAuthority()
+        _ = try test.authority.issue(IssueLinkRequest(resource: "/a", ttl: 600), grant: Grant(rights: [.issue]), peer: root)
+        #expect(try test.authority.rotate(peer: root) == RotateResponse(epoch: 2, previousEpoch: 1))
+        func code(_ epoch: UInt64, force: Bool) -> APIErrorCode? {
+            do {
+                _ = try test.authority.retire(epoch: epoch, force: force, peer: root)
+                return nil
+            } catch {
+                return (error as? APIError)?.code
+            }
+        }
+        #expect(code(1, force: false) == .keyLiveLinks)
+        #expect(code(2, force: true) == .keyActive)
+        #expect(code(9, force: true) == .keyNotFound)
+        #expect(code(1, force: true) == nil)
+        #expect(code(1, force: true) == .keyAlreadyRetired)
+        #expect(test.authority.keys().keys.map(\.status) == ["retired", "active"])
+    }
+
+    @Test func maintenanceRotatesAndRetiresOnSchedule() async throws {
+        let test = try TestAuthority(configure: { $0.rotationInterval = 3600 })
+        let service = MaintenanceService(authority: test.authority, logger: .init(label: "test"))
+        _ = try test.authority.issue(IssueLinkRequest(resource: "/a", ttl: 60), grant: Grant(rights: [.issue]), peer: root)
+        await service.tick()
+        #expect(test.authority.store.keyRing.activeEpoch == 1)
+        test.now += 3600
+        await service.tick()
+        #expect(test.authority.store.keyRing.activeEpoch == 2)
+        let retireAfter = try #require(test.authority.store.keyRing.records[1]?.retireAfter)
+        #expect(retireAfter <= test.now)  // the 60 s link has expired: epoch 1 is retired in the same round
+        #expect(test.authority.store.keyRing.records[1]?.status == .retired)
+    }
+}

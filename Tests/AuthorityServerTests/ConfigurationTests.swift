@@ -1,0 +1,104 @@
+import AuthorityTesting
+import Foundation
+import Testing
+
+@testable import AuthorityServer
+
+@Suite struct ConfigurationTests {
+    func write(_ text: String, in directory: TemporaryDirectory, name: String = "file.json") -> String {
+        let path = directory.path + "/" + name
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        return path
+    }
+
+    @Test func fileMembersMirrorTheFlags() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = ServerConfiguration()
+        try configuration.apply(file: write(#"""
+            {"socket": "/run/x.sock", "socket_mode": "0600", "state_dir": "/s", "max_ttl": 60, "revocations": false,
+             "log_level": "debug", "body_limit": 2048}
+            """#, in: directory))
+        #expect(configuration.socketPath == "/run/x.sock" && configuration.socketMode == 0o600)
+        #expect(configuration.stateDirectory == "/s" && configuration.maxTTL == 60 && !configuration.revocationsEnabled)
+        #expect(configuration.logLevel == "debug" && configuration.bodyLimit == 2048)
+        try configuration.validate()
+    }
+
+    @Test(arguments: [#"{"sockett": "/x"}"#, #"{"max_ttl": "60"}"#, #"{"revocations": 1}"#, "[1]", "nope",
+                      #"{"socket_mode": "999"}"#])
+    func badFilesAreRefused(text: String) throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = ServerConfiguration()
+        #expect(throws: ConfigurationError.self) { try configuration.apply(file: write(text, in: directory)) }
+    }
+
+    @Test func validationRefusesNonsense() throws {
+        var configuration = ServerConfiguration()
+        configuration.maxTTL = 0
+        #expect(throws: ConfigurationError.self) { try configuration.validate() }
+        configuration = ServerConfiguration()
+        configuration.socketPath = "/" + String(repeating: "s", count: 120)
+        #expect(throws: ConfigurationError.self) { try configuration.validate() }
+        configuration = ServerConfiguration()
+        configuration.logLevel = "loud"
+        #expect(throws: ConfigurationError.self) { try configuration.validate() }
+        #expect(throws: ConfigurationError.self) { try ServerConfiguration.parseMode("rw-") }
+        #expect(try ServerConfiguration.parseMode("660") == 0o660)
+    }
+}
+
+@Suite struct PolicyTests {
+    let policy = Policy(
+        rules: [
+            .init(subject: .uid(1000), rights: [.check, .issue], issuePrefixes: ["/uploads/"]),
+            .init(subject: .gid(50), rights: [.revoke], issuePrefixes: nil),
+            .init(subject: .uid(2000), rights: [.issue], issuePrefixes: nil),
+            .init(subject: .uid(2000), rights: [.issue], issuePrefixes: ["/x/"]),
+        ],
+        defaultRights: [.check], daemonUID: 999)
+
+    @Test func rootAndTheDaemonAreAdmin() {
+        #expect(policy.grant(for: PeerCredentials(pid: 1, uid: 0, gid: 0)).allows(.admin))
+        #expect(policy.grant(for: PeerCredentials(pid: 1, uid: 999, gid: 999)).allows(.revoke))
+    }
+
+    @Test func rulesUnionAndPrefixes() {
+        let uploader = policy.grant(for: PeerCredentials(pid: 1, uid: 1000, gid: 1000, groups: [50]))
+        #expect(uploader.rights == [.check, .issue, .revoke])
+        #expect(uploader.mayIssue(path: "/uploads/a"))
+        #expect(!uploader.mayIssue(path: "/private/a"))
+        let unrestricted = policy.grant(for: PeerCredentials(pid: 1, uid: 2000, gid: 2000))
+        #expect(unrestricted.mayIssue(path: "/anything"))
+        let stranger = policy.grant(for: PeerCredentials(pid: 1, uid: 3000, gid: 3000))
+        #expect(stranger.rights == [.check] && !stranger.mayIssue(path: "/a"))
+        let byPrimaryGroup = policy.grant(for: PeerCredentials(pid: 1, uid: 3001, gid: 50))
+        #expect(byPrimaryGroup.rights == [.revoke])
+    }
+
+    @Test func loadsFilesAndRefusesBadOnes() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        func write(_ text: String) -> String {
+            let path = directory.path + "/p\(UUID().uuidString.prefix(6)).json"
+            _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+            return path
+        }
+        let loaded = try Policy.load(path: write(#"""
+            {"default_rights": [], "rules": [{"user": "root", "rights": ["check"]},
+             {"group": "root", "rights": ["issue"], "issue_prefixes": ["/a b/"]}]}
+            """#))
+        #expect(loaded.defaultRights.isEmpty)
+        #expect(loaded.rules.count == 2)
+        #expect(loaded.rules[1].issuePrefixes == ["/a%20b/"] || loaded.rules[1].issuePrefixes == nil)
+        for bad in [#"{"rules": [{"uid": 1, "gid": 2, "rights": ["check"]}]}"#,
+                    #"{"rules": [{"rights": ["check"]}]}"#,
+                    #"{"rules": [{"uid": 1, "rights": ["root"]}]}"#,
+                    #"{"rules": [{"uid": 1, "rights": ["check"], "prefixes": []}]}"#,
+                    #"{"rules": [{"user": "no-such-user-here", "rights": ["check"]}]}"#,
+                    #"{"rulez": []}"#, "nope"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") { try Policy.load(path: write(bad)) }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import AuthorityAPI
+import AuthorityStore
+import AuthorityTesting
+import Foundation
+import Logging
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+@testable import AuthorityServer
+
+/// A real store in a temporary directory behind a real `Authority`, with a settable clock.
+final class TestAuthority: Sendable {
+    let directory: TemporaryDirectory
+    let authority: Authority
+    let pool: NIOThreadPool
+    let clock = TestClock()
+
+    init(configure: (inout ServerConfiguration) -> Void = { _ in }, policy: Policy = Policy(daemonUID: 4242)) throws {
+        directory = try TemporaryDirectory("authority-server")
+        var configuration = ServerConfiguration()
+        configuration.stateDirectory = directory.path
+        configure(&configuration)
+        let store = try AuthorityStore.open(
+            StoreConfiguration(stateDirectory: directory.path, revocationsEnabled: configuration.revocationsEnabled),
+            now: 1_800_000_000, logger: Logger(label: "test"))
+        pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        let clock = clock
+        authority = Authority(
+            store: store, configuration: configuration, policy: policy, threadPool: pool, logger: Logger(label: "test"),
+            clock: { clock.value.withLock { $0 } })
+    }
+
+    var now: Int64 {
+        get { clock.value.withLock { $0 } }
+        set { clock.value.withLock { $0 = newValue } }
+    }
+
+    deinit {
+        try? pool.syncShutdownGracefully()
+        directory.remove()
+    }
+}
+
+/// A clock the test moves by hand.
+final class TestClock: Sendable {
+    let value = Mutex<Int64>(1_800_000_000)
+}
+
+let root = PeerCredentials(pid: 1, uid: 0, gid: 0)
+let stranger = PeerCredentials(pid: 2, uid: 1234, gid: 1234)
+
+/// The real HTTP pipeline on an `EmbeddedChannel`: raw bytes in, raw bytes out.
+struct PipelineHarness {
+    let channel = EmbeddedChannel()
+
+    init(_ authority: Authority, peer: PeerCredentials = root, bodyLimit: Int = 65_536) throws {
+        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
+        try channel.pipeline.syncOperations.addHandler(
+            HTTPHandler(router: Router(authority: authority), peer: peer, bodyLimit: bodyLimit, logger: Logger(label: "test")))
+    }
+
+    /// Sends raw request bytes and returns every answer written so far.
+    func send(_ raw: String) throws -> [Answer] {
+        try channel.writeInbound(ByteBuffer(string: raw))
+        return try answers()
+    }
+
+    func answers() throws -> [Answer] {
+        var output = ""
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { output += String(buffer: buffer) }
+        return Answer.parse(output)
+    }
+
+    static func request(_ method: String, _ path: String, json: String? = nil, contentType: String? = "application/json") -> String {
+        var text = "\(method) \(path) HTTP/1.1\r\nHost: x\r\n"
+        if let contentType, json != nil { text += "Content-Type: \(contentType)\r\n" }
+        text += "Content-Length: \(json?.utf8.count ?? 0)\r\n\r\n" + (json ?? "")
+        return text
+    }
+}
+
+/// One parsed HTTP answer.
+struct Answer {
+    var status: Int
+    var headers: [String: String]
+    var body: String
+
+    var errorCode: String? {
+        (try? JSONDecoder().decode(APIErrorBody.self, from: Data(body.utf8)))?.error.code
+    }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try JSONDecoder().decode(T.self, from: Data(body.utf8)) }
+
+    static func parse(_ text: String) -> [Answer] {
+        var answers: [Answer] = []
+        var rest = Substring(text)
+        while let end = rest.range(of: "\r\n\r\n") {
+            let lines = rest[..<end.lowerBound].components(separatedBy: "\r\n")
+            let status = Int(lines[0].split(separator: " ")[1]) ?? 0
+            var headers: [String: String] = [:]
+            for line in lines.dropFirst() {
+                let parts = line.split(separator: ":", maxSplits: 1)
+                headers[parts[0].lowercased()] = parts[1].trimmingCharacters(in: .whitespaces)
+            }
+            let length = Int(headers["content-length"] ?? "0") ?? 0
+            let bodyStart = end.upperBound
+            let body = String(rest[bodyStart...].utf8.prefix(length)) ?? ""
+            answers.append(Answer(status: status, headers: headers, body: body))
+            rest = rest[rest.utf8.index(bodyStart, offsetBy: length)...]
+        }
+        return answers
+    }
+}
