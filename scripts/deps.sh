@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing authority needs on Debian, when it is missing:
-# libsodium-dev, libsqlite3-dev and pkg-config (apt), and Python's `cryptography` (independent
-# vector verifier), `pyyaml` and `openapi-spec-validator` (OpenAPI check). Safe to run again: it only installs what is absent.
+# libsodium-dev, libsqlite3-dev and pkg-config (apt) plus any packages named as arguments, and
+# Python's `cryptography` (independent vector verifier), `pyyaml` and `openapi-spec-validator`
+# (OpenAPI check). Safe to run again: it only installs what is absent.
 set -euo pipefail
 
 packages=(libsodium-dev libsqlite3-dev pkg-config "$@")
@@ -13,8 +14,22 @@ if ((${#missing[@]})); then
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
     echo "deps: installing ${missing[*]}" >&2
+    # Packages such as nginx try to start their service on install; forbid that while installing
+    # (the tests start their own nginx on a free port).
+    created_policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+        $sudo chmod 755 /usr/sbin/policy-rc.d
+        created_policy=1
+    fi
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    status=0
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null || status=$?
+    if [ -n "$created_policy" ]; then $sudo rm -f /usr/sbin/policy-rc.d; fi
+    if [ "$status" -ne 0 ]; then
+        echo "deps: apt-get install ${missing[*]} failed ($status)" >&2
+        exit "$status"
+    fi
 fi
 python_missing=()
 python3 -c "import cryptography" 2>/dev/null || python_missing+=(cryptography)

@@ -10,6 +10,8 @@ public struct APIRequest: Sendable {
     public var path: String
     /// Query parameters, decoded (`+` and `%XX`); the last of a repeated name wins.
     public var query: [String: String]
+    /// The query as sent (for the Envoy forward-auth form, where it is the original request's).
+    public var rawQuery: String?
     public var headers: HTTPHeaders
     public var body: ByteBuffer?
 
@@ -18,9 +20,11 @@ public struct APIRequest: Sendable {
         let uri = head.uri
         if let mark = uri.firstIndex(of: "?") {
             path = String(uri[..<mark])
+            rawQuery = String(uri[uri.index(after: mark)...])
             query = Self.decodeQuery(uri[uri.index(after: mark)...])
         } else {
             path = uri
+            rawQuery = nil
             query = [:]
         }
         headers = head.headers

@@ -81,7 +81,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let close = response.close || draining || !request.isKeepAlive
         var headers = response.headers
         headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
-        headers.replaceOrAdd(name: "Cache-Control", value: "no-store")
+        if !headers.contains(name: "Cache-Control") { headers.add(name: "Cache-Control", value: "no-store") }
         if close { headers.replaceOrAdd(name: "Connection", value: "close") }
         router.metrics.countResponse(status: response.status.code)
         let responseHead = HTTPResponseHead(version: request.version, status: response.status, headers: headers)

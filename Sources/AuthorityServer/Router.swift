@@ -12,18 +12,24 @@ public struct Router: Sendable {
 
     /// The methods each path accepts, for 405 answers.
     static let allowed: [String: [HTTPMethod]] = [
-        "/v1/health": [.GET], "/v1/links": [.POST], "/v1/links/check": [.POST], "/v1/revocations": [.GET, .POST],
+        "/v1/health": [.GET], "/v1/links": [.POST], "/v1/links/check": [.POST], "/v1/links/explain": [.POST], "/v1/revocations": [.GET, .POST],
         "/v1/keys": [.GET], "/v1/keys/rotate": [.POST], "/v1/audit": [.GET], "/metrics": [.GET],
     ]
 
     public func respond(to request: APIRequest, peer: PeerCredentials, eventLoop: any EventLoop) -> RouteResult {
         let grant = authority.grant(for: peer)
+        if request.path == "/v1/auth" || request.path.hasPrefix("/v1/auth/") {
+            return .now(authority.forwardAuth(request, grant: grant))
+        }
         switch (request.method, request.path) {
         case (.GET, "/v1/health"):
             return .now(.json(authority.health()))
         case (.POST, "/v1/links/check"):
             guard grant.allows(.check) else { return forbidden(.check) }
             return .now(respond(request.decode(CheckLinkRequest.self).flatMap(authority.check)))
+        case (.POST, "/v1/links/explain"):
+            guard grant.allows(.check) else { return forbidden(.check) }
+            return .now(respond(request.decode(ExplainLinkRequest.self).flatMap(authority.explain)))
         case (.POST, "/v1/links"):
             guard grant.allows(.issue) else { return forbidden(.issue) }
             return deferred(request.decode(IssueLinkRequest.self), on: eventLoop, status: .created) { body in

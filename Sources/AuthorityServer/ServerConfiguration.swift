@@ -28,6 +28,12 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var blockingThreads = 2
     /// Event loops (the check path runs on them).
     public var eventLoops = System.coreCount
+    /// Which headers `GET /v1/auth` reads the original request from.
+    public var forwardAuthHeaders: ForwardAuthHeaders = .auto
+    /// Which header `GET /v1/auth` reads the client's address from.
+    public var forwardAuthClientAddress: ForwardAuthClientAddress = .auto
+    /// Longest `max-age` of an allowed forward-auth answer, in seconds (never past the link's expiry).
+    public var forwardAuthMaxAge: Int64 = 60
 
     public init() {}
 
@@ -37,6 +43,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         var maxTTL, notBeforeLeeway, rotationInterval, maintenanceInterval: Int64?
         var bodyLimit, blockingThreads, eventLoops: Int?
         var revocations: Bool?
+        var forwardAuthHeaders, forwardAuthClientIP: String?
+        var forwardAuthMaxAge: Int64?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case socket, database, policy, revocations
@@ -45,6 +53,8 @@ public struct ServerConfiguration: Sendable, Equatable {
             case notBeforeLeeway = "not_before_leeway", rotationInterval = "rotation_interval"
             case maintenanceInterval = "maintenance_interval", bodyLimit = "body_limit"
             case blockingThreads = "blocking_threads", eventLoops = "event_loops"
+            case forwardAuthHeaders = "forward_auth_headers", forwardAuthClientIP = "forward_auth_client_ip"
+            case forwardAuthMaxAge = "forward_auth_max_age"
         }
     }
 
@@ -80,6 +90,9 @@ public struct ServerConfiguration: Sendable, Equatable {
         blockingThreads = file.blockingThreads ?? blockingThreads
         eventLoops = file.eventLoops ?? eventLoops
         revocationsEnabled = file.revocations ?? revocationsEnabled
+        if let text = file.forwardAuthHeaders { forwardAuthHeaders = try Self.parseHeaders(text) }
+        if let text = file.forwardAuthClientIP { forwardAuthClientAddress = try Self.parseClientAddress(text) }
+        forwardAuthMaxAge = file.forwardAuthMaxAge ?? forwardAuthMaxAge
     }
 
     /// Refuses values no daemon should run with.
@@ -96,8 +109,23 @@ public struct ServerConfiguration: Sendable, Equatable {
         try check(maintenanceInterval >= 1, "maintenance-interval must be at least 1 s")
         try check((1...64).contains(blockingThreads), "blocking-threads must be 1 to 64")
         try check((1...256).contains(eventLoops), "event-loops must be 1 to 256")
+        try check((0...86_400).contains(forwardAuthMaxAge), "forward-auth-max-age must be 0 to 86400 seconds")
         try check(["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel),
                   "log-level must be trace, debug, info, notice, warning, error or critical")
+    }
+
+    public static func parseHeaders(_ text: String) throws(ConfigurationError) -> ForwardAuthHeaders {
+        guard let value = ForwardAuthHeaders(rawValue: text) else {
+            throw .invalid("forward-auth-headers", "must be one of \(ForwardAuthHeaders.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
+
+    public static func parseClientAddress(_ text: String) throws(ConfigurationError) -> ForwardAuthClientAddress {
+        guard let value = ForwardAuthClientAddress(rawValue: text) else {
+            throw .invalid("forward-auth-client-ip", "must be one of \(ForwardAuthClientAddress.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
     }
 
     /// Parses an octal mode such as `0660` or `660`.

@@ -33,6 +33,12 @@ struct Authorityd: AsyncParsableCommand {
     var maintenanceInterval: Int64?
     @Option(name: .customLong("event-loops"), help: "Event loop threads (default: one per core).") var eventLoops: Int?
     @Option(name: .customLong("blocking-threads"), help: "Threads for durable writes (default 2).") var blockingThreads: Int?
+    @Option(name: .customLong("forward-auth-headers"), help: "Where GET /v1/auth finds the original request: auto, nginx, forwarded, envoy (default auto).")
+    var forwardAuthHeaders: String?
+    @Option(name: .customLong("forward-auth-client-ip"), help: "Client address header for GET /v1/auth: auto, x-real-ip, x-forwarded-for-last, x-forwarded-for-first, none (default auto).")
+    var forwardAuthClientIP: String?
+    @Option(name: .customLong("forward-auth-max-age"), help: "Longest Cache-Control max-age of an allowed GET /v1/auth answer, seconds (default 60).")
+    var forwardAuthMaxAge: Int64?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
 
@@ -70,6 +76,11 @@ struct Authorityd: AsyncParsableCommand {
         configuration.eventLoops = eventLoops ?? configuration.eventLoops
         configuration.blockingThreads = blockingThreads ?? configuration.blockingThreads
         configuration.logLevel = logLevel ?? configuration.logLevel
+        if let forwardAuthHeaders { configuration.forwardAuthHeaders = try ServerConfiguration.parseHeaders(forwardAuthHeaders) }
+        if let forwardAuthClientIP {
+            configuration.forwardAuthClientAddress = try ServerConfiguration.parseClientAddress(forwardAuthClientIP)
+        }
+        configuration.forwardAuthMaxAge = forwardAuthMaxAge ?? configuration.forwardAuthMaxAge
         try configuration.validate()
         return configuration
     }

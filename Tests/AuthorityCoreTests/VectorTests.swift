@@ -73,3 +73,30 @@ import Testing
                 """)
     }
 }
+
+@Suite struct ExplainTests {
+    /// `explain` must reach the very answer `check` gives, for every published vector.
+    @Test func explainAgreesWithCheckOnEveryVector() throws {
+        for vector in try VectorTests.load() {
+            let keyBytes = try #require(Base64URL.decode(vector.publicKey))
+            let key = try #require(PublicKey(bytes: keyBytes))
+            let ring = try KeyRing(records: [KeyRecord(epoch: vector.epoch, publicKey: key, status: .active, createdAt: 0)])
+            let verifier = LinkVerifier(notBeforeLeeway: vector.notBeforeLeeway)
+            let (verdict, steps) = verifier.explain(vector.request, keys: ring, revocations: RevocationIndex(), now: vector.now)
+            #expect(verdict.reason.rawValue == vector.reason, "\(vector.name)")
+            #expect(steps.first { $0.outcome == .fail }?.reason.rawValue ?? "ok" == vector.reason, "\(vector.name)")
+            #expect(steps.map(\.name) == ["format", "key", "signature", "expiry", "not_before", "method", "resource", "ip", "revocation"])
+        }
+    }
+
+    @Test func explainReportsEveryFailureNotOnlyTheFirst() throws {
+        let link = try LinkIssuer.issue(
+            IssueRequest(resource: "/a", expiresAt: Fixtures.issuedAt + 10, methods: .get, network: IPNetwork(lenient: "10.0.0.0/8")),
+            id: Fixtures.id(1), epoch: Fixtures.epoch, key: Fixtures.key, now: Fixtures.issuedAt)
+        let (verdict, steps) = LinkVerifier().explain(
+            LinkRequest(target: link.url, method: "PUT", clientAddress: IPAddress("192.0.2.1")), keys: Fixtures.keyRing(),
+            revocations: RevocationIndex([.id(Fixtures.id(1))]), now: Fixtures.issuedAt + 20)
+        #expect(verdict.reason == .expired)
+        #expect(steps.filter { $0.outcome == .fail }.map(\.reason) == [.expired, .methodNotAllowed, .ipMismatch, .revoked])
+    }
+}

@@ -113,3 +113,24 @@ import Testing
         #expect(test.authority.store.keyRing.records[1]?.status == .retired)
     }
 }
+
+@Suite struct ExplainRouteTests {
+    @Test func explainNamesTheDecisiveCheckAndShowsNoSignature() throws {
+        let test = try TestAuthority()
+        let link = try test.authority.issue(IssueLinkRequest(resource: "/docs/a.pdf", ttl: 60), grant: Grant(rights: [.issue]), peer: root)
+        let tampered = link.url.replacingOccurrences(of: "/docs/a.pdf", with: "/docs/b.pdf")
+        let answer = try test.authority.explain(ExplainLinkRequest(url: tampered)).get()
+        #expect(answer.reason == "bad_signature" && !answer.valid)
+        #expect(answer.checks.filter(\.decisive).map(\.name) == ["signature"])
+        #expect(answer.grant?.path == "/docs/b.pdf")
+        let signature = String(link.url[link.url.range(of: "au_sig=")!.upperBound...])
+        let encoded = String(decoding: try JSONEncoder().encode(answer), as: UTF8.self)
+        #expect(!encoded.contains(signature))
+        #expect(answer.signedMessage?.hasPrefix("authority-link-v1\n") == true)
+        test.now += 61
+        let expired = try test.authority.explain(ExplainLinkRequest(url: link.url)).get()
+        #expect(expired.checks.filter(\.decisive).map(\.name) == ["expiry"])
+        let malformed = try test.authority.explain(ExplainLinkRequest(url: "/x")).get()
+        #expect(malformed.reason == "malformed" && malformed.grant == nil && malformed.checks.first?.decisive == true)
+    }
+}

@@ -1,0 +1,48 @@
+import AuthorityAPI
+import AuthorityCore
+
+extension Authority {
+    /// `POST /v1/links/explain`: every check and its outcome; consumes nothing, shows no secret.
+    public func explain(_ body: ExplainLinkRequest) -> Result<ExplainLinkResponse, APIError> {
+        var address: IPAddress?
+        if let text = body.clientIP {
+            guard let parsed = IPAddress(text) else {
+                return .failure(APIError(.invalidRequest, "client_ip is not an IPv4 or IPv6 address"))
+            }
+            address = parsed
+        }
+        let now = clock()
+        let (keyRing, revocations) = store.checkState
+        let (verdict, coreSteps) = verifier.explain(
+            LinkRequest(target: body.url, host: body.host, method: body.method ?? "GET", clientAddress: address),
+            keys: keyRing, revocations: revocations, now: now)
+        var steps = coreSteps
+        let flags = verdict.link?.grant.flags ?? []
+        steps.append(flags.contains(.useLimited)
+            ? CheckStep("uses", .fail, .usesExhausted, "use counts are not kept by this version")
+            : CheckStep("uses", .skipped, .usesExhausted, "not use-limited"))
+        steps.append(flags.contains(.passwordProtected)
+            ? CheckStep("password", .fail, .passwordRequired, "passwords are not kept by this version")
+            : CheckStep("password", .skipped, .passwordRequired, "not password-protected"))
+        let decisive = steps.firstIndex { $0.outcome == .fail }
+        let checks = steps.enumerated().map { index, step in
+            ExplainedCheck(name: step.name, outcome: step.outcome.rawValue, reason: step.reason.rawValue,
+                           detail: step.detail, decisive: index == decisive)
+        }
+        let reason = decisive.map { steps[$0].reason } ?? .ok
+        return .success(ExplainLinkResponse(
+            valid: reason == .ok, reason: reason.rawValue, grant: verdict.link.map(Self.explained),
+            signedMessage: verdict.link.map { String(decoding: $0.signedMessage, as: UTF8.self) }, checks: checks,
+            now: now))
+    }
+
+    static func explained(_ link: ParsedLink) -> ExplainedGrant {
+        let grant = link.grant
+        return ExplainedGrant(
+            id: grant.id.description, epoch: grant.epoch, issuedAt: grant.issuedAt, notBefore: grant.notBefore,
+            expiresAt: grant.expiresAt, methods: grant.methods.names, scope: grant.prefix == nil ? "exact" : "prefix",
+            prefix: grant.prefix, host: grant.host, ip: grant.network?.description,
+            useLimited: grant.flags.contains(.useLimited), passwordProtected: grant.flags.contains(.passwordProtected),
+            path: link.path, query: link.query)
+    }
+}
