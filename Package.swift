@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "AuthorityStore", targets: ["AuthorityStore"]),
         .library(name: "AuthorityServer", targets: ["AuthorityServer"]),
         .executable(name: "authorityd", targets: ["authorityd"]),
+        .executable(name: "authorityctl", targets: ["authorityctl"]),
         .executable(name: "authority-vectors", targets: ["authority-vectors"]),
     ],
     dependencies: [
@@ -59,6 +60,17 @@ let package = Package(
                 "AuthorityServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The operator's CLI: knows only the wire types and talks to the daemon over its socket.
+        .executableTarget(
+            name: "authorityctl",
+            dependencies: [
+                "AuthorityAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // Build-time tool: turns the top-level Migrations/*.sql into Swift string literals,

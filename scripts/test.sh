@@ -13,6 +13,12 @@ python3 Tests/Vectors/verify_vectors.py Tests/Vectors/link-v1.json
 echo "== docs/openapi.yaml: valid OpenAPI 3.1, same routes as docs/api.md"
 python3 Tests/Vectors/check_openapi.py
 
+echo "== systemd units: systemd-analyze verify, exposure <= 0.5"
+scripts/check-units.sh
+
+echo "== release build (installed and run by EndToEndTests/SystemdTests)"
+swift build -c release --product authorityd
+
 echo "== swift test"
 swift build --build-tests
 swift test --skip-build --disable-xctest "$@"

@@ -30,7 +30,6 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
     case keyAlreadyRetired = "key.already_retired"
     case keyLiveLinks = "key.live_links"
     case revocationsDisabled = "revocations.disabled"
-    case featureUnavailable = "feature.unavailable"
     case internalError = "internal"
 
     public var status: Int {
@@ -42,7 +41,7 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
         case .keyActive, .keyAlreadyRetired, .keyLiveLinks, .revocationsDisabled: 409
         case .bodyTooLarge: 413
         case .unsupportedMediaType: 415
-        case .unknownField, .invalidRequest, .featureUnavailable: 422
+        case .unknownField, .invalidRequest: 422
         case .internalError: 500
         }
     }

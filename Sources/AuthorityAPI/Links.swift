@@ -101,16 +101,20 @@ public struct CheckLinkRequest: APIRequestBody, Equatable {
     public var password: String?
     /// Whether an `ok` answer uses one use of a use-limited link; default true.
     public var consume: Bool?
+    /// An unlock cookie (the `authority_unlock` cookie's value) standing in for the password.
+    public var cookie: String?
+    /// Ask for an unlock cookie with an `ok` answer (one comes with every correct password anyway).
+    public var issueCookie: Bool?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case url, method, host, password, consume
-        case clientIP = "client_ip"
+        case url, method, host, password, consume, cookie
+        case clientIP = "client_ip", issueCookie = "issue_cookie"
     }
     public static let fieldNames = Set(CodingKeys.allCases.map(\.rawValue))
 
     public init(
         url: String, method: String? = nil, clientIP: String? = nil, host: String? = nil, password: String? = nil,
-        consume: Bool? = nil
+        consume: Bool? = nil, cookie: String? = nil, issueCookie: Bool? = nil
     ) {
         self.url = url
         self.method = method
@@ -118,6 +122,8 @@ public struct CheckLinkRequest: APIRequestBody, Equatable {
         self.host = host
         self.password = password
         self.consume = consume
+        self.cookie = cookie
+        self.issueCookie = issueCookie
     }
 }
 
@@ -134,10 +140,14 @@ public struct CheckLinkResponse: Codable, Sendable, Equatable {
     public var remainingUses: Int64?
     /// For `malformed`: which rule the link broke.
     public var detail: String?
+    /// An unlock cookie: set it as `authority_unlock=<cookie>` (HttpOnly, Secure, SameSite=Strict,
+    /// path of the resource) to pass later checks without the password.
+    public var cookie: String?
+    public var cookieExpiresAt: Int64?
 
     enum CodingKeys: String, CodingKey {
-        case valid, reason, id, epoch, detail
-        case expiresAt = "expires_at", remainingUses = "remaining_uses"
+        case valid, reason, id, epoch, detail, cookie
+        case expiresAt = "expires_at", remainingUses = "remaining_uses", cookieExpiresAt = "cookie_expires_at"
     }
 
     /// Absent values are written as `null`, so every answer has the same members.
@@ -150,12 +160,16 @@ public struct CheckLinkResponse: Codable, Sendable, Equatable {
         try container.encode(expiresAt, forKey: .expiresAt)
         try container.encode(remainingUses, forKey: .remainingUses)
         try container.encode(detail, forKey: .detail)
+        try container.encode(cookie, forKey: .cookie)
+        try container.encode(cookieExpiresAt, forKey: .cookieExpiresAt)
     }
 
     public init(
         valid: Bool, reason: String, id: String? = nil, epoch: UInt64? = nil, expiresAt: Int64? = nil,
-        remainingUses: Int64? = nil, detail: String? = nil
+        remainingUses: Int64? = nil, detail: String? = nil, cookie: String? = nil, cookieExpiresAt: Int64? = nil
     ) {
+        self.cookie = cookie
+        self.cookieExpiresAt = cookieExpiresAt
         self.valid = valid
         self.reason = reason
         self.id = id

@@ -48,10 +48,12 @@ public enum Application {
         do {
             try await serviceGroup.run()
         } catch {
+            await authority.shutdown()
             try? await threadPool.shutdownGracefully()
             try? await group.shutdownGracefully()
             throw error
         }
+        await authority.shutdown()
         try await threadPool.shutdownGracefully()
         try await group.shutdownGracefully()
     }

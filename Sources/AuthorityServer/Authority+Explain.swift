@@ -18,11 +18,18 @@ extension Authority {
             keys: keyRing, revocations: revocations, now: now)
         var steps = coreSteps
         let flags = verdict.link?.grant.flags ?? []
-        steps.append(flags.contains(.useLimited)
-            ? CheckStep("uses", .fail, .usesExhausted, "use counts are not kept by this version")
-            : CheckStep("uses", .skipped, .usesExhausted, "not use-limited"))
+        if flags.contains(.useLimited), let id = verdict.link?.grant.id {
+            let remaining = (try? store.remainingUses(id)) ?? nil
+            steps.append((remaining ?? 0) > 0
+                ? CheckStep("uses", .pass, .usesExhausted, "\(remaining ?? 0) uses left")
+                : CheckStep("uses", .fail, .usesExhausted, "no use left"))
+        } else {
+            steps.append(CheckStep("uses", .skipped, .usesExhausted, "not use-limited"))
+        }
+        // Explain takes no password: a protected link is refused here exactly as a check
+        // without password or cookie would refuse it.
         steps.append(flags.contains(.passwordProtected)
-            ? CheckStep("password", .fail, .passwordRequired, "passwords are not kept by this version")
+            ? CheckStep("password", .fail, .passwordRequired, "password-protected: a check needs the password or an unlock cookie")
             : CheckStep("password", .skipped, .passwordRequired, "not password-protected"))
         let decisive = steps.firstIndex { $0.outcome == .fail }
         let checks = steps.enumerated().map { index, step in

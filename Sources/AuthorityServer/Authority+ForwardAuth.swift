@@ -6,27 +6,38 @@ extension Authority {
     /// `GET /v1/auth` (any method): headers in, status out, no JSON. 204 allows; 401 for a
     /// request without a link or with a malformed one; 403 for every other refusal. Never any
     /// other status: a proxy would treat it as a server error.
-    public func forwardAuth(_ request: APIRequest, grant: Grant) -> APIResponse {
-        guard grant.allows(.check) else { return Self.refusal(.forbidden, reason: "forbidden") }
+    public func forwardAuth(_ request: APIRequest, grant: Grant, on eventLoop: any EventLoop) -> RouteResult {
+        guard grant.allows(.check) else { return .now(Self.refusal(.forbidden, reason: "forbidden")) }
         guard let forwarded = ForwardedRequest(
             path: request.path, query: request.rawQuery, method: request.method, headers: request.headers,
             mode: configuration.forwardAuthHeaders, addressMode: configuration.forwardAuthClientAddress)
-        else { return Self.refusal(.unauthorized, reason: Reason.malformed.rawValue) }
+        else { return .now(Self.refusal(.unauthorized, reason: Reason.malformed.rawValue)) }
         let started = ContinuousClock.now
         let now = clock()
         let (keyRing, revocations) = store.checkState
-        var verdict = verifier.check(
-            LinkRequest(target: forwarded.target, host: forwarded.host, method: forwarded.method,
-                        clientAddress: forwarded.clientAddress.flatMap { IPAddress($0) }),
+        let client = forwarded.clientAddress.flatMap { IPAddress($0) }
+        let verdict = verifier.check(
+            LinkRequest(target: forwarded.target, host: forwarded.host, method: forwarded.method, clientAddress: client),
             keys: keyRing, revocations: revocations, now: now)
-        if verdict.isValid, let flags = verdict.link?.grant.flags {
-            if flags.contains(.useLimited) { verdict.reason = .usesExhausted }
-            else if flags.contains(.passwordProtected) { verdict.reason = .passwordRequired }
+        let finish = { [self] (reason: Reason, outcome: StatefulOutcome?) -> APIResponse in
+            metrics.checkDuration.record(ContinuousClock.now - started)
+            metrics.countCheck(reason)
+            return forwardAuthAnswer(verdict, reason: reason, remaining: outcome?.remainingUses, now: now)
         }
-        metrics.checkDuration.record(ContinuousClock.now - started)
-        metrics.countCheck(verdict.reason)
-        guard verdict.isValid, let grantOfLink = verdict.link?.grant else {
-            var response = Self.refusal(verdict.reason == .malformed ? .unauthorized : .forbidden, reason: verdict.reason.rawValue)
+        guard verdict.isValid, let link = verdict.link, !link.grant.flags.isEmpty else {
+            return .now(finish(verdict.reason, nil))
+        }
+        let cookie = request.headers[canonicalForm: "Cookie"].lazy.compactMap { UnlockCookie.find(inCookieHeader: String($0)) }.first
+        let stateful = StatefulRequest(
+            link: link, client: client, password: nil, cookie: cookie, consume: true, issueCookie: false, now: now)
+        return .later(finishStateful(stateful, keyRing: keyRing, on: eventLoop)
+            .map { finish($0.reason, $0) }
+            .recover { _ in Self.refusal(.forbidden, reason: "unavailable") })
+    }
+
+    private func forwardAuthAnswer(_ verdict: Verdict, reason: Reason, remaining: Int64?, now: Int64) -> APIResponse {
+        guard reason == .ok, let grantOfLink = verdict.link?.grant else {
+            var response = Self.refusal(reason == .malformed ? .unauthorized : .forbidden, reason: reason.rawValue)
             if let id = verdict.link?.grant.id { response.headers.add(name: "X-Authority-Link-Id", value: id.description) }
             return response
         }
@@ -34,8 +45,13 @@ extension Authority {
         headers.add(name: "X-Authority-Link-Id", value: grantOfLink.id.description)
         headers.add(name: "X-Authority-Expires-At", value: String(grantOfLink.expiresAt))
         headers.add(name: "X-Authority-Reason", value: "ok")
-        let maxAge = max(0, min(grantOfLink.expiresAt - now, configuration.forwardAuthMaxAge))
-        headers.add(name: "Cache-Control", value: "private, max-age=\(maxAge)")
+        if let remaining {
+            headers.add(name: "X-Authority-Remaining-Uses", value: String(remaining))
+            headers.add(name: "Cache-Control", value: "no-store")
+        } else {
+            let maxAge = max(0, min(grantOfLink.expiresAt - now, configuration.forwardAuthMaxAge))
+            headers.add(name: "Cache-Control", value: grantOfLink.flags.isEmpty ? "private, max-age=\(maxAge)" : "no-store")
+        }
         return APIResponse(status: .noContent, headers: headers)
     }
 

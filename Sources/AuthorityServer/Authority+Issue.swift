@@ -9,6 +9,12 @@ extension Authority {
     public func issue(_ body: IssueLinkRequest, grant: Grant, peer: PeerCredentials) throws -> IssueLinkResponse {
         let now = clock()
         let request = try issueRequest(body, now: now)
+        var state = LinkState(maxUses: body.maxUses)
+        if let password = body.password {
+            // Argon2id off the event loop (issue runs on the write pool) and before anything is signed.
+            guard let hash = PasswordHash.hash(password) else { throw APIError(.internalError, "cannot hash the password") }
+            state.passwordHash = hash
+        }
         for attempt in 0..<2 {
             let (epoch, key) = store.signingKey
             let issued: IssuedLink
@@ -23,8 +29,9 @@ extension Authority {
             do {
                 try store.recordIssue(
                     epoch: epoch, expiresAt: issued.grant.expiresAt, linkID: issued.grant.id,
-                    detail: "resource \(issued.path)\(request.prefix ? " (prefix)" : ""), expires \(issued.grant.expiresAt)",
-                    now: now, caller: Caller(uid: peer.uid, pid: peer.pid))
+                    detail: "resource \(issued.path)\(request.prefix ? " (prefix)" : ""), expires \(issued.grant.expiresAt)"
+                        + (body.maxUses.map { ", \($0) uses" } ?? "") + (body.password == nil ? "" : ", password"),
+                    state: state, now: now, caller: Caller(uid: peer.uid, pid: peer.pid))
             } catch StoreError.keyRing(.alreadyRetired) where attempt == 0 {
                 continue  // the epoch was force-retired while we signed: sign again with the new one
             }
@@ -43,8 +50,16 @@ extension Authority {
     /// that names the field.
     func issueRequest(_ body: IssueLinkRequest, now: Int64) throws(APIError) -> IssueRequest {
         func invalid(_ message: String) -> APIError { APIError(.invalidRequest, message) }
-        if body.maxUses != nil || body.password != nil {
-            throw APIError(.featureUnavailable, "use-limited and password-protected links are not available in this version")
+        var flags: LinkFlags = []
+        if let maxUses = body.maxUses {
+            guard (1...1_000_000_000).contains(maxUses) else { throw invalid("max_uses must be 1 to 1000000000") }
+            flags.insert(.useLimited)
+        }
+        if let password = body.password {
+            guard !password.isEmpty, password.utf8.count <= PasswordHash.maximumLength else {
+                throw invalid("password must be 1 to \(PasswordHash.maximumLength) bytes")
+            }
+            flags.insert(.passwordProtected)
         }
         var methods: HTTPMethods = []
         for name in body.methods ?? ["GET", "HEAD"] {
@@ -80,7 +95,7 @@ extension Authority {
         }
         return IssueRequest(
             resource: body.resource, expiresAt: expiresAt, methods: methods, prefix: body.prefix ?? false,
-            notBefore: body.notBefore, bindHost: body.bindHost ?? false, network: network)
+            notBefore: body.notBefore, bindHost: body.bindHost ?? false, network: network, flags: flags)
     }
 }
 

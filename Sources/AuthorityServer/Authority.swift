@@ -16,6 +16,9 @@ public final class Authority: Sendable {
     let verifier: LinkVerifier
     let logger: Logger
     let threadPool: NIOThreadPool
+    /// Argon2id runs here, never on the event loops or the write pool.
+    let passwordPool: NIOThreadPool
+    let useBatcher: UseBatcher
     let policy: Mutex<Policy>
     /// The clock, Unix seconds. Checks and issues read it once per request.
     let clock: @Sendable () -> Int64
@@ -32,10 +35,19 @@ public final class Authority: Sendable {
         self.verifier = LinkVerifier(notBeforeLeeway: configuration.notBeforeLeeway)
         self.logger = logger
         self.threadPool = threadPool
+        self.passwordPool = NIOThreadPool(numberOfThreads: configuration.passwordThreads)
+        self.useBatcher = UseBatcher(store: store)
         self.policy = Mutex(policy)
         self.clock = clock
         self.startedAt = clock()
         metrics.activeEpoch.set(Int64(store.signingKey.epoch))
+        passwordPool.start()
+    }
+
+    /// Stops the password pool and the use writer after the server has drained.
+    public func shutdown() async {
+        useBatcher.stop()
+        try? await passwordPool.shutdownGracefully()
     }
 
     /// The rights of a caller under the current policy.
@@ -61,8 +73,9 @@ public final class Authority: Sendable {
         }
     }
 
-    /// `POST /v1/links/check`: answered on the event loop; never touches SQLite.
-    public func check(_ body: CheckLinkRequest) -> Result<CheckLinkResponse, APIError> {
+    /// `POST /v1/links/check`. Steps 1–8 answer on the event loop without touching SQLite; a
+    /// use-limited or password-protected link that passes them continues off the loop.
+    public func check(_ body: CheckLinkRequest, on eventLoop: any EventLoop) -> Result<CheckAnswer, APIError> {
         var address: IPAddress?
         if let text = body.clientIP {
             guard let parsed = IPAddress(text) else {
@@ -70,25 +83,31 @@ public final class Authority: Sendable {
             }
             address = parsed
         }
+        if let password = body.password, password.isEmpty || password.utf8.count > PasswordHash.maximumLength {
+            return .failure(APIError(.invalidRequest, "password must be 1 to \(PasswordHash.maximumLength) bytes"))
+        }
         let started = ContinuousClock.now
+        let now = clock()
         let (keyRing, revocations) = store.checkState
-        var verdict = verifier.check(
+        let verdict = verifier.check(
             LinkRequest(target: body.url, host: body.host, method: body.method ?? "GET", clientAddress: address),
-            keys: keyRing, revocations: revocations, now: clock())
-        if verdict.isValid, let flags = verdict.link?.grant.flags {
-            // Use counts and passwords are not kept by this version: fail closed.
-            if flags.contains(.useLimited) { verdict.reason = .usesExhausted }
-            else if flags.contains(.passwordProtected) { verdict.reason = .passwordRequired }
-        }
-        metrics.checkDuration.record(ContinuousClock.now - started)
-        metrics.countCheck(verdict.reason)
-        if let link = verdict.link {
-            logger.debug("checked", metadata: ["link.id": "\(link.grant.id)", "reason": "\(verdict.reason.rawValue)"])
-        }
+            keys: keyRing, revocations: revocations, now: now)
         let grant = verdict.link?.grant
-        return .success(CheckLinkResponse(
-            valid: verdict.isValid, reason: verdict.reason.rawValue, id: grant?.id.description, epoch: grant?.epoch,
-            expiresAt: grant?.expiresAt, remainingUses: nil, detail: verdict.detail))
+        func answer(_ reason: Reason, _ outcome: StatefulOutcome? = nil) -> CheckLinkResponse {
+            metrics.checkDuration.record(ContinuousClock.now - started)
+            metrics.countCheck(reason)
+            return CheckLinkResponse(
+                valid: reason == .ok, reason: reason.rawValue, id: grant?.id.description, epoch: grant?.epoch,
+                expiresAt: grant?.expiresAt, remainingUses: outcome?.remainingUses, detail: verdict.detail,
+                cookie: outcome?.cookie?.value, cookieExpiresAt: outcome?.cookie?.expiresAt)
+        }
+        guard verdict.isValid, let link = verdict.link, !link.grant.flags.isEmpty || body.issueCookie == true else {
+            return .success(.now(answer(verdict.reason)))
+        }
+        let request = StatefulRequest(
+            link: link, client: address, password: body.password, cookie: body.cookie, consume: body.consume ?? true,
+            issueCookie: body.issueCookie ?? false, now: now)
+        return .success(.later(finishStateful(request, keyRing: keyRing, on: eventLoop).map { answer($0.reason, $0) }))
     }
 
     public func health() -> HealthResponse {
@@ -97,6 +116,12 @@ public final class Authority: Sendable {
             status: "ok", version: authorityVersion, activeEpoch: store.signingKey.epoch,
             revocations: store.revocations?.count, uptimeSeconds: now - startedAt)
     }
+}
+
+/// A check's answer: at once, or after the stateful steps.
+public enum CheckAnswer: Sendable {
+    case now(CheckLinkResponse)
+    case later(EventLoopFuture<CheckLinkResponse>)
 }
 
 /// The daemon's version, reported by `/v1/health` and `--version`.

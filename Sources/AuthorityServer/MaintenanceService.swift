@@ -41,6 +41,7 @@ public struct MaintenanceService: Service, CustomStringConvertible {
                     logger.notice("epoch retired: its links have all expired", metadata: ["key.epoch": "\(epoch)"])
                 }
                 try store.collectRevocations(now: now)
+                try store.collectExpiredLinkState(now: now)
             }
         } catch {
             logger.error("maintenance failed", metadata: ["error": "\(error)"])

@@ -19,14 +19,18 @@ public struct Router: Sendable {
     public func respond(to request: APIRequest, peer: PeerCredentials, eventLoop: any EventLoop) -> RouteResult {
         let grant = authority.grant(for: peer)
         if request.path == "/v1/auth" || request.path.hasPrefix("/v1/auth/") {
-            return .now(authority.forwardAuth(request, grant: grant))
+            return authority.forwardAuth(request, grant: grant, on: eventLoop)
         }
         switch (request.method, request.path) {
         case (.GET, "/v1/health"):
             return .now(.json(authority.health()))
         case (.POST, "/v1/links/check"):
             guard grant.allows(.check) else { return forbidden(.check) }
-            return .now(respond(request.decode(CheckLinkRequest.self).flatMap(authority.check)))
+            switch request.decode(CheckLinkRequest.self).flatMap({ authority.check($0, on: eventLoop) }) {
+            case .failure(let error): return .now(error.response)
+            case .success(.now(let answer)): return .now(.json(answer))
+            case .success(.later(let future)): return .later(future.map { .json($0) })
+            }
         case (.POST, "/v1/links/explain"):
             guard grant.allows(.check) else { return forbidden(.check) }
             return .now(respond(request.decode(ExplainLinkRequest.self).flatMap(authority.explain)))

@@ -34,6 +34,14 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var forwardAuthClientAddress: ForwardAuthClientAddress = .auto
     /// Longest `max-age` of an allowed forward-auth answer, in seconds (never past the link's expiry).
     public var forwardAuthMaxAge: Int64 = 60
+    /// Wrong passwords in a row before a password-protected link locks.
+    public var passwordMaxFailures: Int64 = 5
+    /// The first lockout's length in seconds; each further lockout doubles it (at most a day).
+    public var passwordLockout: Int64 = 60
+    /// Threads hashing passwords (Argon2id), apart from the event loops and the write pool.
+    public var passwordThreads = 1
+    /// Lifetime of an unlock cookie in seconds (never past its link's expiry).
+    public var cookieTTL: Int64 = 3_600
 
     public init() {}
 
@@ -44,7 +52,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         var bodyLimit, blockingThreads, eventLoops: Int?
         var revocations: Bool?
         var forwardAuthHeaders, forwardAuthClientIP: String?
-        var forwardAuthMaxAge: Int64?
+        var forwardAuthMaxAge, passwordMaxFailures, passwordLockout, cookieTTL: Int64?
+        var passwordThreads: Int?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case socket, database, policy, revocations
@@ -54,7 +63,8 @@ public struct ServerConfiguration: Sendable, Equatable {
             case maintenanceInterval = "maintenance_interval", bodyLimit = "body_limit"
             case blockingThreads = "blocking_threads", eventLoops = "event_loops"
             case forwardAuthHeaders = "forward_auth_headers", forwardAuthClientIP = "forward_auth_client_ip"
-            case forwardAuthMaxAge = "forward_auth_max_age"
+            case forwardAuthMaxAge = "forward_auth_max_age", passwordMaxFailures = "password_max_failures"
+            case passwordLockout = "password_lockout", cookieTTL = "cookie_ttl", passwordThreads = "password_threads"
         }
     }
 
@@ -93,6 +103,10 @@ public struct ServerConfiguration: Sendable, Equatable {
         if let text = file.forwardAuthHeaders { forwardAuthHeaders = try Self.parseHeaders(text) }
         if let text = file.forwardAuthClientIP { forwardAuthClientAddress = try Self.parseClientAddress(text) }
         forwardAuthMaxAge = file.forwardAuthMaxAge ?? forwardAuthMaxAge
+        passwordMaxFailures = file.passwordMaxFailures ?? passwordMaxFailures
+        passwordLockout = file.passwordLockout ?? passwordLockout
+        cookieTTL = file.cookieTTL ?? cookieTTL
+        passwordThreads = file.passwordThreads ?? passwordThreads
     }
 
     /// Refuses values no daemon should run with.
@@ -110,6 +124,10 @@ public struct ServerConfiguration: Sendable, Equatable {
         try check((1...64).contains(blockingThreads), "blocking-threads must be 1 to 64")
         try check((1...256).contains(eventLoops), "event-loops must be 1 to 256")
         try check((0...86_400).contains(forwardAuthMaxAge), "forward-auth-max-age must be 0 to 86400 seconds")
+        try check((1...1_000).contains(passwordMaxFailures), "password-max-failures must be 1 to 1000")
+        try check((1...86_400).contains(passwordLockout), "password-lockout must be 1 to 86400 seconds")
+        try check((1...8).contains(passwordThreads), "password-threads must be 1 to 8")
+        try check((1...604_800).contains(cookieTTL), "cookie-ttl must be 1 to 604800 seconds")
         try check(["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel),
                   "log-level must be trace, debug, info, notice, warning, error or critical")
     }

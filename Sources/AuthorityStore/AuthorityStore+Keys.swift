@@ -72,7 +72,8 @@ extension AuthorityStore {
     /// transaction. The epoch's `retire_after` mark moves up in steps of `retireAfterStep`.
     /// Call before handing the link out.
     public func recordIssue(
-        epoch: UInt64, expiresAt: Int64, linkID: LinkID, detail: String?, now: Int64, caller: Caller
+        epoch: UInt64, expiresAt: Int64, linkID: LinkID, detail: String?, state linkState: LinkState = LinkState(),
+        now: Int64, caller: Caller
     ) throws {
         let step = max(configuration.retireAfterStep, 1)
         try database.writeWithoutTransaction { db in
@@ -94,6 +95,7 @@ extension AuthorityStore {
                         sql: "UPDATE signing_key SET retire_after = max(coalesce(retire_after, 0), ?) WHERE epoch = ?",
                         arguments: [mark, Int64(epoch)])
                 }
+                try Self.insertLinkState(db, linkState, linkID: linkID, expiresAt: expiresAt)
                 try AuditEntry.record(
                     db, at: now, caller: caller, action: "link.issue", linkID: linkID.description, epoch: epoch,
                     detail: detail)

@@ -57,7 +57,11 @@ public final class AuthorityStore: Sendable {
                 throw StoreError.cannotEnforceDurability
             }
         }
-        try SchemaMigrations.migrator().migrate(database)
+        let migrator = SchemaMigrations.migrator()
+        let applied = try database.read { db in try migrator.appliedIdentifiers(db) }
+        let unknown = applied.subtracting(migrator.migrations).sorted()
+        guard unknown.isEmpty else { throw StoreError.newerSchema(unknown) }
+        try migrator.migrate(database)
 
         var records = try database.read { db in try KeyRow.fetchAll(db) }
         if records.isEmpty {

@@ -27,13 +27,17 @@ public final class MasterKey: @unchecked Sendable {
 
     /// Where the master key comes from, in order: the systemd credential `master.key`, a file
     /// given in the configuration, else `master.key` in the state directory (created 0600 on first
-    /// start, with a warning in the log).
+    /// start, with a warning in the log). When `$CREDENTIALS_DIRECTORY` is set, its `master.key`
+    /// must exist unless a file is configured: the daemon then never creates a key of its own.
     public static func load(
         credentialsDirectory: String?, configuredFile: String?, stateDirectory: String, logger: Logger
     ) throws(StoreError) -> MasterKey {
         if let credentialsDirectory, !credentialsDirectory.isEmpty {
+            // Under systemd with credentials, a missing or unreadable master.key is an error,
+            // never a reason to make a new key beside the database.
             let path = credentialsDirectory + "/master.key"
-            if FileManager.default.fileExists(atPath: path) {
+            var info = stat()
+            if stat(path, &info) == 0 || errno != ENOENT || configuredFile == nil {
                 logger.info("master key from systemd credential", metadata: ["path": "\(path)"])
                 return try read(path)
             }

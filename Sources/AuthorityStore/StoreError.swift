@@ -14,6 +14,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A secret key does not match its stored public key.
     case keyMismatch(epoch: UInt64)
     case corruptRow(String)
+    /// The database was migrated by a newer authorityd (these migrations are unknown here).
+    case newerSchema([String])
     /// SQLite would not run with `synchronous = FULL`.
     case cannotEnforceDurability
     case keyRing(KeyRingError)
@@ -32,6 +34,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .sealedKeyDoesNotOpen(let epoch): "the secret key of epoch \(epoch) does not open under this master key"
         case .keyMismatch(let epoch): "the secret key of epoch \(epoch) does not match its public key"
         case .corruptRow(let what): "corrupt database row: \(what)"
+        case .newerSchema(let names):
+            "the database was written by a newer authorityd (unknown migrations \(names.joined(separator: ", "))); do not downgrade"
         case .cannotEnforceDurability: "SQLite refused PRAGMA synchronous = FULL"
         case .keyRing(let error): "key ring: \(error)"
         case .revocationsDisabled: "the revocation list is switched off in the configuration"

@@ -7,6 +7,30 @@ import Logging
 /// is also a flag; flags win.
 @main
 struct Authorityd: AsyncParsableCommand {
+    /// Parses, then runs; a usage error is one line on stderr and exit status 2 (`--help` and
+    /// `--version` print as usual and exit 0).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let exit as ExitCode {
+            Foundation.exit(exit.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let line = message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            FileHandle.standardError.write(Data("authorityd: \(line) (see authorityd --help)\n".utf8))
+            Foundation.exit(2)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "authorityd",
         abstract: "Issues and checks Ed25519-signed temporary links over HTTP on a Unix socket.",
@@ -39,6 +63,12 @@ struct Authorityd: AsyncParsableCommand {
     var forwardAuthClientIP: String?
     @Option(name: .customLong("forward-auth-max-age"), help: "Longest Cache-Control max-age of an allowed GET /v1/auth answer, seconds (default 60).")
     var forwardAuthMaxAge: Int64?
+    @Option(name: .customLong("password-max-failures"), help: "Wrong passwords in a row before a link locks (default 5).")
+    var passwordMaxFailures: Int64?
+    @Option(name: .customLong("password-lockout"), help: "First lockout in seconds, doubled each time (default 60).")
+    var passwordLockout: Int64?
+    @Option(name: .customLong("password-threads"), help: "Threads hashing passwords (default 1).") var passwordThreads: Int?
+    @Option(name: .customLong("cookie-ttl"), help: "Lifetime of an unlock cookie in seconds (default 3600).") var cookieTTL: Int64?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
 
@@ -81,6 +111,10 @@ struct Authorityd: AsyncParsableCommand {
             configuration.forwardAuthClientAddress = try ServerConfiguration.parseClientAddress(forwardAuthClientIP)
         }
         configuration.forwardAuthMaxAge = forwardAuthMaxAge ?? configuration.forwardAuthMaxAge
+        configuration.passwordMaxFailures = passwordMaxFailures ?? configuration.passwordMaxFailures
+        configuration.passwordLockout = passwordLockout ?? configuration.passwordLockout
+        configuration.passwordThreads = passwordThreads ?? configuration.passwordThreads
+        configuration.cookieTTL = cookieTTL ?? configuration.cookieTTL
         try configuration.validate()
         return configuration
     }

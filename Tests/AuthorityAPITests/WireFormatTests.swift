@@ -13,7 +13,7 @@ import Testing
         #expect(IssueLinkRequest.fieldNames == [
             "resource", "methods", "ttl", "expires_at", "not_before", "prefix", "ip", "bind_host", "max_uses", "password",
         ])
-        #expect(CheckLinkRequest.fieldNames == ["url", "method", "client_ip", "host", "password", "consume"])
+        #expect(CheckLinkRequest.fieldNames == ["url", "method", "client_ip", "host", "password", "consume", "cookie", "issue_cookie"])
         #expect(RevokeRequest.fieldNames == ["id", "prefix", "issued_before", "reason"])
         #expect(RetireRequest.fieldNames == ["force"])
     }
@@ -22,7 +22,7 @@ import Testing
         #expect(try members(IssueLinkResponse(url: "u", id: "i", epoch: 1, expiresAt: 2, notBefore: 3, methods: ["GET"]))
             == ["url", "id", "epoch", "expires_at", "not_before", "methods"])
         #expect(try members(CheckLinkResponse(valid: true, reason: "ok", id: "i", epoch: 1, expiresAt: 2, remainingUses: 3, detail: "d"))
-            == ["valid", "reason", "id", "epoch", "expires_at", "remaining_uses", "detail"])
+            == ["valid", "reason", "id", "epoch", "expires_at", "remaining_uses", "detail", "cookie", "cookie_expires_at"])
         #expect(try members(JSONWebKey(x: "x", kid: "1", status: "active", createdAt: 1, retireAfter: 2, retiredAt: 3))
             == ["kty", "crv", "x", "kid", "use", "alg", "status", "created_at", "retire_after", "retired_at"])
         #expect(try members(APIErrorBody(code: "c", message: "m")) == ["error"])

@@ -16,6 +16,7 @@ final class TestAuthority: Sendable {
     let directory: TemporaryDirectory
     let authority: Authority
     let pool: NIOThreadPool
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let clock = TestClock()
 
     init(configure: (inout ServerConfiguration) -> Void = { _ in }, policy: Policy = Policy(daemonUID: 4242)) throws {
@@ -39,8 +40,20 @@ final class TestAuthority: Sendable {
         set { clock.value.withLock { $0 = newValue } }
     }
 
+    /// A check through `Authority.check`, waiting for the stateful steps when there are any.
+    func check(_ body: CheckLinkRequest) throws -> CheckLinkResponse {
+        switch authority.check(body, on: group.next()) {
+        case .failure(let error): throw error
+        case .success(.now(let answer)): return answer
+        case .success(.later(let future)): return try future.wait()
+        }
+    }
+
     deinit {
+        authority.useBatcher.stop()
         try? pool.syncShutdownGracefully()
+        try? authority.passwordPool.syncShutdownGracefully()
+        try? group.syncShutdownGracefully()
         directory.remove()
     }
 }

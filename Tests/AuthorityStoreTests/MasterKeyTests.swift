@@ -49,6 +49,16 @@ import Testing
         }
     }
 
+    @Test func aMissingCredentialFailsClosed() async throws {
+        try await TemporaryDirectory.with { dir in
+            try FileManager.default.createDirectory(atPath: dir + "/creds", withIntermediateDirectories: true)
+            #expect(throws: StoreError.cannotReadMasterKey(path: dir + "/creds/master.key", errno: ENOENT)) {
+                try open(dir + "/state", credentials: dir + "/creds")
+            }
+            #expect(!FileManager.default.fileExists(atPath: dir + "/state/master.key"))
+        }
+    }
+
     @Test func credentialWinsOverConfiguredFileAndStateDirectory() async throws {
         try await TemporaryDirectory.with { dir in
             try FileManager.default.createDirectory(atPath: dir + "/creds", withIntermediateDirectories: true)

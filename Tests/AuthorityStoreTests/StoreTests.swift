@@ -21,7 +21,8 @@ func open(_ state: String, now: Int64 = t0, revocations: Bool = true, masterKeyF
 @Suite struct MigrationTests {
     /// A shipped migration is never edited: add a new file instead. Pin each new file here.
     static let pinned: [String: String] = [
-        "0001_initial.sql": "86893307457981a5ade0f6be9c436a77f81d9fdb5f727ebe1616fbf7a70371db"
+        "0001_initial.sql": "86893307457981a5ade0f6be9c436a77f81d9fdb5f727ebe1616fbf7a70371db",
+        "0002_uses_and_passwords.sql": "343948d080c587785852923505dbbaa5c0f9f5b4f62a438deae71d976fe7f0de",
     ]
 
     @Test func shippedMigrationsArePinned() throws {
@@ -170,6 +171,16 @@ func open(_ state: String, now: Int64 = t0, revocations: Bool = true, masterKeyF
                 #expect(throws: StoreError.self) { try store.revoke(.prefix(prefix), reason: nil, now: t0, caller: .daemon) }
             }
             #expect(store.revocations?.count == 0)
+        }
+    }
+
+    @Test func aDatabaseFromANewerVersionIsRefused() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try open(dir)
+            try store.database.write { db in
+                try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('9999_future')")
+            }
+            #expect(throws: StoreError.newerSchema(["9999_future"])) { try open(dir) }
         }
     }
 

@@ -9,7 +9,10 @@ Checks:
   every operation of openapi.yaml is such a route;
 - each operation's x-authority-right is the right named in the heading (`none` when no right is
   needed), and each path item's x-allow lists exactly its operations;
-- the ErrorCode enum is exactly the set of codes of api.md's error table;
+- the ErrorCode enum is exactly the set of codes of api.md's error table, and every error answer
+  of an operation names only codes that api.md gives its status;
+- every member of an answer schema (the JSON of a 2xx answer, and every schema it refers to) is
+  `required`: answers always carry every member, null when absent;
 - every example of a request or answer validates against its schema.
 
 The last line printed is "N passed, M failed". Exit status: 0 when M == 0, 1 otherwise, 2 when a
@@ -61,8 +64,100 @@ def routes_of_api_md(text: str) -> dict[tuple[str, str], str]:
     return routes
 
 
+def api_md_error_table(text: str) -> dict[str, str]:
+    """code -> status, from api.md's error table."""
+    rows = re.findall(r"^\|\s*(\d{3})\s*\|\s*`([^`]+)`\s*\|", text, flags=re.MULTILINE)
+    return {code: status for status, code in rows}
+
+
 def api_md_error_codes(text: str) -> set[str]:
-    return set(re.findall(r"^\|\s*\d{3}\s*\|\s*`([^`]+)`\s*\|", text, flags=re.MULTILINE))
+    return set(api_md_error_table(text))
+
+
+def resolve(doc: dict, node: dict) -> dict:
+    """Follows local $refs (#/...) until a node without one."""
+    seen = set()
+    while isinstance(node, dict) and "$ref" in node and node["$ref"].startswith("#/") and node["$ref"] not in seen:
+        seen.add(node["$ref"])
+        target = doc
+        for part in node["$ref"][2:].split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        node = target
+    return node
+
+
+def error_codes_of(doc: dict, schema: dict) -> set[str]:
+    """The codes an error answer's schema allows via error.code const/enum (empty: unconstrained)."""
+    codes: set[str] = set()
+    schema = resolve(doc, schema)
+    if not isinstance(schema, dict):
+        return codes
+    for part in schema.get("allOf", []):
+        codes |= error_codes_of(doc, part)
+    code = (((schema.get("properties") or {}).get("error") or {}).get("properties") or {}).get("code")
+    if isinstance(code, dict):
+        if "const" in code:
+            codes.add(code["const"])
+        codes |= set(code.get("enum", []))
+    return codes
+
+
+def check_error_statuses(doc: dict, table: dict[str, str]) -> None:
+    """Each error answer of an operation allows only codes that api.md's table gives its status."""
+    for path, item in (doc.get("paths") or {}).items():
+        for method in METHODS:
+            op = item.get(method)
+            if not op:
+                continue
+            for status, response in (op.get("responses") or {}).items():
+                if not str(status).isdigit() or int(status) < 400:
+                    continue
+                response = resolve(doc, response)
+                for media, body in (response.get("content") or {}).items():
+                    codes = error_codes_of(doc, body.get("schema") or {})
+                    wrong = sorted(c for c in codes if table.get(c) != str(status))
+                    check(not wrong, f"{method.upper()} {path} {status} [{media}]: codes {wrong} have status "
+                                     f"{[table.get(c) for c in wrong]} in api.md")
+
+
+def check_answers_required(doc: dict) -> None:
+    """Every property of every object schema reachable from a 2xx JSON answer is required."""
+    seen: set[str] = set()
+
+    def walk(schema, where: str) -> None:
+        if isinstance(schema, list):
+            for index, sub in enumerate(schema):
+                walk(sub, f"{where}/{index}")
+            return
+        if not isinstance(schema, dict):
+            return
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            if ref not in seen:
+                seen.add(ref)
+                walk(resolve(doc, {"$ref": ref}), ref)
+        properties = schema.get("properties")
+        if isinstance(properties, dict) and properties:
+            missing = sorted(set(properties) - set(schema.get("required", [])))
+            check(not missing, f"{where}: answer members not required: {missing}")
+            for name, sub in properties.items():
+                walk(sub, f"{where}/properties/{name}")
+        for key in ("items", "allOf", "anyOf", "oneOf", "additionalProperties"):
+            if key in schema:
+                walk(schema[key], f"{where}/{key}")
+
+    for path, item in (doc.get("paths") or {}).items():
+        for method in METHODS:
+            op = item.get(method)
+            if not op:
+                continue
+            for status, response in (op.get("responses") or {}).items():
+                if not str(status).startswith("2"):
+                    continue
+                response = resolve(doc, response)
+                for media, body in (response.get("content") or {}).items():
+                    if "json" in media and "schema" in body:
+                        walk(body["schema"], f"{method.upper()} {path} {status} [{media}]")
 
 
 def pointer(*parts: str) -> str:
@@ -157,11 +252,14 @@ def main() -> int:
         check(operation.get("x-authority-right") in RIGHTS, f"{name}: x-authority-right missing or not one of {sorted(RIGHTS)}")
 
     codes = set(doc.get("components", {}).get("schemas", {}).get("ErrorCode", {}).get("enum", []))
-    md_codes = api_md_error_codes(md)
+    table = api_md_error_table(md)
+    md_codes = set(table)
     check(bool(md_codes) and codes == md_codes,
           f"ErrorCode enum differs from api.md: only in openapi.yaml {sorted(codes - md_codes)}, "
           f"only in api.md {sorted(md_codes - codes)}")
+    check_error_statuses(doc, table)
 
+    check_answers_required(doc)
     check_examples(doc)
 
     print(f"{passed} passed, {failed} failed")

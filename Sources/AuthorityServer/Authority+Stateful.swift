@@ -1,0 +1,100 @@
+import AuthorityCore
+import AuthorityStore
+import NIOCore
+
+/// What the stateful steps (uses, password) decided.
+struct StatefulOutcome: Sendable {
+    var reason: Reason
+    var remainingUses: Int64?
+    var cookie: UnlockCookie?
+}
+
+/// The inputs of the stateful steps of one check.
+struct StatefulRequest: Sendable {
+    var link: ParsedLink
+    var client: IPAddress?
+    var password: String?
+    var cookie: String?
+    var consume: Bool
+    var issueCookie: Bool
+    var now: Int64
+}
+
+extension Authority {
+    /// Steps 9–10 of docs/link-format.md §6 for a link that passed steps 1–8: `uses_exhausted`,
+    /// then `password_required` / `password_incorrect` / `locked`; then the use is counted
+    /// (group commit) and the answer is `ok` only once it is durable. Runs off the event loop;
+    /// any storage failure refuses (fail closed, the error is logged).
+    func finishStateful(_ request: StatefulRequest, keyRing: KeyRing, on eventLoop: any EventLoop)
+        -> EventLoopFuture<StatefulOutcome>
+    {
+        let grant = request.link.grant
+        let useLimited = grant.flags.contains(.useLimited)
+        let remaining: EventLoopFuture<Int64?> = useLimited
+            ? threadPool.runIfActive(eventLoop: eventLoop) { [store] in try store.remainingUses(grant.id) }
+            : eventLoop.makeSucceededFuture(nil)
+        return remaining.flatMap { [self] remaining -> EventLoopFuture<StatefulOutcome> in
+            if useLimited, (remaining ?? 0) <= 0 {
+                return eventLoop.makeSucceededFuture(StatefulOutcome(reason: .usesExhausted, remainingUses: 0))
+            }
+            return passwordStep(request, keyRing: keyRing, on: eventLoop).flatMap { [self] reason, unlockedByPassword in
+                guard reason == .ok else {
+                    return eventLoop.makeSucceededFuture(StatefulOutcome(reason: reason, remainingUses: remaining))
+                }
+                let cookie = (unlockedByPassword || request.issueCookie) ? makeCookie(request) : nil
+                guard useLimited, request.consume else {
+                    return eventLoop.makeSucceededFuture(StatefulOutcome(reason: .ok, remainingUses: remaining, cookie: cookie))
+                }
+                return useBatcher.consume(grant.id, on: eventLoop).map { outcome in
+                    switch outcome {
+                    case .used(let left): StatefulOutcome(reason: .ok, remainingUses: left, cookie: cookie)
+                    case .exhausted: StatefulOutcome(reason: .usesExhausted, remainingUses: 0)
+                    }
+                }
+            }
+        }.flatMapErrorThrowing { [logger] error in
+            logger.error("stateful check failed; refusing", metadata: ["link.id": "\(grant.id)", "error": "\(error)"])
+            throw error
+        }
+    }
+
+    /// The password step: `ok` when the link needs none, a valid cookie unlocks it, or the
+    /// password is right. The Boolean says whether a password was verified (a cookie follows).
+    private func passwordStep(_ request: StatefulRequest, keyRing: KeyRing, on eventLoop: any EventLoop)
+        -> EventLoopFuture<(Reason, Bool)>
+    {
+        let grant = request.link.grant
+        guard grant.flags.contains(.passwordProtected) else { return eventLoop.makeSucceededFuture((.ok, false)) }
+        if let value = request.cookie, let cookie = UnlockCookie(value: value),
+            cookie.unlocks(grant, client: request.client, keys: keyRing, now: request.now)
+        {
+            return eventLoop.makeSucceededFuture((.ok, false))
+        }
+        guard let password = request.password else { return eventLoop.makeSucceededFuture((.passwordRequired, false)) }
+        let now = request.now
+        return threadPool.runIfActive(eventLoop: eventLoop) { [store] in try store.passwordRecord(grant.id) }
+            .flatMap { [self] record -> EventLoopFuture<(Reason, Bool)> in
+                guard let record else { return eventLoop.makeSucceededFuture((.passwordRequired, false)) }
+                if record.lockedUntil > now { return eventLoop.makeSucceededFuture((.locked, false)) }
+                return passwordPool.runIfActive(eventLoop: eventLoop) { PasswordHash.verify(password, hash: record.hash) }
+                    .flatMap { [self] correct in
+                        threadPool.runIfActive(eventLoop: eventLoop) { [store, configuration] in
+                            let attempt = try store.recordPasswordAttempt(
+                                grant.id, success: correct, now: now, maxFailures: configuration.passwordMaxFailures,
+                                baseLockout: configuration.passwordLockout)
+                            guard let attempt else { return (.passwordRequired, false) }
+                            if attempt.locked { return (.locked, false) }
+                            return correct ? (.ok, true) : (.passwordIncorrect, false)
+                        }
+                    }
+            }
+    }
+
+    private func makeCookie(_ request: StatefulRequest) -> UnlockCookie {
+        let grant = request.link.grant
+        let (epoch, key) = store.signingKey
+        return UnlockCookie.issue(
+            linkID: grant.id, expiresAt: min(grant.expiresAt, request.now + configuration.cookieTTL),
+            address: grant.network == nil ? nil : request.client, epoch: epoch, key: key)
+    }
+}
