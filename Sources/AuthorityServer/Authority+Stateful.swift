@@ -30,9 +30,12 @@ extension Authority {
     {
         let grant = request.link.grant
         let useLimited = grant.flags.contains(.useLimited)
-        let remaining: EventLoopFuture<Int64?> = useLimited
+        // A consuming check of a link without a password needs no read first: the conditional
+        // UPDATE of the group commit finds an exhausted link by itself.
+        let needsRead = useLimited && (!request.consume || grant.flags.contains(.passwordProtected))
+        let remaining: EventLoopFuture<Int64?> = needsRead
             ? threadPool.runIfActive(eventLoop: eventLoop) { [store] in try store.remainingUses(grant.id) }
-            : eventLoop.makeSucceededFuture(nil)
+            : eventLoop.makeSucceededFuture(useLimited ? 1 : nil)
         return remaining.flatMap { [self] remaining -> EventLoopFuture<StatefulOutcome> in
             if useLimited, (remaining ?? 0) <= 0 {
                 return eventLoop.makeSucceededFuture(StatefulOutcome(reason: .usesExhausted, remainingUses: 0))
