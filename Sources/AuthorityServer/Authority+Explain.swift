@@ -3,13 +3,12 @@ import AuthorityCore
 
 extension Authority {
     /// `POST /v1/links/explain`: every check and its outcome; consumes nothing, shows no secret.
+    /// Reads the use counter from SQLite: the router runs it on the thread pool.
     public func explain(_ body: ExplainLinkRequest) -> Result<ExplainLinkResponse, APIError> {
-        var address: IPAddress?
-        if let text = body.clientIP {
-            guard let parsed = IPAddress(text) else {
-                return .failure(APIError(.invalidRequest, "client_ip is not an IPv4 or IPv6 address"))
-            }
-            address = parsed
+        let address: IPAddress?
+        switch Self.clientAddress(body.clientIP) {
+        case .success(let parsed): address = parsed
+        case .failure(let error): return .failure(error)
         }
         let now = clock()
         let (keyRing, revocations) = store.checkState

@@ -19,7 +19,7 @@ extension Authority {
         let verdict = verifier.check(
             LinkRequest(target: forwarded.target, host: forwarded.host, method: forwarded.method, clientAddress: client),
             keys: keyRing, revocations: revocations, now: now)
-        let finish = { [self] (reason: Reason, outcome: StatefulOutcome?) -> APIResponse in
+        let finish: @Sendable (Reason, StatefulOutcome?) -> APIResponse = { [self] reason, outcome in
             metrics.checkDuration.record(ContinuousClock.now - started)
             metrics.countCheck(reason)
             return forwardAuthAnswer(verdict, reason: reason, remaining: outcome?.remainingUses, now: now)

@@ -76,12 +76,10 @@ public final class Authority: Sendable {
     /// `POST /v1/links/check`. Steps 1–8 answer on the event loop without touching SQLite; a
     /// use-limited or password-protected link that passes them continues off the loop.
     public func check(_ body: CheckLinkRequest, on eventLoop: any EventLoop) -> Result<CheckAnswer, APIError> {
-        var address: IPAddress?
-        if let text = body.clientIP {
-            guard let parsed = IPAddress(text) else {
-                return .failure(APIError(.invalidRequest, "client_ip is not an IPv4 or IPv6 address"))
-            }
-            address = parsed
+        let address: IPAddress?
+        switch Self.clientAddress(body.clientIP) {
+        case .success(let parsed): address = parsed
+        case .failure(let error): return .failure(error)
         }
         if let password = body.password, password.isEmpty || password.utf8.count > PasswordHash.maximumLength {
             return .failure(APIError(.invalidRequest, "password must be 1 to \(PasswordHash.maximumLength) bytes"))
@@ -108,6 +106,15 @@ public final class Authority: Sendable {
             link: link, client: address, password: body.password, cookie: body.cookie, consume: body.consume ?? true,
             issueCookie: body.issueCookie ?? false, now: now)
         return .success(.later(finishStateful(request, keyRing: keyRing, on: eventLoop).map { answer($0.reason, $0) }))
+    }
+
+    /// A request's `client_ip`: absent is nil; anything but an IPv4 or IPv6 address is a 422.
+    static func clientAddress(_ text: String?) -> Result<IPAddress?, APIError> {
+        guard let text else { return .success(nil) }
+        guard let parsed = IPAddress(text) else {
+            return .failure(APIError(.invalidRequest, "client_ip is not an IPv4 or IPv6 address"))
+        }
+        return .success(parsed)
     }
 
     public func health() -> HealthResponse {

@@ -33,7 +33,8 @@ public struct Router: Sendable {
             }
         case (.POST, "/v1/links/explain"):
             guard grant.allows(.check) else { return forbidden(.check) }
-            return .now(respond(request.decode(ExplainLinkRequest.self).flatMap(authority.explain)))
+            // Explain reads the use counter from SQLite: off the event loop.
+            return deferred(request.decode(ExplainLinkRequest.self), on: eventLoop) { try authority.explain($0).get() }
         case (.POST, "/v1/links"):
             guard grant.allows(.issue) else { return forbidden(.issue) }
             return deferred(request.decode(IssueLinkRequest.self), on: eventLoop, status: .created) { body in
@@ -84,13 +85,6 @@ public struct Router: Sendable {
             parts[3].utf8.allSatisfy({ (48...57).contains($0) }), let epoch = UInt64(parts[3])
         else { return nil }
         return epoch
-    }
-
-    private func respond<T: Encodable>(_ result: Result<T, APIError>) -> APIResponse {
-        switch result {
-        case .success(let value): .json(value)
-        case .failure(let error): error.response
-        }
     }
 
     private func deferred<Input: Sendable, Output: Encodable & SendableMetatype>(

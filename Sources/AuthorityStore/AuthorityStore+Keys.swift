@@ -75,11 +75,30 @@ extension AuthorityStore {
         epoch: UInt64, expiresAt: Int64, linkID: LinkID, detail: String?, state linkState: LinkState = LinkState(),
         now: Int64, caller: Caller
     ) throws {
+        try advanceRetireMark(epoch: epoch, expiresAt: expiresAt) { db in
+            try Self.insertLinkState(db, linkState, linkID: linkID, expiresAt: expiresAt)
+            try AuditEntry.record(
+                db, at: now, caller: caller, action: "link.issue", linkID: linkID.description, epoch: epoch,
+                detail: detail)
+        }
+    }
+
+    /// Records that a link expiring at `expiresAt` is about to be issued under `epoch`, without
+    /// an audit entry (see `recordIssue`). Writes nothing while the expiry is under the mark.
+    public func noteIssued(epoch: UInt64, expiresAt: Int64) throws {
+        if let mark = keyRing.records[epoch]?.retireAfter, mark >= expiresAt { return }
+        try advanceRetireMark(epoch: epoch, expiresAt: expiresAt) { _ in }
+    }
+
+    /// One transaction that raises `epoch`'s durable `retire_after` mark to cover `expiresAt`
+    /// (rounded up to the next `retireAfterStep`) when it does not yet, and runs `alsoWrite`.
+    /// A retired epoch is refused. The in-memory ring changes only after the commit.
+    private func advanceRetireMark(epoch: UInt64, expiresAt: Int64, alsoWrite: (Database) throws -> Void) throws {
         let step = max(configuration.retireAfterStep, 1)
         try database.writeWithoutTransaction { db in
             var ring = keyRing
-            let current = ring.records[epoch]?.retireAfter
-            let mark = (current ?? 0) >= expiresAt ? nil : (expiresAt / step + 1) * step
+            let covered = (ring.records[epoch]?.retireAfter ?? 0) >= expiresAt
+            let mark: Int64? = covered ? nil : (expiresAt / step + 1) * step
             if let mark {
                 do throws(KeyRingError) {
                     try ring.noteIssued(epoch: epoch, expiresAt: mark)
@@ -95,37 +114,10 @@ extension AuthorityStore {
                         sql: "UPDATE signing_key SET retire_after = max(coalesce(retire_after, 0), ?) WHERE epoch = ?",
                         arguments: [mark, Int64(epoch)])
                 }
-                try Self.insertLinkState(db, linkState, linkID: linkID, expiresAt: expiresAt)
-                try AuditEntry.record(
-                    db, at: now, caller: caller, action: "link.issue", linkID: linkID.description, epoch: epoch,
-                    detail: detail)
+                try alsoWrite(db)
                 return .commit
             }
             if mark != nil { state.withLock { $0.keyRing = ring } }
-        }
-    }
-
-    /// Records that a link expiring at `expiresAt` is about to be issued under `epoch`, without
-    /// an audit entry (see `recordIssue`).
-    public func noteIssued(epoch: UInt64, expiresAt: Int64) throws {
-        if let mark = keyRing.records[epoch]?.retireAfter, mark >= expiresAt { return }
-        let step = max(configuration.retireAfterStep, 1)
-        let mark = (expiresAt / step + 1) * step
-        try database.writeWithoutTransaction { db in
-            var ring = keyRing
-            if let current = ring.records[epoch]?.retireAfter, current >= expiresAt { return }
-            do throws(KeyRingError) {
-                try ring.noteIssued(epoch: epoch, expiresAt: mark)
-            } catch {
-                throw StoreError.keyRing(error)
-            }
-            try db.inTransaction(.immediate) {
-                try db.execute(
-                    sql: "UPDATE signing_key SET retire_after = max(coalesce(retire_after, 0), ?) WHERE epoch = ?",
-                    arguments: [mark, Int64(epoch)])
-                return .commit
-            }
-            state.withLock { $0.keyRing = ring }
         }
     }
 }
