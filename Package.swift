@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "authorityd", targets: ["authorityd"]),
         .executable(name: "authorityctl", targets: ["authorityctl"]),
         .executable(name: "authority-vectors", targets: ["authority-vectors"]),
+        .executable(name: "authority-bench", targets: ["authority-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -99,6 +100,19 @@ let package = Package(
         ),
         // Drive the real authorityd binary over a real Unix socket (built by `swift build --build-tests`).
         .testTarget(name: "EndToEndTests", dependencies: ["AuthorityTesting", "AuthorityAPI"]),
+        .target(name: "CEpoll"),
+        // Loads a running authorityd and reports CPU per operation against raw libsodium (BENCHMARKS.md).
+        .executableTarget(
+            name: "authority-bench",
+            dependencies: [
+                "AuthorityCore",
+                "AuthorityTesting",
+                "CEpoll",
+                "CSodium",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // Test tool: acknowledged writes in a loop, for the kill -9 tests.
         .executableTarget(
             name: "authority-store-stress",

@@ -22,3 +22,7 @@ swift build -c release --product authorityd
 echo "== swift test"
 swift build --build-tests
 swift test --skip-build --disable-xctest "$@"
+
+echo "== benchmark smoke run (small sizes: checks every scenario answers right; figures mean little)"
+swift build -c release --product authority-bench
+.build/release/authority-bench --smoke

@@ -37,12 +37,31 @@ public struct LinkGrant: Hashable, Sendable {
     /// The exact bytes signed (§4) for a request with this canonical path and query. For a prefix
     /// link the prefix is signed in place of the path and the query is not signed.
     public func signedMessage(path: String, query: String) -> [UInt8] {
-        var text = Self.context
-        text += "\nepoch=\(epoch)\nid=\(id)\nissued_at=\(issuedAt)\nnot_before=\(notBefore.map(String.init) ?? "")"
-        text += "\nexpires_at=\(expiresAt)\nmethods=\(methods.canonicalText)\nscope=\(prefix == nil ? "exact" : "prefix")"
-        text += "\nhost=\(host ?? "")\nip=\(network?.description ?? "")\nflags=\(flags.canonicalText)"
-        text += "\npath=\(prefix ?? path)\nquery=\(prefix == nil ? query : "")\n"
-        return Array(text.utf8)
+        let signedPath = prefix ?? path
+        let signedQuery = prefix == nil ? query : ""
+        var message: [UInt8] = []
+        message.reserveCapacity(224 + signedPath.utf8.count + signedQuery.utf8.count + (host?.utf8.count ?? 0))
+        message += Self.context.utf8
+        func line(_ name: String, _ value: String) {
+            message.append(10)
+            message += name.utf8
+            message.append(61)
+            message += value.utf8
+        }
+        line("epoch", String(epoch))
+        line("id", id.description)
+        line("issued_at", String(issuedAt))
+        line("not_before", notBefore.map { String($0) } ?? "")
+        line("expires_at", String(expiresAt))
+        line("methods", methods.canonicalText)
+        line("scope", prefix == nil ? "exact" : "prefix")
+        line("host", host ?? "")
+        line("ip", network?.description ?? "")
+        line("flags", flags.canonicalText)
+        line("path", signedPath)
+        line("query", signedQuery)
+        message.append(10)
+        return message
     }
 
     /// The reserved parameters in issue order, without `au_sig`.

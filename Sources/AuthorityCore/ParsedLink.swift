@@ -66,7 +66,7 @@ public struct ParsedLink: Sendable {
             if name.isEmpty { throw Malformed("the query has a parameter without a name") }
             if name.starts(with: ReservedParameters.prefix) {
                 guard rawName.elementsEqual(name) else { throw Malformed("a reserved parameter name is encoded") }
-                try reserved.set(String(decoding: name, as: UTF8.self), String(decoding: rawValue, as: UTF8.self))
+                try reserved.set(name, String(decoding: rawValue, as: UTF8.self))
                 continue
             }
             let value = try Canonical.formDecode(rawValue)
@@ -82,19 +82,25 @@ public struct ParsedLink: Sendable {
 /// The `au_` parameters of one link, collected and then validated into a grant (§1).
 struct ReservedParameters {
     static let prefix = Array("au_".utf8)
-    static let names: Set<String> = [
-        "au_v", "au_k", "au_id", "au_iat", "au_nbf", "au_exp", "au_m", "au_pfx", "au_h", "au_ip", "au_f", "au_sig",
-    ]
-    private var values: [String: String] = [:]
-    var isEmpty: Bool { values.isEmpty }
+    /// Every reserved name, in the order of `values`.
+    static let names = ["au_v", "au_k", "au_id", "au_iat", "au_nbf", "au_exp", "au_m", "au_pfx", "au_h", "au_ip", "au_f", "au_sig"]
+    private static let nameBytes = names.map { Array($0.utf8) }
+    /// One slot per name: a fixed array, no hashing, on the path of every check.
+    private var values = [String?](repeating: nil, count: names.count)
+    var isEmpty: Bool { values.allSatisfy { $0 == nil } }
 
-    mutating func set(_ name: String, _ value: String) throws(Malformed) {
-        guard Self.names.contains(name) else { throw Malformed("unknown reserved parameter \(name)") }
-        guard values.updateValue(value, forKey: name) == nil else { throw Malformed("duplicate parameter \(name)") }
+    mutating func set(_ name: some Collection<UInt8>, _ value: String) throws(Malformed) {
+        guard let slot = Self.nameBytes.firstIndex(where: { $0.elementsEqual(name) }) else {
+            throw Malformed("unknown reserved parameter \(String(decoding: name, as: UTF8.self))")
+        }
+        guard values[slot] == nil else { throw Malformed("duplicate parameter \(Self.names[slot])") }
+        values[slot] = value
     }
 
+    private subscript(_ name: String) -> String? { values[Self.names.firstIndex(of: name)!] }
+
     private func required(_ name: String) throws(Malformed) -> String {
-        guard let value = values[name] else { throw Malformed("missing parameter \(name)") }
+        guard let value = self[name] else { throw Malformed("missing parameter \(name)") }
         return value
     }
 
@@ -107,7 +113,7 @@ struct ReservedParameters {
     }
 
     private func number(_ name: String) throws(Malformed) -> Int64? {
-        guard let text = values[name] else { return nil }
+        guard let text = self[name] else { return nil }
         guard let value = Self.decimal(text) else { throw Malformed("\(name) is not a canonical decimal number") }
         return value
     }
@@ -130,21 +136,21 @@ struct ReservedParameters {
         var grant = LinkGrant(
             epoch: UInt64(epoch), id: id, issuedAt: issuedAt, notBefore: try number("au_nbf"),
             expiresAt: expiresAt, methods: methods)
-        if let prefix = values["au_pfx"] {
+        if let prefix = self["au_pfx"] {
             guard (try? Canonical.path(Array(prefix.utf8)[...])) == prefix else {
                 throw Malformed("au_pfx is not a canonical path")
             }
             grant.prefix = prefix
         }
-        if let host = values["au_h"] {
+        if let host = self["au_h"] {
             guard Canonical.isCanonicalHost(host[...]) else { throw Malformed("au_h is not a canonical host") }
             grant.host = host
         }
-        if let network = values["au_ip"] {
+        if let network = self["au_ip"] {
             guard let parsed = IPNetwork(canonical: network) else { throw Malformed("au_ip is not a canonical CIDR") }
             grant.network = parsed
         }
-        if let flags = values["au_f"] {
+        if let flags = self["au_f"] {
             guard let parsed = LinkFlags(canonical: flags) else { throw Malformed("au_f is not u, p or up") }
             grant.flags = parsed
         }

@@ -16,24 +16,22 @@ extension APIRequest {
             if let empty { return .success(empty) }
             return .failure(APIError(.invalidJSON, "the body must be a JSON object"))
         }
-        let data = Data(body.readableBytesView)
-        guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
-            return .failure(APIError(.invalidJSON, "the body is not valid JSON"))
-        }
-        guard let members = object as? [String: Any] else {
+        do {
+            return .success(try Self.decoder.decode(Strict<T>.self, from: Data(body.readableBytesView)).value)
+        } catch StrictFailure.notAnObject {
             return .failure(APIError(.invalidJSON, "the body must be a JSON object"))
-        }
-        let unknown = Set(members.keys).subtracting(T.fieldNames).sorted()
-        if !unknown.isEmpty {
+        } catch StrictFailure.unknownMembers(let unknown) {
             let list = unknown.map { "\"\($0.prefix(64))\"" }.joined(separator: ", ")
             return .failure(APIError(.unknownField, "unknown field \(list); known: \(T.fieldNames.sorted().joined(separator: ", "))"))
-        }
-        do {
-            return .success(try JSONDecoder().decode(T.self, from: data))
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            return .failure(APIError(.invalidJSON, "the body is not valid JSON"))
         } catch {
             return .failure(APIError(.invalidJSON, describe(error)))
         }
     }
+
+    /// Shared: `JSONDecoder` keeps no state between calls.
+    private static let decoder = JSONDecoder()
 
     /// An integer query parameter within `range`, or `defaultValue` when absent.
     public func queryInteger(_ name: String, default defaultValue: Int64, range: ClosedRange<Int64>) -> Result<Int64, APIError> {
@@ -43,4 +41,35 @@ extension APIRequest {
         }
         return .success(value)
     }
+}
+
+/// Decodes a request body in one pass over the JSON: the members are checked against
+/// `T.fieldNames` (unknown ones are refused) before `T` itself is decoded from the same parse.
+private struct Strict<T: APIRequestBody>: Decodable {
+    var value: T
+
+    init(from decoder: any Decoder) throws {
+        let members: KeyedDecodingContainer<MemberName>
+        do {
+            members = try decoder.container(keyedBy: MemberName.self)
+        } catch {
+            throw StrictFailure.notAnObject
+        }
+        let unknown = members.allKeys.map(\.stringValue).filter { !T.fieldNames.contains($0) }
+        if !unknown.isEmpty { throw StrictFailure.unknownMembers(unknown.sorted()) }
+        value = try T(from: decoder)
+    }
+}
+
+private enum StrictFailure: Error {
+    case notAnObject
+    case unknownMembers([String])
+}
+
+/// Any member name of a JSON object.
+private struct MemberName: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }

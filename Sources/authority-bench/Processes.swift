@@ -1,0 +1,177 @@
+import AuthorityTesting
+import Foundation
+import Glibc
+
+/// CPU time and memory of a process (all its threads), from `/proc/PID/stat` and `/proc/PID/status`.
+struct ProcessSample {
+    /// utime + stime, seconds.
+    var cpuSeconds: Double
+    /// Resident set size now, MiB.
+    var rssMiB: Double
+
+    static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+
+    static func of(_ pid: pid_t) throws -> ProcessSample {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
+        guard let close = stat.lastIndex(of: ")") else { throw BenchError.proc("unreadable /proc/\(pid)/stat") }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // fields[0] is field 3 (state); utime is field 14, stime field 15.
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else {
+            throw BenchError.proc("unreadable /proc/\(pid)/stat")
+        }
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let rssKiB = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+            .flatMap { Double($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? 0
+        return ProcessSample(cpuSeconds: (user + system) / ticksPerSecond, rssMiB: rssKiB / 1024)
+    }
+
+    /// The sum over `pids` (nginx: master and workers).
+    static func of(_ pids: [pid_t]) throws -> ProcessSample {
+        try pids.map(of).reduce(ProcessSample(cpuSeconds: 0, rssMiB: 0)) {
+            ProcessSample(cpuSeconds: $0.cpuSeconds + $1.cpuSeconds, rssMiB: $0.rssMiB + $1.rssMiB)
+        }
+    }
+}
+
+enum BenchError: Error, CustomStringConvertible {
+    case proc(String)
+    case daemon(String)
+    case scenario(String)
+
+    var description: String {
+        switch self {
+        case .proc(let message), .daemon(let message), .scenario(let message): message
+        }
+    }
+}
+
+/// The daemon under test: the release `authorityd` on a state directory of the benchmark's own.
+final class BenchDaemon {
+    let executable: String
+    let directory: String
+    let extraArguments: [String]
+    var socketPath: String { directory + "/authority.sock" }
+    var stateDirectory: String { directory + "/state" }
+    var databasePath: String { stateDirectory + "/authority.sqlite" }
+    var logPath: String { directory + "/authorityd.log" }
+    private(set) var child: ChildProcess?
+
+    init(executable: String, directory: String, extraArguments: [String]) {
+        self.executable = executable
+        self.directory = directory
+        self.extraArguments = extraArguments
+    }
+
+    var pid: pid_t {
+        get throws {
+            guard let child, child.exitStatus == nil else { throw BenchError.daemon("authorityd is not running; see \(logPath)") }
+            return child.pid
+        }
+    }
+
+    /// Starts the daemon and returns the seconds until `GET /v1/health` first answers 200.
+    @discardableResult
+    func start() throws -> Double {
+        let started = now()
+        let command = [executable, "--socket", socketPath, "--state-dir", stateDirectory] + extraArguments
+        var environment = ProcessInfo.processInfo.environment
+        for name in ["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "WATCHDOG_USEC"] { environment[name] = nil }
+        let child = try ChildProcess(command, environment: environment, stdout: logPath, stderr: logPath)
+        self.child = child
+        while now() - started < 60_000_000_000 {
+            if let status = child.exitStatus { throw BenchError.daemon("authorityd exited (\(status)) while starting; see \(logPath)") }
+            if let response = try? UnixHTTPClient(path: socketPath, timeout: 2).get("/v1/health"), response.status == 200 {
+                return Double(now() - started) / 1e9
+            }
+            usleep(2_000)
+        }
+        child.signal(SIGKILL)
+        throw BenchError.daemon("authorityd did not answer /v1/health within 60 s; see \(logPath)")
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    func stop() throws {
+        guard let child else { return }
+        child.signal(SIGTERM)
+        guard let status = child.wait(timeout: 60) else {
+            child.signal(SIGKILL)
+            throw BenchError.daemon("authorityd did not stop within 60 s of SIGTERM")
+        }
+        self.child = nil
+        guard status == .exited(0) else { throw BenchError.daemon("authorityd stopped with \(status); see \(logPath)") }
+    }
+}
+
+/// Debian's nginx serving one small static file over a Unix socket: the reference for the cost
+/// of answering a request without any cryptography.
+final class StaticNginx {
+    static let executable = "/usr/sbin/nginx"
+    let directory: String
+    var socketPath: String { directory + "/nginx.sock" }
+    private var master: ChildProcess?
+
+    init?(directory: String) {
+        guard FileManager.default.isExecutableFile(atPath: Self.executable) else { return nil }
+        self.directory = directory
+    }
+
+    func start() throws {
+        try FileManager.default.createDirectory(atPath: directory + "/www", withIntermediateDirectories: true)
+        try String(repeating: "static file\n", count: 20).write(toFile: directory + "/www/file.txt", atomically: true, encoding: .utf8)
+        // No access log: the comparison is with the cheapest static answer nginx gives.
+        let configuration = """
+            daemon off;
+            master_process on;
+            worker_processes auto;
+            user root;
+            pid \(directory)/nginx.pid;
+            error_log \(directory)/nginx-error.log;
+            events { worker_connections 1024; }
+            http {
+                access_log off;
+                client_body_temp_path \(directory)/tmp-body;
+                proxy_temp_path \(directory)/tmp-proxy;
+                fastcgi_temp_path \(directory)/tmp-fastcgi;
+                uwsgi_temp_path \(directory)/tmp-uwsgi;
+                scgi_temp_path \(directory)/tmp-scgi;
+                server {
+                    listen unix:\(socketPath);
+                    root \(directory)/www;
+                    location / { }
+                }
+            }
+            """
+        try configuration.write(toFile: directory + "/nginx.conf", atomically: true, encoding: .utf8)
+        let log = directory + "/nginx-stderr.log"
+        let child = try ChildProcess([Self.executable, "-c", directory + "/nginx.conf"], environment: [:], stdout: log, stderr: log)
+        master = child
+        let started = now()
+        while now() - started < 10_000_000_000 {
+            if child.exitStatus != nil { throw BenchError.daemon("nginx exited while starting; see \(log)") }
+            if let response = try? UnixHTTPClient(path: socketPath, timeout: 2).get("/file.txt"), response.status == 200 { return }
+            usleep(5_000)
+        }
+        throw BenchError.daemon("nginx did not serve within 10 s; see \(log)")
+    }
+
+    /// The master and its workers.
+    var pids: [pid_t] {
+        guard let master else { return [] }
+        let children = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> pid_t? in
+            guard let pid = pid_t(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && pid_t(fields[1]) == master.pid ? pid : nil
+        }
+        return [master.pid] + children
+    }
+
+    func stop() {
+        master?.signal(SIGQUIT)
+        if master?.wait(timeout: 10) == nil { master?.signal(SIGKILL) }
+        master = nil
+    }
+}
