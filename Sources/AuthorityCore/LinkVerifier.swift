@@ -29,9 +29,13 @@ public protocol VerificationKeys {
 public struct LinkVerifier: Sendable {
     /// How far ahead of `au_nbf` a link is already accepted, for skewed issuers' clocks.
     public var notBeforeLeeway: Int64
+    /// Signatures that verified before; nil verifies every signature (offline verifiers, tests).
+    /// `explain` never consults it.
+    public var cache: VerificationCache?
 
-    public init(notBeforeLeeway: Int64 = 30) {
+    public init(notBeforeLeeway: Int64 = 30, cache: VerificationCache? = nil) {
         self.notBeforeLeeway = notBeforeLeeway
+        self.cache = cache
     }
 
     /// Checks `request` as of `now` (Unix seconds). `revocations` nil means the daemon keeps no
@@ -64,8 +68,22 @@ public struct LinkVerifier: Sendable {
         let grant = link.grant
         guard let (key, retired) = keys.verificationKey(epoch: grant.epoch) else { return .unknownKey }
         if retired { return .retiredKey }
-        guard key.isValidSignature(link.signature, for: link.signedMessage) else { return .badSignature }
+        guard signatureVerifies(link, key: key) else { return .badSignature }
         return stateChecks(link, request: request, revocations: revocations, now: now)
+    }
+
+    /// Step 3. With a cache, a signature that verified before is taken as verified; only a
+    /// signature that verifies now is remembered. Runs after the key lookup and the retired check,
+    /// so a retired epoch is refused whatever the cache holds.
+    private func signatureVerifies(_ link: ParsedLink, key: PublicKey) -> Bool {
+        let message = link.signedMessage
+        guard let cache, cache.isEnabled,
+            let digest = VerificationCache.digest(publicKey: key, signature: link.signature, message: message)
+        else { return key.isValidSignature(link.signature, for: message) }
+        if cache.contains(digest) { return true }
+        guard key.isValidSignature(link.signature, for: message) else { return false }
+        cache.insert(digest)
+        return true
     }
 
     /// Steps 4–8, which need no key: expiry, not-before, method, resource, address, revocation.

@@ -32,7 +32,9 @@ public final class Authority: Sendable {
         self.store = store
         self.configuration = configuration
         self.metrics = metrics
-        self.verifier = LinkVerifier(notBeforeLeeway: configuration.notBeforeLeeway)
+        self.verifier = LinkVerifier(
+            notBeforeLeeway: configuration.notBeforeLeeway,
+            cache: VerificationCache(capacity: configuration.verifyCacheEntries))
         self.logger = logger
         self.threadPool = threadPool
         self.passwordPool = NIOThreadPool(numberOfThreads: configuration.passwordThreads)

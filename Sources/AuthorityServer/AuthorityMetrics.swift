@@ -1,8 +1,10 @@
 import AuthorityCore
 import Prometheus
+import Synchronization
 
 /// The daemon's metrics, exported at `GET /metrics` in Prometheus text format. Every series is
-/// created up front, so the hot path only increments.
+/// created up front, so the hot path only increments. The verification cache counts its hits and
+/// misses under its own lock; they reach their counters at scrape time.
 public final class AuthorityMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let checks: [Reason: Counter]
@@ -13,6 +15,10 @@ public final class AuthorityMetrics: Sendable {
     let revocations: Counter
     let rotations: Counter
     let activeEpoch: Gauge
+    private let verifyCacheHits: Counter
+    private let verifyCacheMisses: Counter
+    /// The cache's counts as last added to the counters.
+    private let exportedCacheCounts = Mutex<(hits: UInt64, misses: UInt64)>((0, 0))
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -34,11 +40,30 @@ public final class AuthorityMetrics: Sendable {
         revocations = registry.makeCounter(name: "authority_revocations_total", help: "Revocations recorded")
         rotations = registry.makeCounter(name: "authority_key_rotations_total", help: "Key rotations")
         activeEpoch = registry.makeGauge(name: "authority_active_epoch", help: "The epoch that signs new links")
+        verifyCacheHits = registry.makeCounter(
+            name: "authority_verify_cache_hits_total", help: "Checks whose signature the verification cache knew")
+        verifyCacheMisses = registry.makeCounter(
+            name: "authority_verify_cache_misses_total", help: "Checks whose signature had to be verified")
     }
 
     func countCheck(_ reason: Reason) { checks[reason]?.increment() }
 
     func countResponse(status: UInt) { (responses[status] ?? otherResponses).increment() }
 
-    public func text() -> String { registry.emitToString() }
+    /// The metrics in Prometheus text format, with the counts of `verifyCache` brought up to date.
+    public func text(verifyCache: VerificationCache? = nil) -> String {
+        if let verifyCache { export(verifyCache) }
+        return registry.emitToString()
+    }
+
+    /// Adds what the cache counted since the last scrape. The cache is read under the lock, so
+    /// concurrent scrapes never add the same lookups twice.
+    private func export(_ cache: VerificationCache) {
+        exportedCacheCounts.withLock { exported in
+            let (hits, misses) = (cache.hits, cache.misses)
+            verifyCacheHits.increment(by: Int64(hits - exported.hits))
+            verifyCacheMisses.increment(by: Int64(misses - exported.misses))
+            exported = (hits, misses)
+        }
+    }
 }

@@ -63,7 +63,8 @@ public struct Router: Sendable {
             return deferred(limit, on: eventLoop) { try authority.audit(limit: Int($0)) }
         case (.GET, "/metrics"):
             guard grant.allows(.check) else { return forbidden(.check) }
-            return .now(.text(metrics.text(), contentType: "text/plain; version=0.0.4"))
+            let text = metrics.text(verifyCache: authority.verifier.cache)
+            return .now(.text(text, contentType: "text/plain; version=0.0.4"))
         case (let method, let path):
             if let epoch = Self.retireEpoch(path) {
                 guard method == .POST else { return methodNotAllowed([.POST]) }

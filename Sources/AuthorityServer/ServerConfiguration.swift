@@ -42,6 +42,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var passwordThreads = 1
     /// Lifetime of an unlock cookie in seconds (never past its link's expiry).
     public var cookieTTL: Int64 = 3_600
+    /// Signatures remembered as verified, so repeated checks skip Ed25519; 0 switches the cache off.
+    public var verifyCacheEntries = 65_536
 
     public init() {}
 
@@ -53,7 +55,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         var revocations: Bool?
         var forwardAuthHeaders, forwardAuthClientIP: String?
         var forwardAuthMaxAge, passwordMaxFailures, passwordLockout, cookieTTL: Int64?
-        var passwordThreads: Int?
+        var passwordThreads, verifyCacheEntries: Int?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case socket, database, policy, revocations
@@ -65,6 +67,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             case forwardAuthHeaders = "forward_auth_headers", forwardAuthClientIP = "forward_auth_client_ip"
             case forwardAuthMaxAge = "forward_auth_max_age", passwordMaxFailures = "password_max_failures"
             case passwordLockout = "password_lockout", cookieTTL = "cookie_ttl", passwordThreads = "password_threads"
+            case verifyCacheEntries = "verify_cache_entries"
         }
     }
 
@@ -107,6 +110,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         passwordLockout = file.passwordLockout ?? passwordLockout
         cookieTTL = file.cookieTTL ?? cookieTTL
         passwordThreads = file.passwordThreads ?? passwordThreads
+        verifyCacheEntries = file.verifyCacheEntries ?? verifyCacheEntries
     }
 
     /// Refuses values no daemon should run with.
@@ -128,6 +132,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         try check((1...86_400).contains(passwordLockout), "password-lockout must be 1 to 86400 seconds")
         try check((1...8).contains(passwordThreads), "password-threads must be 1 to 8")
         try check((1...604_800).contains(cookieTTL), "cookie-ttl must be 1 to 604800 seconds")
+        try check((0...16_777_216).contains(verifyCacheEntries), "verify-cache-entries must be 0 (off) to 16777216")
         try check(["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel),
                   "log-level must be trace, debug, info, notice, warning, error or critical")
     }

@@ -69,6 +69,8 @@ struct Authorityd: AsyncParsableCommand {
     var passwordLockout: Int64?
     @Option(name: .customLong("password-threads"), help: "Threads hashing passwords (default 1).") var passwordThreads: Int?
     @Option(name: .customLong("cookie-ttl"), help: "Lifetime of an unlock cookie in seconds (default 3600).") var cookieTTL: Int64?
+    @Option(name: .customLong("verify-cache-entries"), help: "Verified signatures remembered, so repeated checks skip Ed25519 (default 65536, 0: off).")
+    var verifyCacheEntries: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
 
@@ -115,6 +117,7 @@ struct Authorityd: AsyncParsableCommand {
         configuration.passwordLockout = passwordLockout ?? configuration.passwordLockout
         configuration.passwordThreads = passwordThreads ?? configuration.passwordThreads
         configuration.cookieTTL = cookieTTL ?? configuration.cookieTTL
+        configuration.verifyCacheEntries = verifyCacheEntries ?? configuration.verifyCacheEntries
         try configuration.validate()
         return configuration
     }

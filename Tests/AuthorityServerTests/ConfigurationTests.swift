@@ -34,6 +34,28 @@ import Testing
         #expect(throws: ConfigurationError.self) { try configuration.apply(file: write(text, in: directory)) }
     }
 
+    @Test func verifyCacheEntriesFromTheFileAndItsRange() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = ServerConfiguration()
+        #expect(configuration.verifyCacheEntries == 65_536)
+        try configuration.apply(file: write(#"{"verify_cache_entries": 0}"#, in: directory))
+        #expect(configuration.verifyCacheEntries == 0)
+        try configuration.validate()
+        for good in [1, 16_777_216] {
+            configuration.verifyCacheEntries = good
+            try configuration.validate()
+        }
+        for bad in [-1, 16_777_217] {
+            configuration.verifyCacheEntries = bad
+            let error = #expect(throws: ConfigurationError.self) { try configuration.validate() }
+            #expect(error?.description == "configuration: verify-cache-entries must be 0 (off) to 16777216")
+        }
+        let path = write(#"{"verify_cache_entries": "many"}"#, in: directory)
+        let error = #expect(throws: ConfigurationError.self) { try configuration.apply(file: path) }
+        #expect(error == .invalid(path, "\"verify_cache_entries\" must be an integer"))
+    }
+
     @Test func validationRefusesNonsense() throws {
         var configuration = ServerConfiguration()
         configuration.maxTTL = 0

@@ -76,6 +76,7 @@ extension EndToEnd {
             ["--max-ttl", "soon"],
             ["--log-level", "loud"],
             ["--body-limit", "10"],
+            ["--verify-cache-entries", "16777217"],
             ["--no-such-option"],
             ["--policy", "/nonexistent/policy.json"],
         ])
