@@ -63,6 +63,8 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        signal(SIGPIPE, SIG_IGN)  // a closed connection is an error to report, not a reason to die
+        stopDaemonOnInterrupt()
         let work = try directory ?? makeTemporaryDirectory()
         defer { if directory == nil { try? FileManager.default.removeItem(atPath: work) } }
         var report = Report(

@@ -113,7 +113,7 @@ final class LoadDriver {
             pool[index].dueAt = interval == nil ? now() : due(sent)
             pool[index].busy = true
             sent += 1
-            let written = bytes.withUnsafeBytes { write(pool[index].fd, $0.baseAddress, $0.count) }
+            let written = bytes.withUnsafeBytes { Glibc.send(pool[index].fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if written < 0 && errno != EAGAIN { throw DriverError.system("write", errno) }
             let done = max(written, 0)
             if done < bytes.count {
@@ -158,7 +158,7 @@ final class LoadDriver {
                 let index = Int(token)
                 if event.events & EPOLLOUT.rawValue != 0, !pool[index].pending.isEmpty {
                     let pending = pool[index].pending
-                    let written = pending.withUnsafeBytes { write(pool[index].fd, $0.baseAddress, $0.count) }
+                    let written = pending.withUnsafeBytes { Glibc.send(pool[index].fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                     if written < 0 && errno != EAGAIN { throw DriverError.system("write", errno) }
                     pool[index].pending.removeFirst(max(written, 0))
                     if pool[index].pending.isEmpty {

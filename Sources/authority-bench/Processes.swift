@@ -46,6 +46,23 @@ enum BenchError: Error, CustomStringConvertible {
     }
 }
 
+/// The running daemon's pid, for the SIGINT/SIGTERM handler: an interrupted benchmark must not
+/// leave a daemon behind (it runs in its own process group, so the terminal's signal misses it).
+nonisolated(unsafe) var runningDaemonPID: pid_t = 0
+/// The same for the nginx reference.
+nonisolated(unsafe) var runningNginxPID: pid_t = 0
+
+/// Kills the daemon and exits when the benchmark is interrupted.
+func stopDaemonOnInterrupt() {
+    for signalNumber in [SIGINT, SIGTERM] {
+        signal(signalNumber) { received in
+            if runningDaemonPID > 0 { kill(runningDaemonPID, SIGKILL) }
+            if runningNginxPID > 0 { kill(runningNginxPID, SIGTERM) }
+            _exit(128 + received)
+        }
+    }
+}
+
 /// The daemon under test: the release `authorityd` on a state directory of the benchmark's own.
 final class BenchDaemon {
     let executable: String
@@ -79,6 +96,7 @@ final class BenchDaemon {
         for name in ["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "WATCHDOG_USEC"] { environment[name] = nil }
         let child = try ChildProcess(command, environment: environment, stdout: logPath, stderr: logPath)
         self.child = child
+        runningDaemonPID = child.pid
         while now() - started < 60_000_000_000 {
             if let status = child.exitStatus { throw BenchError.daemon("authorityd exited (\(status)) while starting; see \(logPath)") }
             if let response = try? UnixHTTPClient(path: socketPath, timeout: 2).get("/v1/health"), response.status == 200 {
@@ -99,6 +117,7 @@ final class BenchDaemon {
             throw BenchError.daemon("authorityd did not stop within 60 s of SIGTERM")
         }
         self.child = nil
+        runningDaemonPID = 0
         guard status == .exited(0) else { throw BenchError.daemon("authorityd stopped with \(status); see \(logPath)") }
     }
 }
@@ -130,6 +149,8 @@ final class StaticNginx {
             events { worker_connections 1024; }
             http {
                 access_log off;
+                keepalive_requests 1000000000;
+                keepalive_timeout 600s;
                 client_body_temp_path \(directory)/tmp-body;
                 proxy_temp_path \(directory)/tmp-proxy;
                 fastcgi_temp_path \(directory)/tmp-fastcgi;
@@ -146,6 +167,7 @@ final class StaticNginx {
         let log = directory + "/nginx-stderr.log"
         let child = try ChildProcess([Self.executable, "-c", directory + "/nginx.conf"], environment: [:], stdout: log, stderr: log)
         master = child
+        runningNginxPID = child.pid
         let started = now()
         while now() - started < 10_000_000_000 {
             if child.exitStatus != nil { throw BenchError.daemon("nginx exited while starting; see \(log)") }
@@ -173,5 +195,6 @@ final class StaticNginx {
         master?.signal(SIGQUIT)
         if master?.wait(timeout: 10) == nil { master?.signal(SIGKILL) }
         master = nil
+        runningNginxPID = 0
     }
 }
