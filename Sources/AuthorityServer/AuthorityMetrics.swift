@@ -13,6 +13,9 @@ public final class AuthorityMetrics: Sendable {
     let revocations: Counter
     let rotations: Counter
     let activeEpoch: Gauge
+    private let commits: Counter
+    private let committedWrites: Counter
+    private let commitBatchSize: ValueHistogram
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -34,9 +37,23 @@ public final class AuthorityMetrics: Sendable {
         revocations = registry.makeCounter(name: "authority_revocations_total", help: "Revocations recorded")
         rotations = registry.makeCounter(name: "authority_key_rotations_total", help: "Key rotations")
         activeEpoch = registry.makeGauge(name: "authority_active_epoch", help: "The epoch that signs new links")
+        commits = registry.makeCounter(
+            name: "authority_commits_total", help: "Group-commit transactions committed (one fsync each)")
+        committedWrites = registry.makeCounter(
+            name: "authority_committed_writes_total", help: "Revocations, issues and uses made durable by those transactions")
+        commitBatchSize = registry.makeValueHistogram(
+            name: "authority_commit_batch_size", buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096],
+            help: "Writes per group-commit transaction")
     }
 
     func countCheck(_ reason: Reason) { checks[reason]?.increment() }
+
+    /// One group-commit transaction that made `writes` writes durable (on the writer thread).
+    func countCommit(writes: Int) {
+        commits.increment()
+        committedWrites.increment(by: Int64(writes))
+        commitBatchSize.record(Double(writes))
+    }
 
     func countResponse(status: UInt) { (responses[status] ?? otherResponses).increment() }
 
