@@ -2,36 +2,57 @@ import AuthorityAPI
 import AuthorityCore
 import AuthorityStore
 import Foundation
+import NIOCore
 
 extension Authority {
-    /// `POST /v1/revocations`: durable before it returns; effective on the very next check.
-    public func revoke(_ body: RevokeRequest, peer: PeerCredentials) throws -> RevocationEntry {
+    /// `POST /v1/revocations`: validated here (on the event loop), then one write of the group
+    /// commit; the future succeeds once it is durable, and it is effective from then on.
+    public func revoke(_ body: RevokeRequest, peer: PeerCredentials, on eventLoop: any EventLoop)
+        -> EventLoopFuture<RevocationEntry>
+    {
+        let now = clock()
+        let (revocation, liveUntil): (Revocation, Int64)
+        do {
+            (revocation, liveUntil) = try self.revocation(body, now: now)
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+        let caller = Caller(uid: peer.uid, pid: peer.pid)
+        return eventLoop.future {
+            store.revoke(revocation, reason: body.reason, liveUntil: liveUntil, now: now, caller: caller, completion: $0)
+        }.map { [self] record in
+            metrics.revocations.increment()
+            let entry = Self.entry(record)
+            logger.info(
+                "revoked",
+                metadata: [
+                    "revocation.id": "\(entry.serial)", "link.id": "\(entry.id ?? "-")", "prefix": "\(entry.prefix ?? "-")",
+                    "caller.uid": "\(peer.uid)",
+                ])
+            return entry
+        }
+    }
+
+    /// What `body` revokes and until when a live link could match it; a 422 for anything else.
+    private func revocation(_ body: RevokeRequest, now: Int64) throws(APIError) -> (Revocation, liveUntil: Int64) {
         guard configuration.revocationsEnabled else {
             throw APIError(.revocationsDisabled, "the revocation list is switched off (--no-revocations); rotate and retire keys instead")
-        }
-        let now = clock()
-        let revocation: Revocation
-        var liveUntil = now + configuration.maxTTL
-        switch (body.id, body.prefix, body.issuedBefore) {
-        case (let id?, nil, nil):
-            guard let linkID = LinkID(id) else { throw APIError(.invalidRequest, "id must be a link id (22 base64url characters)") }
-            revocation = .id(linkID)
-        case (nil, let prefix?, nil):
-            revocation = .prefix(try canonical(prefix))
-        case (nil, let prefix, let time?):
-            guard time >= 0 else { throw APIError(.invalidRequest, "issued_before must not be negative") }
-            revocation = .issuedBefore(time, prefix: try canonical(prefix ?? "/"))
-            liveUntil = max(now, time) + configuration.maxTTL
-        default:
-            throw APIError(.invalidRequest, "give id, or prefix, or issued_before (with an optional prefix)")
         }
         if let reason = body.reason, reason.utf8.count > 500 {
             throw APIError(.invalidRequest, "reason must be at most 500 bytes")
         }
-        let record = try store.revoke(
-            revocation, reason: body.reason, liveUntil: liveUntil, now: now, caller: Caller(uid: peer.uid, pid: peer.pid))
-        metrics.revocations.increment()
-        return Self.entry(record)
+        switch (body.id, body.prefix, body.issuedBefore) {
+        case (let id?, nil, nil):
+            guard let linkID = LinkID(id) else { throw APIError(.invalidRequest, "id must be a link id (22 base64url characters)") }
+            return (.id(linkID), now + configuration.maxTTL)
+        case (nil, let prefix?, nil):
+            return (.prefix(try canonical(prefix)), now + configuration.maxTTL)
+        case (nil, let prefix, let time?):
+            guard time >= 0 else { throw APIError(.invalidRequest, "issued_before must not be negative") }
+            return (.issuedBefore(time, prefix: try canonical(prefix ?? "/")), max(now, time) + configuration.maxTTL)
+        default:
+            throw APIError(.invalidRequest, "give id, or prefix, or issued_before (with an optional prefix)")
+        }
     }
 
     private func canonical(_ prefix: String) throws(APIError) -> String {

@@ -2,48 +2,75 @@ import AuthorityAPI
 import AuthorityCore
 import AuthorityStore
 import Foundation
+import NIOCore
 
 extension Authority {
-    /// `POST /v1/links`. Validation and signing are quick; the audit entry (and, when the expiry
-    /// passes the epoch's recorded mark, the new `retire_after`) is durable before the answer.
-    public func issue(_ body: IssueLinkRequest, grant: Grant, peer: PeerCredentials) throws -> IssueLinkResponse {
+    /// `POST /v1/links`. Validation and signing run on the event loop (a password is hashed on
+    /// the password pool first); the audit entry, the link's state and, when the expiry passes
+    /// the epoch's recorded mark, the new `retire_after` are one write of the group commit, and
+    /// the future succeeds only once it is durable.
+    public func issue(_ body: IssueLinkRequest, grant: Grant, peer: PeerCredentials, on eventLoop: any EventLoop)
+        -> EventLoopFuture<IssueLinkResponse>
+    {
         let now = clock()
-        let request = try issueRequest(body, now: now)
-        var state = LinkState(maxUses: body.maxUses)
-        if let password = body.password {
-            // Argon2id off the event loop (issue runs on the write pool) and before anything is signed.
-            guard let hash = PasswordHash.hash(password) else { throw APIError(.internalError, "cannot hash the password") }
-            state.passwordHash = hash
+        let request: IssueRequest
+        do {
+            request = try issueRequest(body, now: now)
+        } catch {
+            return eventLoop.makeFailedFuture(error)
         }
-        for attempt in 0..<2 {
-            let (epoch, key) = store.signingKey
-            let issued: IssuedLink
-            do {
-                issued = try LinkIssuer.issue(request, id: .random(), epoch: epoch, key: key, now: now)
-            } catch {
-                throw APIError(.invalidRequest, describe(error))
+        let state: EventLoopFuture<LinkState>
+        if let password = body.password {
+            // Argon2id on its own pool, before anything is signed.
+            state = passwordPool.runIfActive(eventLoop: eventLoop) {
+                guard let hash = PasswordHash.hash(password) else { throw APIError(.internalError, "cannot hash the password") }
+                return LinkState(maxUses: body.maxUses, passwordHash: hash)
             }
-            guard grant.mayIssue(path: issued.path) else {
-                throw APIError(.forbidden, "this caller may not issue links for \(issued.path)")
-            }
-            do {
-                try store.recordIssue(
-                    epoch: epoch, expiresAt: issued.grant.expiresAt, linkID: issued.grant.id,
-                    detail: "resource \(issued.path)\(request.prefix ? " (prefix)" : ""), expires \(issued.grant.expiresAt)"
-                        + (body.maxUses.map { ", \($0) uses" } ?? "") + (body.password == nil ? "" : ", password"),
-                    state: state, now: now, caller: Caller(uid: peer.uid, pid: peer.pid))
-            } catch StoreError.keyRing(.alreadyRetired) where attempt == 0 {
-                continue  // the epoch was force-retired while we signed: sign again with the new one
-            }
+        } else {
+            state = eventLoop.makeSucceededFuture(LinkState(maxUses: body.maxUses))
+        }
+        return state.flatMap { [self] state in
+            signAndRecord(IssueJob(body: body, request: request, state: state, grant: grant, peer: peer, now: now), on: eventLoop)
+        }
+    }
+
+    /// Signs with the active key and records the issue. When the epoch was force-retired while
+    /// signing (`alreadyRetired`), signs once more with the key that is active then.
+    private func signAndRecord(_ job: IssueJob, retried: Bool = false, on eventLoop: any EventLoop)
+        -> EventLoopFuture<IssueLinkResponse>
+    {
+        let (epoch, key) = store.signingKey
+        let issued: IssuedLink
+        do {
+            issued = try LinkIssuer.issue(job.request, id: .random(), epoch: epoch, key: key, now: job.now)
+        } catch {
+            return eventLoop.makeFailedFuture(APIError(.invalidRequest, describe(error)))
+        }
+        guard job.grant.mayIssue(path: issued.path) else {
+            return eventLoop.makeFailedFuture(APIError(.forbidden, "this caller may not issue links for \(issued.path)"))
+        }
+        let body = job.body
+        let detail = "resource \(issued.path)\(job.request.prefix ? " (prefix)" : ""), expires \(issued.grant.expiresAt)"
+            + (body.maxUses.map { ", \($0) uses" } ?? "") + (body.password == nil ? "" : ", password")
+        return eventLoop.future {
+            store.recordIssue(
+                epoch: epoch, expiresAt: issued.grant.expiresAt, linkID: issued.grant.id, detail: detail, state: job.state,
+                now: job.now, caller: Caller(uid: job.peer.uid, pid: job.peer.pid), completion: $0)
+        }.map { [self] in
             metrics.issued.increment()
             logger.info(
                 "link issued",
-                metadata: ["link.id": "\(issued.grant.id)", "link.epoch": "\(epoch)", "caller.uid": "\(peer.uid)"])
+                metadata: ["link.id": "\(issued.grant.id)", "link.epoch": "\(epoch)", "caller.uid": "\(job.peer.uid)"])
             return IssueLinkResponse(
                 url: issued.url, id: issued.grant.id.description, epoch: epoch, expiresAt: issued.grant.expiresAt,
                 notBefore: issued.grant.notBefore, methods: issued.grant.methods.names)
+        }.flatMapError { [self] error in
+            guard case StoreError.keyRing(.alreadyRetired) = error else { return eventLoop.makeFailedFuture(error) }
+            guard !retried else {
+                return eventLoop.makeFailedFuture(APIError(.internalError, "the signing key changed twice while issuing; try again"))
+            }
+            return signAndRecord(job, retried: true, on: eventLoop)
         }
-        throw APIError(.internalError, "the signing key changed twice while issuing; try again")
     }
 
     /// Turns the wire request into the core's, refusing anything out of range with a message
@@ -97,6 +124,16 @@ extension Authority {
             resource: body.resource, expiresAt: expiresAt, methods: methods, prefix: body.prefix ?? false,
             notBefore: body.notBefore, bindHost: body.bindHost ?? false, network: network, flags: flags)
     }
+}
+
+/// One issue between validation and its durable record.
+private struct IssueJob: Sendable {
+    var body: IssueLinkRequest
+    var request: IssueRequest
+    var state: LinkState
+    var grant: Grant
+    var peer: PeerCredentials
+    var now: Int64
 }
 
 /// A message for an issue error that names what to fix.

@@ -48,7 +48,7 @@ extension Authority {
                 guard useLimited, request.consume else {
                     return eventLoop.makeSucceededFuture(StatefulOutcome(reason: .ok, remainingUses: remaining, cookie: cookie))
                 }
-                return useBatcher.consume(grant.id, on: eventLoop).map { outcome in
+                return eventLoop.future { store.consumeUse(grant.id, completion: $0) }.map { outcome in
                     switch outcome {
                     case .used(let left): StatefulOutcome(reason: .ok, remainingUses: left, cookie: cookie)
                     case .exhausted: StatefulOutcome(reason: .usesExhausted, remainingUses: 0)

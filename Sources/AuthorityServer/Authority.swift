@@ -4,11 +4,13 @@ import AuthorityStore
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import Synchronization
 
-/// The daemon's behaviour behind the routes: checks on the calling event loop, durable writes on
-/// the thread pool. Holds no HTTP knowledge.
+/// The daemon's behaviour behind the routes: checks on the calling event loop; revocations,
+/// issues and uses through the store's group commit (no thread waits for an fsync per request);
+/// other durable writes and SQLite reads on the thread pool. Holds no HTTP knowledge.
 public final class Authority: Sendable {
     public let store: AuthorityStore
     public let configuration: ServerConfiguration
@@ -18,7 +20,6 @@ public final class Authority: Sendable {
     let threadPool: NIOThreadPool
     /// Argon2id runs here, never on the event loops or the write pool.
     let passwordPool: NIOThreadPool
-    let useBatcher: UseBatcher
     let policy: Mutex<Policy>
     /// The clock, Unix seconds. Checks and issues read it once per request.
     let clock: @Sendable () -> Int64
@@ -38,18 +39,19 @@ public final class Authority: Sendable {
         self.logger = logger
         self.threadPool = threadPool
         self.passwordPool = NIOThreadPool(numberOfThreads: configuration.passwordThreads)
-        self.useBatcher = UseBatcher(store: store)
         self.policy = Mutex(policy)
         self.clock = clock
         self.startedAt = clock()
         metrics.activeEpoch.set(Int64(store.signingKey.epoch))
+        store.groupCommit.observe { [metrics] writes in metrics.countCommit(writes: writes) }
         passwordPool.start()
     }
 
-    /// Stops the password pool and the use writer after the server has drained.
+    /// After the server has drained: stops the password pool, then commits (or fails) every write
+    /// still queued for the group commit and refuses new ones.
     public func shutdown() async {
-        useBatcher.stop()
         try? await passwordPool.shutdownGracefully()
+        store.groupCommit.close()
     }
 
     /// The rights of a caller under the current policy.
@@ -63,16 +65,22 @@ public final class Authority: Sendable {
     func blocking(on eventLoop: any EventLoop, _ work: @escaping @Sendable () throws -> APIResponse)
         -> EventLoopFuture<APIResponse>
     {
-        threadPool.runIfActive(eventLoop: eventLoop) { [logger] in
-            do {
-                return try work()
-            } catch let error as APIError {
-                return error.response
-            } catch {
-                logger.error("blocking operation failed", metadata: ["error": "\(error)"])
-                return .error(.internalError, "internal error; see the daemon's log")
-            }
-        }
+        threadPool.runIfActive(eventLoop: eventLoop, work).recover { [self] in errorResponse($0) }
+    }
+
+    /// The answer to a request whose work ends with `future` (a group commit): its value as JSON
+    /// with `status`, or the error's answer.
+    func answer(_ future: EventLoopFuture<some Encodable & Sendable>, status: HTTPResponseStatus)
+        -> EventLoopFuture<APIResponse>
+    {
+        future.map { .json($0, status: status) }.recover { [self] in errorResponse($0) }
+    }
+
+    /// An API error answers as itself; anything else (a store error) is logged and answers 500.
+    private func errorResponse(_ error: any Error) -> APIResponse {
+        if let error = error as? APIError { return error.response }
+        logger.error("request failed", metadata: ["error": "\(error)"])
+        return .error(.internalError, "internal error; see the daemon's log")
     }
 
     /// `POST /v1/links/check`. Steps 1–8 answer on the event loop without touching SQLite; a
@@ -124,6 +132,16 @@ public final class Authority: Sendable {
         return HealthResponse(
             status: "ok", version: authorityVersion, activeEpoch: store.signingKey.epoch,
             revocations: store.revocations?.count, uptimeSeconds: now - startedAt)
+    }
+}
+
+extension EventLoop {
+    /// A future, completed on this loop, for a store operation that reports through a
+    /// completion (the group commit's writes).
+    func future<T: Sendable>(_ start: (@escaping @Sendable (Result<T, any Error>) -> Void) -> Void) -> EventLoopFuture<T> {
+        let promise = makePromise(of: T.self)
+        start { promise.completeWith($0) }
+        return promise.futureResult
     }
 }
 

@@ -19,6 +19,9 @@ public final class AuthorityMetrics: Sendable {
     private let verifyCacheMisses: Counter
     /// The cache's counts as last added to the counters.
     private let exportedCacheCounts = Mutex<(hits: UInt64, misses: UInt64)>((0, 0))
+    private let commits: Counter
+    private let committedWrites: Counter
+    private let commitBatchSize: ValueHistogram
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -44,9 +47,23 @@ public final class AuthorityMetrics: Sendable {
             name: "authority_verify_cache_hits_total", help: "Checks whose signature the verification cache knew")
         verifyCacheMisses = registry.makeCounter(
             name: "authority_verify_cache_misses_total", help: "Checks whose signature had to be verified")
+        commits = registry.makeCounter(
+            name: "authority_commits_total", help: "Group-commit transactions committed (one fsync each)")
+        committedWrites = registry.makeCounter(
+            name: "authority_committed_writes_total", help: "Revocations, issues and uses made durable by those transactions")
+        commitBatchSize = registry.makeValueHistogram(
+            name: "authority_commit_batch_size", buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096],
+            help: "Writes per group-commit transaction")
     }
 
     func countCheck(_ reason: Reason) { checks[reason]?.increment() }
+
+    /// One group-commit transaction that made `writes` writes durable (on the writer thread).
+    func countCommit(writes: Int) {
+        commits.increment()
+        committedWrites.increment(by: Int64(writes))
+        commitBatchSize.record(Double(writes))
+    }
 
     func countResponse(status: UInt) { (responses[status] ?? otherResponses).increment() }
 

@@ -2,8 +2,9 @@ import AuthorityAPI
 import NIOCore
 import NIOHTTP1
 
-/// The table of routes: one `switch`, checks answered on the event loop, writes sent to the
-/// thread pool. Every answer is JSON with a status, including every refusal.
+/// The table of routes: one `switch`, checks answered on the event loop, issues and revocations
+/// through the group commit, other writes and reads sent to the thread pool. Every answer is JSON
+/// with a status, including every refusal.
 public struct Router: Sendable {
     let authority: Authority
     var metrics: AuthorityMetrics { authority.metrics }
@@ -37,14 +38,12 @@ public struct Router: Sendable {
             return deferred(request.decode(ExplainLinkRequest.self), on: eventLoop) { try authority.explain($0).get() }
         case (.POST, "/v1/links"):
             guard grant.allows(.issue) else { return forbidden(.issue) }
-            return deferred(request.decode(IssueLinkRequest.self), on: eventLoop, status: .created) { body in
-                try authority.issue(body, grant: grant, peer: peer)
+            return committed(request.decode(IssueLinkRequest.self)) { body in
+                authority.issue(body, grant: grant, peer: peer, on: eventLoop)
             }
         case (.POST, "/v1/revocations"):
             guard grant.allows(.revoke) else { return forbidden(.revoke) }
-            return deferred(request.decode(RevokeRequest.self), on: eventLoop, status: .created) { body in
-                try authority.revoke(body, peer: peer)
-            }
+            return committed(request.decode(RevokeRequest.self)) { body in authority.revoke(body, peer: peer, on: eventLoop) }
         case (.GET, "/v1/revocations"):
             guard grant.allows(.revoke) else { return forbidden(.revoke) }
             let page = request.queryInteger("after", default: 0, range: 0...Int64.max).flatMap { after in
@@ -95,6 +94,16 @@ public struct Router: Sendable {
         switch input {
         case .failure(let error): .now(error.response)
         case .success(let input): .later(authority.blocking(on: eventLoop) { .json(try work(input), status: status) })
+        }
+    }
+
+    /// A write through the group commit: answered 201 once durable; no thread waits for it.
+    private func committed<Input, Output: Encodable & Sendable>(
+        _ input: Result<Input, APIError>, _ work: (Input) -> EventLoopFuture<Output>
+    ) -> RouteResult {
+        switch input {
+        case .failure(let error): .now(error.response)
+        case .success(let input): .later(authority.answer(work(input), status: .created))
         }
     }
 

@@ -16,11 +16,12 @@ public struct AuditEntry: Sendable, Equatable {
         _ db: Database, at: Int64, caller: Caller, action: String, linkID: String? = nil, epoch: UInt64? = nil,
         detail: String? = nil
     ) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO audit_log (at, actor_uid, actor_pid, action, link_id, epoch, detail)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [at, caller.uid.map { Int64($0) }, caller.pid.map { Int64($0) }, action, linkID, epoch.map { Int64($0) }, detail])
     }
 }

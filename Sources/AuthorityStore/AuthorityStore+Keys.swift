@@ -68,14 +68,16 @@ extension AuthorityStore {
     }
 
     /// Records, durably, that a link expiring at `expiresAt` is about to be issued under `epoch`,
-    /// so the epoch is never retired under a live link, and writes the audit entry, in one
-    /// transaction. The epoch's `retire_after` mark moves up in steps of `retireAfterStep`.
-    /// Call before handing the link out.
+    /// so the epoch is never retired under a live link, with the link's state and audit entry, as
+    /// one write of the group commit. The epoch's `retire_after` mark moves up in steps of
+    /// `retireAfterStep`. `completion` runs (on the writer thread) once it is durable, or with
+    /// `StoreError.keyRing(.alreadyRetired)` when the epoch was retired meanwhile: sign again
+    /// with the active key. Hand the link out only after a success.
     public func recordIssue(
         epoch: UInt64, expiresAt: Int64, linkID: LinkID, detail: String?, state linkState: LinkState = LinkState(),
-        now: Int64, caller: Caller
-    ) throws {
-        try advanceRetireMark(epoch: epoch, expiresAt: expiresAt) { db in
+        now: Int64, caller: Caller, completion: @escaping @Sendable (Result<Void, any Error>) -> Void
+    ) {
+        advanceRetireMark(epoch: epoch, expiresAt: expiresAt, completion: completion) { db in
             try Self.insertLinkState(db, linkState, linkID: linkID, expiresAt: expiresAt)
             try AuditEntry.record(
                 db, at: now, caller: caller, action: "link.issue", linkID: linkID.description, epoch: epoch,
@@ -83,41 +85,61 @@ extension AuthorityStore {
         }
     }
 
-    /// Records that a link expiring at `expiresAt` is about to be issued under `epoch`, without
-    /// an audit entry (see `recordIssue`). Writes nothing while the expiry is under the mark.
-    public func noteIssued(epoch: UInt64, expiresAt: Int64) throws {
-        if let mark = keyRing.records[epoch]?.retireAfter, mark >= expiresAt { return }
-        try advanceRetireMark(epoch: epoch, expiresAt: expiresAt) { _ in }
+    /// `recordIssue`, waiting until it is durable.
+    public func recordIssue(
+        epoch: UInt64, expiresAt: Int64, linkID: LinkID, detail: String?, state linkState: LinkState = LinkState(),
+        now: Int64, caller: Caller
+    ) throws {
+        try GroupCommit.wait {
+            recordIssue(
+                epoch: epoch, expiresAt: expiresAt, linkID: linkID, detail: detail, state: linkState, now: now,
+                caller: caller, completion: $0)
+        }
     }
 
-    /// One transaction that raises `epoch`'s durable `retire_after` mark to cover `expiresAt`
-    /// (rounded up to the next `retireAfterStep`) when it does not yet, and runs `alsoWrite`.
-    /// A retired epoch is refused. The in-memory ring changes only after the commit.
-    private func advanceRetireMark(epoch: UInt64, expiresAt: Int64, alsoWrite: (Database) throws -> Void) throws {
+    /// Records that a link expiring at `expiresAt` is about to be issued under `epoch`, without
+    /// an audit entry (see `recordIssue`); waits until it is durable. Writes nothing while the
+    /// expiry is under the mark.
+    public func noteIssued(epoch: UInt64, expiresAt: Int64) throws {
+        if let mark = keyRing.records[epoch]?.retireAfter, mark >= expiresAt { return }
+        try GroupCommit.wait { advanceRetireMark(epoch: epoch, expiresAt: expiresAt, completion: $0) { _ in } }
+    }
+
+    /// One write of the group commit that raises `epoch`'s durable `retire_after` mark to cover
+    /// `expiresAt` (rounded up to the next `retireAfterStep`) when it does not yet, and runs
+    /// `alsoWrite`. A retired epoch is refused. The key ring is read on the writer thread, where
+    /// no rotation or retirement can interleave; the in-memory mark is raised after the commit,
+    /// never lowered, so two issues in one batch leave it at the larger of their marks.
+    private func advanceRetireMark(
+        epoch: UInt64, expiresAt: Int64, completion: @escaping @Sendable (Result<Void, any Error>) -> Void,
+        alsoWrite: @escaping @Sendable (Database) throws -> Void
+    ) {
         let step = max(configuration.retireAfterStep, 1)
-        try database.writeWithoutTransaction { db in
-            var ring = keyRing
-            let covered = (ring.records[epoch]?.retireAfter ?? 0) >= expiresAt
-            let mark: Int64? = covered ? nil : (expiresAt / step + 1) * step
-            if let mark {
-                do throws(KeyRingError) {
-                    try ring.noteIssued(epoch: epoch, expiresAt: mark)
-                } catch {
-                    throw StoreError.keyRing(error)
-                }
-            } else if ring.records[epoch]?.status == .retired {
-                throw StoreError.keyRing(.alreadyRetired(epoch))
-            }
-            try db.inTransaction(.immediate) {
+        groupCommit.submit(
+            { [self] db -> Int64? in
+                var ring = keyRing
+                let covered = (ring.records[epoch]?.retireAfter ?? 0) >= expiresAt
+                let mark: Int64? = covered ? nil : (expiresAt / step + 1) * step
                 if let mark {
+                    do throws(KeyRingError) {
+                        try ring.noteIssued(epoch: epoch, expiresAt: mark)
+                    } catch {
+                        throw StoreError.keyRing(error)
+                    }
                     try db.execute(
                         sql: "UPDATE signing_key SET retire_after = max(coalesce(retire_after, 0), ?) WHERE epoch = ?",
                         arguments: [mark, Int64(epoch)])
+                } else if ring.records[epoch]?.status == .retired {
+                    throw StoreError.keyRing(.alreadyRetired(epoch))
                 }
                 try alsoWrite(db)
-                return .commit
-            }
-            if mark != nil { state.withLock { $0.keyRing = ring } }
-        }
+                return mark
+            },
+            afterCommit: { [self] mark in
+                guard let mark else { return }
+                // Cannot throw: the epoch was checked in this same hold of the database writer.
+                state.withLock { try? $0.keyRing.noteIssued(epoch: epoch, expiresAt: mark) }
+            },
+            completion: { completion($0.map { _ in }) })
     }
 }

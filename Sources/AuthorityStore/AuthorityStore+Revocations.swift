@@ -13,37 +13,47 @@ public struct RevocationRecord: Sendable, Equatable {
 }
 
 extension AuthorityStore {
-    /// Records a revocation durably, then adds it to the in-memory index: it is effective for the
-    /// very next check once this returns. Prefixes must be canonical paths.
+    /// Records a revocation durably (group commit), then adds it to the in-memory index, then
+    /// calls `completion` (on the writer thread): it is effective for the very next check once
+    /// `completion` runs. Prefixes must be canonical paths.
+    public func revoke(
+        _ revocation: Revocation, reason: String?, liveUntil: Int64? = nil, now: Int64, caller: Caller,
+        completion: @escaping @Sendable (Result<RevocationRecord, any Error>) -> Void
+    ) {
+        let linkID: LinkID?, prefix: String?, issuedBefore: Int64?
+        do {
+            guard configuration.revocationsEnabled else { throw StoreError.revocationsDisabled }
+            (linkID, prefix, issuedBefore) = try Self.columns(of: revocation)
+        } catch {
+            return completion(.failure(error))
+        }
+        groupCommit.submit(
+            { db in
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO revocation (link_id, prefix, issued_before, reason, created_at, live_until, actor_uid)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """
+                ).execute(arguments: [
+                    linkID.map { Data($0.bytes) }, prefix, issuedBefore, reason, now, liveUntil, caller.uid.map { Int64($0) },
+                ])
+                let id = db.lastInsertedRowID
+                try AuditEntry.record(
+                    db, at: now, caller: caller, action: "revoke", linkID: linkID?.description,
+                    detail: prefix.map { p in issuedBefore.map { "prefix \(p) issued before \($0)" } ?? "prefix \(p)" })
+                return RevocationRecord(
+                    id: id, revocation: revocation, reason: reason, createdAt: now, liveUntil: liveUntil, actorUID: caller.uid)
+            },
+            afterCommit: { [self] _ in state.withLock { $0.revocations?.insert(Self.effective(revocation, createdAt: now)) } },
+            completion: completion)
+    }
+
+    /// Records a revocation durably and adds it to the in-memory index; waits for the commit.
     @discardableResult
     public func revoke(
         _ revocation: Revocation, reason: String?, liveUntil: Int64? = nil, now: Int64, caller: Caller
     ) throws -> RevocationRecord {
-        guard configuration.revocationsEnabled else { throw StoreError.revocationsDisabled }
-        let (linkID, prefix, issuedBefore) = try Self.columns(of: revocation)
-        let id = try database.writeWithoutTransaction { db in
-            var id: Int64 = 0
-            try db.inTransaction(.immediate) {
-                try db.execute(
-                    sql: """
-                        INSERT INTO revocation (link_id, prefix, issued_before, reason, created_at, live_until, actor_uid)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [linkID.map { Data($0.bytes) }, prefix, issuedBefore, reason, now, liveUntil, caller.uid.map { Int64($0) }])
-                id = db.lastInsertedRowID
-                try AuditEntry.record(
-                    db, at: now, caller: caller, action: "revoke", linkID: linkID?.description,
-                    detail: prefix.map { p in issuedBefore.map { "prefix \(p) issued before \($0)" } ?? "prefix \(p)" })
-                return .commit
-            }
-            state.withLock { $0.revocations?.insert(Self.effective(revocation, createdAt: now)) }
-            return id
-        }
-        logger.info(
-            "revoked",
-            metadata: ["revocation.id": "\(id)", "link.id": "\(linkID?.description ?? "-")", "prefix": "\(prefix ?? "-")"])
-        return RevocationRecord(
-            id: id, revocation: revocation, reason: reason, createdAt: now, liveUntil: liveUntil, actorUID: caller.uid)
+        try GroupCommit.wait { revoke(revocation, reason: reason, liveUntil: liveUntil, now: now, caller: caller, completion: $0) }
     }
 
     /// What the index enforces. A stored prefix revocation revokes the links issued up to the

@@ -42,20 +42,26 @@ extension AuthorityStore {
         }
     }
 
-    /// Uses one use of each link, in order, in one transaction (group commit: one fsync for the
-    /// whole batch). A link listed twice uses two. Durable when this returns.
+    /// Uses one use of `id` (group commit: the uses that arrive together share one transaction
+    /// and one fsync); `completion` runs on the writer thread once the use is durable.
+    public func consumeUse(_ id: LinkID, completion: @escaping @Sendable (Result<UseOutcome, any Error>) -> Void) {
+        groupCommit.submit({ db in try Self.consume(id, in: db) }, completion: completion)
+    }
+
+    /// Uses one use of each link, in order, all or none (one write of the group commit). A link
+    /// listed twice uses two. Durable when this returns.
     public func consumeUses(_ ids: [LinkID]) throws -> [UseOutcome] {
-        try database.write { db in
-            try ids.map { id in
-                try db.execute(
-                    sql: "UPDATE link_use SET used = used + 1 WHERE link_id = ? AND used < max_uses",
-                    arguments: [Data(id.bytes)])
-                guard db.changesCount == 1 else { return .exhausted }
-                let remaining = try Int64.fetchOne(
-                    db, sql: "SELECT max_uses - used FROM link_use WHERE link_id = ?", arguments: [Data(id.bytes)])
-                return .used(remaining: remaining ?? 0)
-            }
-        }
+        try groupCommit.perform { db in try ids.map { try Self.consume($0, in: db) } }
+    }
+
+    private static func consume(_ id: LinkID, in db: Database) throws -> UseOutcome {
+        let key = Data(id.bytes)
+        try db.cachedStatement(sql: "UPDATE link_use SET used = used + 1 WHERE link_id = ? AND used < max_uses")
+            .execute(arguments: [key])
+        guard db.changesCount == 1 else { return .exhausted }
+        let remaining = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT max_uses - used FROM link_use WHERE link_id = ?"), arguments: [key])
+        return .used(remaining: remaining ?? 0)
     }
 
     /// Uses left, or nil when the link has no use counter.

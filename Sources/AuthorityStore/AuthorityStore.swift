@@ -10,8 +10,10 @@ import Glibc
 
 /// The daemon's durable state in SQLite: key ring, revocation list, audit log. One `DatabasePool`
 /// in WAL mode with `synchronous=FULL`; writes are `BEGIN IMMEDIATE` transactions (GRDB's default
-/// for writes) and every acknowledged write is on disk when its method returns. In-memory views
-/// (key ring, revocation index) change only after the commit, in commit order.
+/// for writes) and every acknowledged write is on disk when its method returns (or its completion
+/// runs). The writes of the hot path (revocations, issues, uses) go through `groupCommit`, which
+/// shares one transaction among the writes that arrive together. In-memory views (key ring,
+/// revocation index) change only after the commit, in commit order.
 public final class AuthorityStore: Sendable {
     struct State {
         var keyRing: KeyRing
@@ -24,6 +26,8 @@ public final class AuthorityStore: Sendable {
     let configuration: StoreConfiguration
     let logger: Logger
     let state: Mutex<State>
+    /// The writer of revocations, issues and uses; `close()` it before the process ends.
+    public let groupCommit: GroupCommit
 
     private init(
         database: DatabasePool, masterKey: MasterKey, configuration: StoreConfiguration, logger: Logger, state: State
@@ -33,6 +37,7 @@ public final class AuthorityStore: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.state = Mutex(state)
+        self.groupCommit = GroupCommit(database: database)
     }
 
     /// Opens (creating if needed) the state directory, master key and database; applies the

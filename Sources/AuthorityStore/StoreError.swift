@@ -22,6 +22,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The revocation list is switched off in the configuration.
     case revocationsDisabled
     case invalidRevocation(String)
+    /// The store is shutting down: the write was refused, nothing of it was made.
+    case closed
 
     public var description: String {
         switch self {
@@ -40,6 +42,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .keyRing(let error): "key ring: \(error)"
         case .revocationsDisabled: "the revocation list is switched off in the configuration"
         case .invalidRevocation(let why): "invalid revocation: \(why)"
+        case .closed: "the store is shutting down; the write was not made"
         }
     }
 }

@@ -56,7 +56,7 @@ struct Authorityd: AsyncParsableCommand {
     @Option(name: .customLong("maintenance-interval"), help: "Seconds between retirement and clean-up rounds (default 60).")
     var maintenanceInterval: Int64?
     @Option(name: .customLong("event-loops"), help: "Event loop threads (default: one per core).") var eventLoops: Int?
-    @Option(name: .customLong("blocking-threads"), help: "Threads for durable writes (default 2).") var blockingThreads: Int?
+    @Option(name: .customLong("blocking-threads"), help: "Threads for SQLite reads and admin writes (default 2).") var blockingThreads: Int?
     @Option(name: .customLong("forward-auth-headers"), help: "Where GET /v1/auth finds the original request: auto, nginx, forwarded, envoy (default auto).")
     var forwardAuthHeaders: String?
     @Option(name: .customLong("forward-auth-client-ip"), help: "Client address header for GET /v1/auth: auto, x-real-ip, x-forwarded-for-last, x-forwarded-for-first, none (default auto).")

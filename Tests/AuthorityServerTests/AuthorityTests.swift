@@ -9,7 +9,7 @@ import Testing
 @Suite struct AuthorityTests {
     func issueError(_ test: TestAuthority, _ body: IssueLinkRequest, grant: Grant = Grant(rights: [.admin])) -> APIError? {
         do {
-            _ = try test.authority.issue(body, grant: grant, peer: root)
+            _ = try test.issue(body, grant: grant, peer: root)
             return nil
         } catch {
             return error as? APIError
@@ -18,11 +18,11 @@ import Testing
 
     @Test func issueThenCheckThenRevoke() throws {
         let test = try TestAuthority()
-        let link = try test.authority.issue(
+        let link = try test.issue(
             IssueLinkRequest(resource: "https://cdn.example/a/b.pdf?x=1", ttl: 600), grant: Grant(rights: [.issue]), peer: root)
         #expect(link.epoch == 1 && link.expiresAt == test.now + 600 && link.methods == ["GET", "HEAD"])
         #expect(try test.check(CheckLinkRequest(url: link.url)).reason == "ok")
-        let entry = try test.authority.revoke(RevokeRequest(id: link.id, reason: "test"), peer: root)
+        let entry = try test.revoke(RevokeRequest(id: link.id, reason: "test"), peer: root)
         #expect(entry.kind == "id" && entry.id == link.id && entry.createdByUID == 0)
         #expect(try test.check(CheckLinkRequest(url: link.url)).reason == "revoked")
         let audit = try test.authority.audit(limit: 10).entries.map(\.action)
@@ -31,10 +31,10 @@ import Testing
 
     @Test func prefixRevocationSparesLinksIssuedAfterIt() throws {
         let test = try TestAuthority()
-        let before = try test.authority.issue(IssueLinkRequest(resource: "/p/a", ttl: 600), grant: Grant(rights: [.issue]), peer: root)
-        _ = try test.authority.revoke(RevokeRequest(prefix: "/p/"), peer: root)
+        let before = try test.issue(IssueLinkRequest(resource: "/p/a", ttl: 600), grant: Grant(rights: [.issue]), peer: root)
+        _ = try test.revoke(RevokeRequest(prefix: "/p/"), peer: root)
         test.now += 1
-        let after = try test.authority.issue(IssueLinkRequest(resource: "/p/a", ttl: 600), grant: Grant(rights: [.issue]), peer: root)
+        let after = try test.issue(IssueLinkRequest(resource: "/p/a", ttl: 600), grant: Grant(rights: [.issue]), peer: root)
         #expect(try test.check(CheckLinkRequest(url: before.url)).reason == "revoked")
         #expect(try test.check(CheckLinkRequest(url: after.url)).reason == "ok")
     }
@@ -72,16 +72,16 @@ import Testing
         for body in [RevokeRequest(), RevokeRequest(id: "short"), RevokeRequest(id: "AAAAAAAAAAAAAAAAAAAAAA", prefix: "/a"),
                      RevokeRequest(prefix: "/a//b"), RevokeRequest(issuedBefore: -1),
                      RevokeRequest(prefix: "/a", reason: String(repeating: "r", count: 501))] {
-            #expect(throws: APIError.self) { try test.authority.revoke(body, peer: root) }
+            #expect(throws: APIError.self) { try test.revoke(body, peer: root) }
         }
         let off = try TestAuthority(configure: { $0.revocationsEnabled = false })
-        #expect(throws: APIError.self) { try off.authority.revoke(RevokeRequest(prefix: "/"), peer: root) }
+        #expect(throws: APIError.self) { try off.revoke(RevokeRequest(prefix: "/"), peer: root) }
         #expect(off.authority.health().revocations == nil)
     }
 
     @Test func retireMapsKeyRingErrors() throws {
         let test = try TestAuthority()
-        _ = try test.authority.issue(IssueLinkRequest(resource: "/a", ttl: 600), grant: Grant(rights: [.issue]), peer: root)
+        _ = try test.issue(IssueLinkRequest(resource: "/a", ttl: 600), grant: Grant(rights: [.issue]), peer: root)
         #expect(try test.authority.rotate(peer: root) == RotateResponse(epoch: 2, previousEpoch: 1))
         func code(_ epoch: UInt64, force: Bool) -> APIErrorCode? {
             do {
@@ -102,7 +102,7 @@ import Testing
     @Test func maintenanceRotatesAndRetiresOnSchedule() async throws {
         let test = try TestAuthority(configure: { $0.rotationInterval = 3600 })
         let service = MaintenanceService(authority: test.authority, logger: .init(label: "test"))
-        _ = try test.authority.issue(IssueLinkRequest(resource: "/a", ttl: 60), grant: Grant(rights: [.issue]), peer: root)
+        _ = try test.issue(IssueLinkRequest(resource: "/a", ttl: 60), grant: Grant(rights: [.issue]), peer: root)
         await service.tick()
         #expect(test.authority.store.keyRing.activeEpoch == 1)
         test.now += 3600
@@ -117,7 +117,7 @@ import Testing
 @Suite struct ExplainRouteTests {
     @Test func explainNamesTheDecisiveCheckAndShowsNoSignature() throws {
         let test = try TestAuthority()
-        let link = try test.authority.issue(IssueLinkRequest(resource: "/docs/a.pdf", ttl: 60), grant: Grant(rights: [.issue]), peer: root)
+        let link = try test.issue(IssueLinkRequest(resource: "/docs/a.pdf", ttl: 60), grant: Grant(rights: [.issue]), peer: root)
         let tampered = link.url.replacingOccurrences(of: "/docs/a.pdf", with: "/docs/b.pdf")
         let answer = try test.authority.explain(ExplainLinkRequest(url: tampered)).get()
         #expect(answer.reason == "bad_signature" && !answer.valid)

@@ -6,7 +6,7 @@ import Testing
 /// `GET /v1/auth` through the real pipeline, with each proxy's header dialect.
 @Suite struct ForwardAuthTests {
     func link(_ test: TestAuthority, _ body: IssueLinkRequest) throws -> String {
-        try test.authority.issue(body, grant: Grant(rights: [.admin]), peer: root).url
+        try test.issue(body, grant: Grant(rights: [.admin]), peer: root).url
     }
 
     func auth(_ harness: PipelineHarness, method: String = "GET", path: String = "/v1/auth", _ headers: [(String, String)]) throws -> Answer {

@@ -93,6 +93,31 @@ import Testing
         #expect(try harness.send(PipelineHarness.request("GET", "/metrics")).first?.status == 200)
     }
 
+    /// A write the store refuses (here: the group commit is closed) answers a JSON 500 with a
+    /// message, never an empty answer or none.
+    @Test func aStoreErrorOnAGroupCommitWriteIsAJSON500() throws {
+        let test = try TestAuthority()
+        let harness = try PipelineHarness(test.authority)
+        test.authority.store.groupCommit.close()
+        for (path, json) in [
+            ("/v1/revocations", #"{"id":"AAAAAAAAAAAAAAAAAAAAAA"}"#), ("/v1/links", #"{"resource":"/a","ttl":5}"#),
+        ] {
+            let answer = try harness.send(PipelineHarness.request("POST", path, json: json)).first
+            #expect(answer?.status == 500, "\(path)")
+            #expect(answer?.errorCode == "internal", "\(path)")
+        }
+    }
+
+    @Test func commitsAreCounted() throws {
+        let test = try TestAuthority()
+        _ = try test.revoke(RevokeRequest(prefix: "/m/"), peer: root)
+        _ = try test.issue(IssueLinkRequest(resource: "/m/a", ttl: 60), grant: Grant(rights: [.issue]), peer: root)
+        let text = test.authority.metrics.text()
+        #expect(text.contains("authority_commits_total 2"), "\(text)")
+        #expect(text.contains("authority_committed_writes_total 2"))
+        #expect(text.contains("authority_commit_batch_size_bucket{le=\"1.0\"} 2"))
+    }
+
     @Test func metricsAreInPrometheusTextFormat() throws {
         let test = try TestAuthority()
         let harness = try PipelineHarness(test.authority)

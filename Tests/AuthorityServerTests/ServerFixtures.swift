@@ -49,8 +49,18 @@ final class TestAuthority: Sendable {
         }
     }
 
+    /// An issue through `Authority.issue`, waiting for its group commit.
+    func issue(_ body: IssueLinkRequest, grant: Grant, peer: PeerCredentials) throws -> IssueLinkResponse {
+        try authority.issue(body, grant: grant, peer: peer, on: group.next()).wait()
+    }
+
+    /// A revocation through `Authority.revoke`, waiting for its group commit.
+    func revoke(_ body: RevokeRequest, peer: PeerCredentials) throws -> RevocationEntry {
+        try authority.revoke(body, peer: peer, on: group.next()).wait()
+    }
+
     deinit {
-        authority.useBatcher.stop()
+        authority.store.groupCommit.close()
         try? pool.syncShutdownGracefully()
         try? authority.passwordPool.syncShutdownGracefully()
         try? group.syncShutdownGracefully()

@@ -8,7 +8,7 @@ import Testing
 
 @Suite struct StatefulLinkTests {
     func issue(_ test: TestAuthority, _ body: IssueLinkRequest) throws -> IssueLinkResponse {
-        try test.authority.issue(body, grant: Grant(rights: [.admin]), peer: root)
+        try test.issue(body, grant: Grant(rights: [.admin]), peer: root)
     }
 
     @Test func anNUseLinkGivesExactlyNThenUsesExhausted() throws {
@@ -80,7 +80,7 @@ import Testing
         let test = try TestAuthority()
         let link = try issue(test, IssueLinkRequest(resource: "/r", ttl: 600, password: "pw"))
         let cookie = try #require(try test.check(CheckLinkRequest(url: link.url, password: "pw")).cookie)
-        _ = try test.authority.revoke(RevokeRequest(id: link.id), peer: root)
+        _ = try test.revoke(RevokeRequest(id: link.id), peer: root)
         #expect(try test.check(CheckLinkRequest(url: link.url, cookie: cookie)).reason == "revoked")
         let plain = try issue(test, IssueLinkRequest(resource: "/q", ttl: 100))
         let requested = try test.check(CheckLinkRequest(url: plain.url, issueCookie: true))

@@ -57,7 +57,9 @@ extension EndToEnd {
                 var acknowledged = Set<String>()
                 var attempted = 0
                 for round in 0..<20 {
-                    let streamed = Self.streamRevocations(to: daemon.socketPath, killing: daemon, after: Double.random(in: 0.2...0.8))
+                    let streamed = Self.streamRevocations(to: daemon.socketPath, after: Double.random(in: 0.2...0.8)) {
+                        _ = daemon.kill9()
+                    }
                     acknowledged.formUnion(streamed.acknowledged)
                     attempted += streamed.attempted
                     try daemon.start()
@@ -73,15 +75,32 @@ extension EndToEnd {
             }
         }
 
-        /// Streams `{"id": random}` revocations on four connections until the daemon dies, and
-        /// kills it after `delay` seconds. Returns the acknowledged ids and the number sent.
-        static func streamRevocations(to path: String, killing daemon: DaemonProcess, after delay: Double)
-            -> (acknowledged: [String], attempted: Int)
-        {
-            let results = onThreads(5, timeout: 60) { index -> ([String], Int) in
-                guard index < 4 else {
+        /// SIGTERM while 16 clients stream revocations: the daemon drains, commits what is
+        /// queued and exits 0; every revocation answered 201 is listed after the restart.
+        @Test func sigtermCommitsEveryAcknowledgedRevocation() async throws {
+            try await DaemonProcess.with { daemon in
+                let streamed = Self.streamRevocations(to: daemon.socketPath, clients: 16, after: 0.5) {
+                    _ = daemon.terminate()
+                }
+                #expect(daemon.terminate() == .exited(0))  // it has exited: this reads how
+                #expect(streamed.acknowledged.count > 0)
+                try daemon.start()
+                let listed = Set(try daemon.client().allRevocations().compactMap(\.id))
+                #expect(Set(streamed.acknowledged).subtracting(listed).isEmpty)
+                print("SIGTERM: \(streamed.attempted) revocations sent, \(streamed.acknowledged.count) acknowledged, \(listed.count) listed")
+            }
+        }
+
+        /// Streams `{"id": random}` revocations on `clients` connections until the daemon stops
+        /// answering, and runs `stop` after `delay` seconds. Returns the acknowledged ids and the
+        /// number sent.
+        static func streamRevocations(
+            to path: String, clients: Int = 4, after delay: Double, stop: @escaping @Sendable () -> Void
+        ) -> (acknowledged: [String], attempted: Int) {
+            let results = onThreads(clients + 1, timeout: 60) { index -> ([String], Int) in
+                guard index < clients else {
                     usleep(UInt32(delay * 1_000_000))
-                    daemon.kill9()
+                    stop()
                     return ([], 0)
                 }
                 let client = UnixHTTPClient(path: path, timeout: 10)
