@@ -16,6 +16,12 @@ extension APIRequest {
             if let empty { return .success(empty) }
             return .failure(APIError(.invalidJSON, "the body must be a JSON object"))
         }
+        if let flatType = T.self as? any FlatJSONDecodable.Type,
+            let quick = body.withUnsafeReadableBytes({ FlatJSONObject($0.bindMemory(to: UInt8.self)) }).flatMap(flatType.init(flat:)),
+            let value = quick as? T
+        {
+            return .success(value)
+        }
         do {
             return .success(try Self.decoder.decode(Strict<T>.self, from: Data(body.readableBytesView)).value)
         } catch StrictFailure.notAnObject {

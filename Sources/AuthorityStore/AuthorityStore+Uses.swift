@@ -32,13 +32,12 @@ extension AuthorityStore {
     static func insertLinkState(_ db: Database, _ state: LinkState, linkID: LinkID, expiresAt: Int64) throws {
         let id = Data(linkID.bytes)
         if let maxUses = state.maxUses {
-            try db.execute(
-                sql: "INSERT INTO link_use (link_id, max_uses, expires_at) VALUES (?, ?, ?)",
-                arguments: [id, maxUses, expiresAt])
+            try db.cachedStatement(sql: "INSERT INTO link_use (link_id, max_uses, expires_at) VALUES (?, ?, ?)")
+                .execute(arguments: [id, maxUses, expiresAt])
         }
         if let hash = state.passwordHash {
-            try db.execute(
-                sql: "INSERT INTO link_password (link_id, hash, expires_at) VALUES (?, ?, ?)", arguments: [id, hash, expiresAt])
+            try db.cachedStatement(sql: "INSERT INTO link_password (link_id, hash, expires_at) VALUES (?, ?, ?)")
+                .execute(arguments: [id, hash, expiresAt])
         }
     }
 
@@ -55,13 +54,12 @@ extension AuthorityStore {
     }
 
     private static func consume(_ id: LinkID, in db: Database) throws -> UseOutcome {
-        let key = Data(id.bytes)
-        try db.cachedStatement(sql: "UPDATE link_use SET used = used + 1 WHERE link_id = ? AND used < max_uses")
-            .execute(arguments: [key])
-        guard db.changesCount == 1 else { return .exhausted }
+        // One statement: no row comes back when the link has no use left (or no counter).
         let remaining = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT max_uses - used FROM link_use WHERE link_id = ?"), arguments: [key])
-        return .used(remaining: remaining ?? 0)
+            db.cachedStatement(
+                sql: "UPDATE link_use SET used = used + 1 WHERE link_id = ? AND used < max_uses RETURNING max_uses - used"),
+            arguments: [Data(id.bytes)])
+        return remaining.map { .used(remaining: $0) } ?? .exhausted
     }
 
     /// Uses left, or nil when the link has no use counter.

@@ -1,0 +1,141 @@
+import AuthorityAPI
+
+/// A quick reader for the commonest request body: one JSON object whose members are strings
+/// without escapes, `true`, `false` or `null`. Anything else (an escape, a number, a nested value,
+/// invalid UTF-8, a repeated member) makes it give up, and the body goes through `JSONDecoder`,
+/// which decides and words every error. So it never accepts what `JSONDecoder` would refuse, and
+/// never refuses anything itself.
+struct FlatJSONObject {
+    enum Value: Equatable {
+        case string(String)
+        case bool(Bool)
+        case null
+    }
+
+    private(set) var members: [(name: String, value: Value)] = []
+
+    init?(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let parsed = Self.parse(bytes) else { return nil }
+        members = parsed
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> [(String, Value)]? {
+        var reader = Reader(bytes: bytes)
+        var members: [(String, Value)] = []
+        reader.skipSpace()
+        guard reader.take(UInt8(ascii: "{")) else { return nil }
+        reader.skipSpace()
+        if reader.take(UInt8(ascii: "}")) {
+            reader.skipSpace()
+            return reader.atEnd ? members : nil
+        }
+        while true {
+            reader.skipSpace()
+            guard let name = reader.string() else { return nil }
+            reader.skipSpace()
+            guard reader.take(UInt8(ascii: ":")) else { return nil }
+            reader.skipSpace()
+            guard let value = reader.value() else { return nil }
+            guard !members.contains(where: { $0.0 == name }) else { return nil }
+            members.append((name, value))
+            reader.skipSpace()
+            if reader.take(UInt8(ascii: ",")) { continue }
+            guard reader.take(UInt8(ascii: "}")) else { return nil }
+            reader.skipSpace()
+            return reader.atEnd ? members : nil
+        }
+    }
+
+    private struct Reader {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index = 0
+
+        var atEnd: Bool { index == bytes.count }
+
+        mutating func skipSpace() {
+            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        }
+
+        mutating func take(_ byte: UInt8) -> Bool {
+            guard index < bytes.count, bytes[index] == byte else { return false }
+            index += 1
+            return true
+        }
+
+        mutating func take(_ word: StaticString) -> Bool {
+            let count = word.utf8CodeUnitCount
+            guard index + count <= bytes.count else { return false }
+            for offset in 0..<count where bytes[index + offset] != word.utf8Start[offset] { return false }
+            index += count
+            return true
+        }
+
+        /// A string without escapes or control characters, valid UTF-8.
+        mutating func string() -> String? {
+            guard take(UInt8(ascii: "\"")) else { return nil }
+            let start = index
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                    index += 1
+                    return text
+                }
+                if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+                index += 1
+            }
+            return nil
+        }
+
+        mutating func value() -> Value? {
+            if index < bytes.count, bytes[index] == UInt8(ascii: "\"") { return string().map { .string($0) } }
+            if take("true") { return .bool(true) }
+            if take("false") { return .bool(false) }
+            if take("null") { return .null }
+            return nil
+        }
+    }
+}
+
+/// A request body with a quick path through `FlatJSONObject`: nil sends the body to `JSONDecoder`.
+protocol FlatJSONDecodable {
+    init?(flat: FlatJSONObject)
+}
+
+extension CheckLinkRequest: FlatJSONDecodable {
+    private static func optionalString(_ name: String) -> WritableKeyPath<CheckLinkRequest, String?>? {
+        switch name {
+        case "method": \.method
+        case "client_ip": \.clientIP
+        case "host": \.host
+        case "password": \.password
+        case "cookie": \.cookie
+        default: nil
+        }
+    }
+
+    private static func optionalFlag(_ name: String) -> WritableKeyPath<CheckLinkRequest, Bool?>? {
+        switch name {
+        case "consume": \.consume
+        case "issue_cookie": \.issueCookie
+        default: nil
+        }
+    }
+
+    init?(flat: FlatJSONObject) {
+        var url: String?
+        self.init(url: "")
+        for (name, value) in flat.members {
+            switch (value, Self.optionalString(name), Self.optionalFlag(name)) {
+            case (.string(let text), _, _) where name == "url": url = text
+            case (.string(let text), let member?, _): self[keyPath: member] = text
+            case (.null, let member?, _): self[keyPath: member] = nil
+            case (.bool(let flag), _, let member?): self[keyPath: member] = flag
+            case (.null, _, let member?): self[keyPath: member] = nil
+            default: return nil  // unknown member, wrong type, null url: JSONDecoder words the error
+            }
+        }
+        guard let url else { return nil }
+        self.url = url
+    }
+}

@@ -1,0 +1,67 @@
+import AuthorityAPI
+import Foundation
+import Testing
+
+@testable import AuthorityServer
+
+/// The quick reader of check bodies must never disagree with `JSONDecoder`: whatever it accepts
+/// decodes to the same request, and it gives up on everything it does not fully understand.
+@Suite struct FlatJSONTests {
+    static func quick(_ text: [UInt8]) -> CheckLinkRequest? {
+        text.withUnsafeBufferPointer { FlatJSONObject($0) }.flatMap(CheckLinkRequest.init(flat:))
+    }
+
+    static func decoded(_ text: [UInt8]) -> CheckLinkRequest? {
+        try? JSONDecoder().decode(CheckLinkRequest.self, from: Data(text))
+    }
+
+    static let typical = Array(
+        #"{"url":"/v/a.mp4?au_v=1&au_sig=abc","method":"GET","client_ip":"192.0.2.1","host":"cdn.example","consume":false,"issue_cookie":true,"password":"pässwörd","cookie":null}"#
+            .utf8)
+
+    @Test func typicalBodiesTakeTheQuickPath() throws {
+        for body in [
+            Self.typical, Array(#"{"url":"/a?b"}"#.utf8), Array(" {\n\t\"url\" : \"/a\" , \"consume\" : null }\r\n".utf8),
+        ] {
+            let quick = try #require(Self.quick(body), "\(String(decoding: body, as: UTF8.self))")
+            #expect(quick == Self.decoded(body))
+        }
+    }
+
+    @Test(arguments: [
+        #"{"url":"/a\/b"}"#, #"{"url":"\u0041"}"#, #"{"url":1}"#, #"{"url":"/a","consume":"yes"}"#,
+        #"{"url":"/a","url":"/b"}"#, #"{"url":"/a","extra":true}"#, #"{"url":null}"#, #"{}"#, #"[]"#, #""/a""#,
+        #"{"url":"/a",}"#, #"{"url":"/a"} x"#, #"{"url":"/a"#, #"{"url":["/a"]}"#, #"{"url":"/a","consume":tru}"#,
+        "{\"url\":\"/a\u{1}\"}", "",
+    ])
+    func everythingElseGoesToJSONDecoder(_ body: String) {
+        #expect(Self.quick(Array(body.utf8)) == nil)
+    }
+
+    @Test func invalidUTF8GoesToJSONDecoder() {
+        #expect(Self.quick(Array(#"{"url":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8)) == nil)
+    }
+
+    /// Random single-byte edits of a typical body: the quick path may give up, but when it answers
+    /// it agrees with `JSONDecoder`.
+    @Test func mutationsNeverDisagree() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array(#"{}[]":,\ tfnul0123456789-+.eE/aéü"#.utf8) + [0x00, 0x0A, 0x1F, 0x7F, 0xC3, 0xFF]
+        var agreed = 0
+        for _ in 0..<20_000 {
+            var body = Self.typical
+            for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                let at = Int.random(in: 0..<body.count, using: &generator)
+                switch Int.random(in: 0..<3, using: &generator) {
+                case 0: body[at] = alphabet.randomElement(using: &generator)!
+                case 1: body.insert(alphabet.randomElement(using: &generator)!, at: at)
+                default: body.remove(at: at)
+                }
+            }
+            guard let quick = Self.quick(body) else { continue }
+            #expect(quick == Self.decoded(body), "\(String(decoding: body, as: UTF8.self))")
+            agreed += 1
+        }
+        #expect(agreed > 100)  // the quick path did answer for many harmless edits
+    }
+}
