@@ -68,13 +68,21 @@ public struct APIResponse: Sendable {
     /// A JSON answer. Encoding our own wire types cannot fail; if it ever did, the answer is a 500
     /// with a JSON body rather than an empty one.
     public static func json(_ value: some Encodable, status: HTTPResponseStatus = .ok) -> APIResponse {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        if let handWritten = value as? any HandWrittenJSON {
+            var object = JSONObjectWriter()
+            handWritten.writeJSON(into: &object)
+            return APIResponse(status: status, headers: headers, body: ByteBuffer(bytes: object.finish()))
+        }
         guard let data = try? encoder.encode(value) else {
             return .error(.internalError, "the answer could not be encoded")
         }
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json")
         return APIResponse(status: status, headers: headers, body: ByteBuffer(bytes: data))
     }
+
+    /// `json(value)` always through `JSONEncoder`, for the tests that hold hand-written JSON to it.
+    static func encodedJSON(_ value: some Encodable) -> [UInt8]? { (try? encoder.encode(value)).map { Array($0) } }
 
     /// `{"error": {"code", "message"}}` with the code's status.
     public static func error(_ code: APIErrorCode, _ message: String, close: Bool = false) -> APIResponse {

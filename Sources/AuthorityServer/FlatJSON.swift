@@ -139,3 +139,25 @@ extension CheckLinkRequest: FlatJSONDecodable {
         self.url = url
     }
 }
+
+extension RevokeRequest: FlatJSONDecodable {
+    /// Revocations by id or prefix; a body with `issued_before` (a number) goes to `JSONDecoder`.
+    init?(flat: FlatJSONObject) {
+        self.init()
+        for (name, value) in flat.members {
+            let member: WritableKeyPath<RevokeRequest, String?>
+            switch name {
+            case "id": member = \.id
+            case "prefix": member = \.prefix
+            case "reason": member = \.reason
+            case "issued_before" where value == .null: continue
+            default: return nil
+            }
+            switch value {
+            case .string(let text): self[keyPath: member] = text
+            case .null: self[keyPath: member] = nil
+            case .bool: return nil
+            }
+        }
+    }
+}

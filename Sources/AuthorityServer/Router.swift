@@ -29,8 +29,8 @@ public struct Router: Sendable {
             guard grant.allows(.check) else { return forbidden(.check) }
             switch request.decode(CheckLinkRequest.self).flatMap({ authority.check($0, on: eventLoop) }) {
             case .failure(let error): return .now(error.response)
-            case .success(.now(let answer)): return .now(.json(check: answer))
-            case .success(.later(let future)): return .later(future.map { .json(check: $0) })
+            case .success(.now(let answer)): return .now(.json(answer))
+            case .success(.later(let future)): return .later(future.map { .json($0) })
             }
         case (.POST, "/v1/links/explain"):
             guard grant.allows(.check) else { return forbidden(.check) }

@@ -64,4 +64,17 @@ import Testing
         }
         #expect(agreed > 100)  // the quick path did answer for many harmless edits
     }
+
+    @Test func revocationBodiesAgreeWithJSONDecoder() throws {
+        func quick(_ text: String) -> RevokeRequest? {
+            Array(text.utf8).withUnsafeBufferPointer { FlatJSONObject($0) }.flatMap(RevokeRequest.init(flat:))
+        }
+        for body in [#"{"id":"AAAAAAAAAAAAAAAAAAAAAA"}"#, #"{"prefix":"/a/","reason":"leaked","issued_before":null}"#, #"{}"#] {
+            let expected = try JSONDecoder().decode(RevokeRequest.self, from: Data(body.utf8))
+            #expect(quick(body) == expected, "\(body)")
+        }
+        for body in [#"{"issued_before":1800000000}"#, #"{"id":true}"#, #"{"id":"a","extra":"b"}"#, #"{"reason":"\n"}"#] {
+            #expect(quick(body) == nil, "\(body)")
+        }
+    }
 }
