@@ -113,6 +113,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .testTarget(name: "AuthorityBenchTests", dependencies: ["authority-bench"]),
         // Test tool: acknowledged writes in a loop, for the kill -9 tests.
         .executableTarget(
             name: "authority-store-stress",

@@ -13,6 +13,8 @@ struct FlatJSONObject {
     }
 
     private(set) var members: [(name: String, value: Value)] = []
+    /// More than any request body has (a check has eight).
+    static let maximumMembers = 16
 
     init?(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let parsed = Self.parse(bytes) else { return nil }
@@ -20,6 +22,7 @@ struct FlatJSONObject {
     }
 
     private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> [(String, Value)]? {
+        let maximumMembers = Self.maximumMembers
         var reader = Reader(bytes: bytes)
         var members: [(String, Value)] = []
         reader.skipSpace()
@@ -36,7 +39,9 @@ struct FlatJSONObject {
             guard reader.take(UInt8(ascii: ":")) else { return nil }
             reader.skipSpace()
             guard let value = reader.value() else { return nil }
-            guard !members.contains(where: { $0.0 == name }) else { return nil }
+            // Bounded, so that the duplicate scan stays cheap on a body of thousands of members (such
+            // a body has unknown or repeated members anyway: JSONDecoder words its error).
+            guard members.count < maximumMembers, !members.contains(where: { $0.0 == name }) else { return nil }
             members.append((name, value))
             reader.skipSpace()
             if reader.take(UInt8(ascii: ",")) { continue }

@@ -17,7 +17,7 @@ extension APIRequest {
             return .failure(APIError(.invalidJSON, "the body must be a JSON object"))
         }
         if let flatType = T.self as? any FlatJSONDecodable.Type,
-            let quick = body.withUnsafeReadableBytes({ FlatJSONObject($0.bindMemory(to: UInt8.self)) }).flatMap(flatType.init(flat:)),
+            let quick = body.withUnsafeReadableBytes({ FlatJSONObject($0.assumingMemoryBound(to: UInt8.self)) }).flatMap(flatType.init(flat:)),
             let value = quick as? T
         {
             return .success(value)

@@ -38,6 +38,13 @@ import Testing
         #expect(Self.quick(Array(body.utf8)) == nil)
     }
 
+    @Test func manyMembersGoToJSONDecoder() {
+        let many = "{" + (0..<5_000).map { "\"m\($0)\":null" }.joined(separator: ",") + "}"
+        #expect(Array(many.utf8).withUnsafeBufferPointer { FlatJSONObject($0) } == nil)
+        let sixteen = "{" + (0..<FlatJSONObject.maximumMembers).map { "\"m\($0)\":null" }.joined(separator: ",") + "}"
+        #expect(Array(sixteen.utf8).withUnsafeBufferPointer { FlatJSONObject($0) }?.members.count == FlatJSONObject.maximumMembers)
+    }
+
     @Test func invalidUTF8GoesToJSONDecoder() {
         #expect(Self.quick(Array(#"{"url":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8)) == nil)
     }
