@@ -34,7 +34,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Work directory (default: a new /tmp/authority-bench-XXXXXX, removed afterwards).")
     var directory: String?
 
-    @Option(name: .customLong("daemon-arg"), help: "An extra authorityd argument (repeatable).")
+    @Option(
+        name: .customLong("daemon-arg"),
+        help: "An extra authorityd argument, repeatable; flags take the = form: --daemon-arg=--event-loops --daemon-arg=1.")
     var daemonArguments: [String] = []
 
     @Flag(help: "Skip the nginx static-file reference even when nginx is installed.")

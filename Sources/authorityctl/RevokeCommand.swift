@@ -15,7 +15,8 @@ struct Revoke: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: ArgumentHelp("The link id (au_id) to revoke.", valueName: "id"))
+    // Unconditional: one link id in 64 starts with "-", and it is still the value, not an option.
+    @Option(parsing: .unconditional, help: ArgumentHelp("The link id (au_id) to revoke.", valueName: "id"))
     var id: String?
 
     @Option(
@@ -28,7 +29,7 @@ struct Revoke: AsyncParsableCommand {
             valueName: "time"))
     var issuedBefore: TimeArgument?
 
-    @Option(help: ArgumentHelp("Why (kept with the revocation, at most 500 bytes).", valueName: "text"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Why (kept with the revocation, at most 500 bytes).", valueName: "text"))
     var reason: String?
 
     func validate() throws {

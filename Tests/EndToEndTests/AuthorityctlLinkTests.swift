@@ -188,6 +188,11 @@ extension EndToEnd {
                     try Ctl.decode(RevocationPage.self, allJSON)
                         == RevocationPage(
                             revocations: try daemon.client().allRevocations(), nextAfter: nil))
+
+                // One random id in 64 starts with "-": it is the option's value, not another option.
+                let dashed = "-AAAAAAAAAAAAAAAAAAAAA"
+                let byDashedID = Ctl.expect(try daemon.ctl("revoke", "--id", dashed, "--reason", "-v"), 0)
+                #expect(byDashedID.stdout == "revocation 5: link \(dashed) (reason: -v)\n", "\(byDashedID)")
             }
         }
 
