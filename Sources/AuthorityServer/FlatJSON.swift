@@ -1,13 +1,16 @@
 import AuthorityAPI
 
-/// A quick reader for the commonest request body: one JSON object whose members are strings
-/// without escapes, `true`, `false` or `null`. Anything else (an escape, a number, a nested value,
-/// invalid UTF-8, a repeated member) makes it give up, and the body goes through `JSONDecoder`,
+/// A quick reader for the commonest request bodies: one JSON object whose members are strings
+/// without escapes, integers, `true`, `false`, `null` or arrays of such strings. Anything else (an
+/// escape, a fraction or exponent, a nested object, invalid UTF-8, a repeated member) makes it give
+/// up, and the body goes through `JSONDecoder`,
 /// which decides and words every error. So it never accepts what `JSONDecoder` would refuse, and
 /// never refuses anything itself.
 struct FlatJSONObject {
     enum Value: Equatable {
         case string(String)
+        case integer(Int64)
+        case strings([String])
         case bool(Bool)
         case null
     }
@@ -93,11 +96,50 @@ struct FlatJSONObject {
         }
 
         mutating func value() -> Value? {
-            if index < bytes.count, bytes[index] == UInt8(ascii: "\"") { return string().map { .string($0) } }
+            guard index < bytes.count else { return nil }
+            switch bytes[index] {
+            case UInt8(ascii: "\""): return string().map { .string($0) }
+            case UInt8(ascii: "["): return strings().map { .strings($0) }
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return integer().map { .integer($0) }
+            default: break
+            }
             if take("true") { return .bool(true) }
             if take("false") { return .bool(false) }
             if take("null") { return .null }
             return nil
+        }
+
+        /// `[]` or `["a", "b"]`: strings only.
+        mutating func strings() -> [String]? {
+            guard take(UInt8(ascii: "[")) else { return nil }
+            var list: [String] = []
+            skipSpace()
+            if take(UInt8(ascii: "]")) { return list }
+            while list.count < 16 {
+                skipSpace()
+                guard let text = string() else { return nil }
+                list.append(text)
+                skipSpace()
+                if take(UInt8(ascii: "]")) { return list }
+                guard take(UInt8(ascii: ",")) else { return nil }
+            }
+            return nil
+        }
+
+        /// An integer literal of at most 18 digits, without sign on zero, fraction or exponent:
+        /// `JSONDecoder` reads exactly these the same way into an `Int64`.
+        mutating func integer() -> Int64? {
+            let negative = take(UInt8(ascii: "-"))
+            let start = index
+            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            let digits = bytes[start..<index]
+            guard (1...18).contains(digits.count), digits.count == 1 || digits.first != UInt8(ascii: "0") else { return nil }
+            if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) {
+                return nil
+            }
+            let magnitude = digits.reduce(Int64(0)) { $0 * 10 + Int64($1 - UInt8(ascii: "0")) }
+            if negative && magnitude == 0 { return nil }
+            return negative ? -magnitude : magnitude
         }
     }
 }
@@ -161,8 +203,35 @@ extension RevokeRequest: FlatJSONDecodable {
             switch value {
             case .string(let text): self[keyPath: member] = text
             case .null: self[keyPath: member] = nil
-            case .bool: return nil
+            case .bool, .integer, .strings: return nil
             }
         }
+    }
+}
+
+extension IssueLinkRequest: FlatJSONDecodable {
+    init?(flat: FlatJSONObject) {
+        var resource: String?
+        self.init(resource: "")
+        for (name, value) in flat.members {
+            switch (name, value) {
+            case ("resource", .string(let text)): resource = text
+            case ("methods", .strings(let list)): methods = list
+            case ("ttl", .integer(let number)): ttl = number
+            case ("expires_at", .integer(let number)): expiresAt = number
+            case ("not_before", .integer(let number)): notBefore = number
+            case ("max_uses", .integer(let number)): maxUses = number
+            case ("prefix", .bool(let flag)): prefix = flag
+            case ("bind_host", .bool(let flag)): bindHost = flag
+            case ("ip", .string(let text)): ip = text
+            case ("password", .string(let text)): password = text
+            case ("methods", .null), ("ttl", .null), ("expires_at", .null), ("not_before", .null), ("max_uses", .null),
+                ("prefix", .null), ("bind_host", .null), ("ip", .null), ("password", .null):
+                continue  // absent, as `decodeIfPresent` reads null
+            default: return nil  // unknown member, wrong type, null resource: JSONDecoder words the error
+            }
+        }
+        guard let resource else { return nil }
+        self.resource = resource
     }
 }

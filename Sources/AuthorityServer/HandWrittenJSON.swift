@@ -24,6 +24,17 @@ extension CheckLinkResponse: HandWrittenJSON {
     }
 }
 
+extension IssueLinkResponse: HandWrittenJSON {
+    func writeJSON(into object: inout JSONObjectWriter) {
+        object.member("epoch", epoch)
+        object.member("expires_at", expiresAt)
+        object.member("id", id)
+        object.member("methods", methods)
+        object.member("not_before", notBefore)
+        object.member("url", url)
+    }
+}
+
 extension RevocationEntry: HandWrittenJSON {
     func writeJSON(into object: inout JSONObjectWriter) {
         object.member("created_at", createdAt)
@@ -57,6 +68,16 @@ struct JSONObjectWriter {
     mutating func member(_ name: String, _ value: (some BinaryInteger)?) {
         self.name(name)
         JSONText.append(value, to: &text)
+    }
+
+    mutating func member(_ name: String, _ value: [String]) {
+        self.name(name)
+        text.append(UInt8(ascii: "["))
+        for (index, element) in value.enumerated() {
+            if index > 0 { text.append(UInt8(ascii: ",")) }
+            JSONText.append(element, to: &text)
+        }
+        text.append(UInt8(ascii: "]"))
     }
 
     mutating func member(_ name: String, _ value: Bool) {

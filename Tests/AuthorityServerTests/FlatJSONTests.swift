@@ -84,4 +84,51 @@ import Testing
             #expect(quick(body) == nil, "\(body)")
         }
     }
+
+    static let issueBody = Array(
+        #"{"resource":"https://cdn.example/v/a.mp4","methods":["GET","HEAD"],"ttl":3600,"not_before":-5,"max_uses":1000000000,"prefix":false,"bind_host":true,"ip":"2001:db8::/48","password":"pässwörd","expires_at":null}"#
+            .utf8)
+
+    static func quickIssue(_ body: [UInt8]) -> IssueLinkRequest? {
+        body.withUnsafeBufferPointer { FlatJSONObject($0) }.flatMap(IssueLinkRequest.init(flat:))
+    }
+
+    @Test func issueBodiesAgreeWithJSONDecoder() throws {
+        for body in [Self.issueBody, Array(#"{"resource":"/a","methods":[],"ttl":0}"#.utf8)] {
+            let quick = try #require(Self.quickIssue(body), "\(String(decoding: body, as: UTF8.self))")
+            #expect(quick == (try JSONDecoder().decode(IssueLinkRequest.self, from: Data(body))))
+        }
+        for body in [
+            #"{"resource":"/a","ttl":1.0}"#, #"{"resource":"/a","ttl":1e3}"#, #"{"resource":"/a","ttl":-0}"#,
+            #"{"resource":"/a","ttl":01}"#, #"{"resource":"/a","ttl":1234567890123456789}"#, #"{"resource":"/a","ttl":"1"}"#,
+            #"{"resource":"/a","methods":["GET",1]}"#, #"{"resource":"/a","methods":[["GET"]]}"#, #"{"resource":"/a","methods":"GET"}"#,
+            #"{"resource":"/a","methods":["GET",]}"#, #"{"resource":null}"#, #"{"ttl":1}"#, #"{"resource":"/a","prefix":1}"#,
+        ] {
+            #expect(Self.quickIssue(Array(body.utf8)) == nil, "\(body)")
+        }
+    }
+
+    /// The same random edits on an issue body (numbers, lists, flags).
+    @Test func issueMutationsNeverDisagree() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array(#"{}[]":,\ tfnul0123456789-+.eE/aéü"#.utf8) + [0x00, 0x0A, 0x1F, 0x7F, 0xC3, 0xFF]
+        var agreed = 0
+        for _ in 0..<20_000 {
+            var body = Self.issueBody
+            for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                let at = Int.random(in: 0..<body.count, using: &generator)
+                switch Int.random(in: 0..<3, using: &generator) {
+                case 0: body[at] = alphabet.randomElement(using: &generator)!
+                case 1: body.insert(alphabet.randomElement(using: &generator)!, at: at)
+                default: body.remove(at: at)
+                }
+            }
+            guard let quick = Self.quickIssue(body) else { continue }
+            #expect(
+                quick == (try? JSONDecoder().decode(IssueLinkRequest.self, from: Data(body))),
+                "\(String(decoding: body, as: UTF8.self))")
+            agreed += 1
+        }
+        #expect(agreed > 100)
+    }
 }

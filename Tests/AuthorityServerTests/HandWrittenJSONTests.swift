@@ -40,6 +40,15 @@ import Testing
     @Test(arguments: revocations)
     func revocationEntriesAreJSONEncoders(_ entry: RevocationEntry) throws { try Self.same(entry) }
 
+    static let issueAnswers = [
+        IssueLinkResponse(url: "/a?au_v=1&au_sig=x", id: "AAAAAAAAAAAAAAAAAAAAAA", epoch: 1, expiresAt: 1_900_000_000,
+                          notBefore: nil, methods: ["GET", "HEAD"]),
+        IssueLinkResponse(url: "https://cdn.example/" + awkward, id: "", epoch: .max, expiresAt: .min, notBefore: -1, methods: []),
+    ]
+
+    @Test(arguments: issueAnswers)
+    func issueAnswersAreJSONEncoders(_ answer: IssueLinkResponse) throws { try Self.same(answer) }
+
     @Test func everyControlCharacterIsEscaped() {
         for byte in UInt8(0)..<0x20 {
             var text: [UInt8] = []
