@@ -102,22 +102,31 @@ def error_codes_of(doc: dict, schema: dict) -> set[str]:
     return codes
 
 
-def check_error_statuses(doc: dict, table: dict[str, str]) -> None:
-    """Each error answer of an operation allows only codes that api.md's table gives its status."""
+def operations(doc: dict):
+    """(path, method, operation) for every operation of the document."""
     for path, item in (doc.get("paths") or {}).items():
         for method in METHODS:
             op = item.get(method)
-            if not op:
-                continue
-            for status, response in (op.get("responses") or {}).items():
-                if not str(status).isdigit() or int(status) < 400:
-                    continue
-                response = resolve(doc, response)
-                for media, body in (response.get("content") or {}).items():
-                    codes = error_codes_of(doc, body.get("schema") or {})
-                    wrong = sorted(c for c in codes if table.get(c) != str(status))
-                    check(not wrong, f"{method.upper()} {path} {status} [{media}]: codes {wrong} have status "
-                                     f"{[table.get(c) for c in wrong]} in api.md")
+            if op:
+                yield path, method, op
+
+
+def answers(doc: dict, wanted):
+    """(path, method, status, resolved response) for every answer whose status text `wanted` accepts."""
+    for path, method, op in operations(doc):
+        for status, response in (op.get("responses") or {}).items():
+            if wanted(str(status)):
+                yield path, method, status, resolve(doc, response)
+
+
+def check_error_statuses(doc: dict, table: dict[str, str]) -> None:
+    """Each error answer of an operation allows only codes that api.md's table gives its status."""
+    for path, method, status, response in answers(doc, lambda s: s.isdigit() and int(s) >= 400):
+        for media, body in (response.get("content") or {}).items():
+            codes = error_codes_of(doc, body.get("schema") or {})
+            wrong = sorted(c for c in codes if table.get(c) != str(status))
+            check(not wrong, f"{method.upper()} {path} {status} [{media}]: codes {wrong} have status "
+                             f"{[table.get(c) for c in wrong]} in api.md")
 
 
 def check_answers_required(doc: dict) -> None:
@@ -146,18 +155,10 @@ def check_answers_required(doc: dict) -> None:
             if key in schema:
                 walk(schema[key], f"{where}/{key}")
 
-    for path, item in (doc.get("paths") or {}).items():
-        for method in METHODS:
-            op = item.get(method)
-            if not op:
-                continue
-            for status, response in (op.get("responses") or {}).items():
-                if not str(status).startswith("2"):
-                    continue
-                response = resolve(doc, response)
-                for media, body in (response.get("content") or {}).items():
-                    if "json" in media and "schema" in body:
-                        walk(body["schema"], f"{method.upper()} {path} {status} [{media}]")
+    for path, method, status, response in answers(doc, lambda s: s.startswith("2")):
+        for media, body in (response.get("content") or {}).items():
+            if "json" in media and "schema" in body:
+                walk(body["schema"], f"{method.upper()} {path} {status} [{media}]")
 
 
 def pointer(*parts: str) -> str:
@@ -179,17 +180,13 @@ def check_examples(doc: dict) -> None:
     # Collect (owner dict, location) pairs: request bodies and responses of operations, and
     # components.responses.
     owners: list[tuple[dict, tuple]] = []
-    for path, item in doc.get("paths", {}).items():
-        for method in METHODS:
-            op = item.get(method)
-            if not op:
-                continue
-            body = op.get("requestBody")
-            if body and "$ref" not in body:
-                owners.append((body, ("paths", path, method, "requestBody")))
-            for status, response in op.get("responses", {}).items():
-                if "$ref" not in response:
-                    owners.append((response, ("paths", path, method, "responses", status)))
+    for path, method, op in operations(doc):
+        body = op.get("requestBody")
+        if body and "$ref" not in body:
+            owners.append((body, ("paths", path, method, "requestBody")))
+        for status, response in op.get("responses", {}).items():
+            if "$ref" not in response:
+                owners.append((response, ("paths", path, method, "responses", status)))
     for name, response in doc.get("components", {}).get("responses", {}).items():
         owners.append((response, ("components", "responses", name)))
 
