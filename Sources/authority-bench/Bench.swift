@@ -31,7 +31,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Write the markdown report here as well as to stdout.")
     var output: String?
 
-    @Option(help: "Work directory (default: a new /tmp/authority-bench-XXXXXX, removed afterwards).")
+    @Option(help: "Work directory (default: a new /tmp/authority-bench-XXXXXXXX, removed afterwards).")
     var directory: String?
 
     @Option(
@@ -67,8 +67,10 @@ struct Bench: ParsableCommand {
     func run() throws {
         signal(SIGPIPE, SIG_IGN)  // a closed connection is an error to report, not a reason to die
         stopDaemonOnInterrupt()
-        let work = try directory ?? makeTemporaryDirectory()
-        defer { if directory == nil { try? FileManager.default.removeItem(atPath: work) } }
+        // The given directory is kept; a temporary one is removed afterwards.
+        let temporary = directory == nil ? try TemporaryDirectory("authority-bench") : nil
+        defer { temporary?.remove() }
+        guard let work = directory ?? temporary?.path else { return }
         var report = Report(
             command: CommandLine.arguments.joined(separator: " "), machine: machineDescription(), connections: connections)
         let bench = Runner(
@@ -83,14 +85,6 @@ struct Bench: ParsableCommand {
         if !report.failures.isEmpty {
             throw BenchError.scenario("wrong answers: " + report.failures.joined(separator: "; "))
         }
-    }
-
-    private func makeTemporaryDirectory() throws -> String {
-        var template = Array("/tmp/authority-bench-XXXXXX".utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw BenchError.proc("mkdtemp: \(String(cString: strerror(errno)))")
-        }
-        return String(cString: made)
     }
 }
 

@@ -11,13 +11,19 @@ struct ProcessSample {
 
     static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
 
+    /// The fields of `/proc/PID/stat` after the command name: index 0 is field 3 (state), 1 the
+    /// parent pid, 11 and 12 utime and stime. Nil when the process is gone.
+    static func statFields(_ pid: pid_t) -> [Substring]? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        return stat[stat.index(after: close)...].split(separator: " ")
+    }
+
     static func of(_ pid: pid_t) throws -> ProcessSample {
-        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
-        // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
-        guard let close = stat.lastIndex(of: ")") else { throw BenchError.proc("unreadable /proc/\(pid)/stat") }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // fields[0] is field 3 (state); utime is field 14, stime field 15.
-        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else {
+        guard let fields = statFields(pid), fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12])
+        else {
             throw BenchError.proc("unreadable /proc/\(pid)/stat")
         }
         let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
@@ -63,6 +69,19 @@ func stopDaemonOnInterrupt() {
     }
 }
 
+/// Polls `GET path` on `socket` every 2 ms until it answers 200; fails when `child` exits first
+/// or after `seconds` (then the child is killed).
+func waitUntilServing(_ child: ChildProcess, name: String, socket: String, path: String, seconds: Double, log: String) throws {
+    let started = now()
+    while Double(now() - started) / 1e9 < seconds {
+        if let status = child.exitStatus { throw BenchError.daemon("\(name) exited (\(status)) while starting; see \(log)") }
+        if let response = try? UnixHTTPClient(path: socket, timeout: 2).get(path), response.status == 200 { return }
+        usleep(2_000)
+    }
+    child.signal(SIGKILL)
+    throw BenchError.daemon("\(name) did not answer \(path) within \(Int(seconds)) s; see \(log)")
+}
+
 /// The daemon under test: the release `authorityd` on a state directory of the benchmark's own.
 final class BenchDaemon {
     let executable: String
@@ -97,15 +116,8 @@ final class BenchDaemon {
         let child = try ChildProcess(command, environment: environment, stdout: logPath, stderr: logPath)
         self.child = child
         runningDaemonPID = child.pid
-        while now() - started < 60_000_000_000 {
-            if let status = child.exitStatus { throw BenchError.daemon("authorityd exited (\(status)) while starting; see \(logPath)") }
-            if let response = try? UnixHTTPClient(path: socketPath, timeout: 2).get("/v1/health"), response.status == 200 {
-                return Double(now() - started) / 1e9
-            }
-            usleep(2_000)
-        }
-        child.signal(SIGKILL)
-        throw BenchError.daemon("authorityd did not answer /v1/health within 60 s; see \(logPath)")
+        try waitUntilServing(child, name: "authorityd", socket: socketPath, path: "/v1/health", seconds: 60, log: logPath)
+        return Double(now() - started) / 1e9
     }
 
     /// SIGTERM and wait for a clean exit.
@@ -168,25 +180,15 @@ final class StaticNginx {
         let child = try ChildProcess([Self.executable, "-c", directory + "/nginx.conf"], environment: [:], stdout: log, stderr: log)
         master = child
         runningNginxPID = child.pid
-        let started = now()
-        while now() - started < 10_000_000_000 {
-            if child.exitStatus != nil { throw BenchError.daemon("nginx exited while starting; see \(log)") }
-            if let response = try? UnixHTTPClient(path: socketPath, timeout: 2).get("/file.txt"), response.status == 200 { return }
-            usleep(5_000)
-        }
-        throw BenchError.daemon("nginx did not serve within 10 s; see \(log)")
+        try waitUntilServing(child, name: "nginx", socket: socketPath, path: "/file.txt", seconds: 10, log: log)
     }
 
     /// The master and its workers.
     var pids: [pid_t] {
         guard let master else { return [] }
         let children = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> pid_t? in
-            guard let pid = pid_t(entry),
-                let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")")
-            else { return nil }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 1 && pid_t(fields[1]) == master.pid ? pid : nil
+            guard let pid = pid_t(entry), let fields = ProcessSample.statFields(pid), fields.count > 1 else { return nil }
+            return pid_t(fields[1]) == master.pid ? pid : nil
         }
         return [master.pid] + children
     }
