@@ -30,15 +30,18 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
     case keyAlreadyRetired = "key.already_retired"
     case keyLiveLinks = "key.live_links"
     case revocationsDisabled = "revocations.disabled"
+    case revocationNotFound = "revocation.not_found"
+    /// A standing prefix revocation covers the resource: the link would be dead on arrival.
+    case prefixBlocked = "link.prefix_blocked"
     case internalError = "internal"
 
     public var status: Int {
         switch self {
         case .invalidJSON, .malformedHTTP: 400
         case .forbidden: 403
-        case .notFound, .keyNotFound: 404
+        case .notFound, .keyNotFound, .revocationNotFound: 404
         case .methodNotAllowed: 405
-        case .keyActive, .keyAlreadyRetired, .keyLiveLinks, .revocationsDisabled: 409
+        case .keyActive, .keyAlreadyRetired, .keyLiveLinks, .revocationsDisabled, .prefixBlocked: 409
         case .bodyTooLarge: 413
         case .unsupportedMediaType: 415
         case .unknownField, .invalidRequest: 422

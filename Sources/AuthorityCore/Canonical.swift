@@ -35,12 +35,18 @@ enum Canonical {
         return String(validating: bytes, as: UTF8.self) != nil
     }
 
+    /// The longest canonical path, in bytes (§3 rule 7): longer paths are malformed.
+    public static let maximumPathBytes = 4_096
+    /// The most segments a path may have (§3 rule 7): `/a/b/` has three.
+    public static let maximumPathSegments = 128
+
     /// The canonical form of a path (§3), or a description of the rule it breaks.
     static func path(_ raw: ArraySlice<UInt8>) throws(Malformed) -> String {
         guard raw.first == slash else { throw Malformed("the path does not start with /") }
         var out: [UInt8] = [slash]
-        out.reserveCapacity(raw.count + 8)
+        out.reserveCapacity(min(raw.count, maximumPathBytes) + 8)
         var segment: [UInt8] = []
+        var segments = 0
         var index = raw.index(after: raw.startIndex)
         while true {
             let atEnd = index == raw.endIndex
@@ -48,7 +54,14 @@ enum Canonical {
                 if segment.isEmpty && !atEnd { throw Malformed("the path has an empty segment (//)") }
                 if segment == [46] || segment == [46, 46] { throw Malformed("the path has a dot segment") }
                 guard isValidUTF8(segment) else { throw Malformed("the path is not valid UTF-8") }
+                segments += 1
+                if segments > maximumPathSegments {
+                    throw Malformed("the path has more than \(maximumPathSegments) segments")
+                }
                 appendEncoded(segment, to: &out)
+                if out.count > maximumPathBytes {
+                    throw Malformed("the path is longer than \(maximumPathBytes) bytes in canonical form")
+                }
                 if atEnd { break }
                 out.append(slash)
                 segment.removeAll(keepingCapacity: true)
@@ -67,6 +80,10 @@ enum Canonical {
             }
             if byte == UInt8(ascii: "\\") { throw Malformed("the path has a backslash") }
             if isControl(byte) { throw Malformed("the path has a control character") }
+            // A segment longer than the whole canonical path may be is refused before it grows.
+            if segment.count >= maximumPathBytes {
+                throw Malformed("the path is longer than \(maximumPathBytes) bytes in canonical form")
+            }
             segment.append(byte)
         }
         return String(decoding: out, as: UTF8.self)
@@ -93,6 +110,23 @@ enum Canonical {
         if out.contains(0) { throw Malformed("the query has a NUL byte") }
         guard isValidUTF8(out) else { throw Malformed("the query is not valid UTF-8") }
         return out
+    }
+
+    /// `text` with `A`–`Z` folded to `a`–`z`; nil when it holds any byte outside ASCII. Never
+    /// Unicode case folding: `"\u{212A}".lowercased()` is `"k"`.
+    static func asciiLowercased(_ text: some StringProtocol) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            guard byte < 0x80 else { return nil }
+            bytes.append((65...90).contains(byte) ? byte + 32 : byte)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `text` with `A`–`Z` folded to `a`–`z` and every other byte kept.
+    static func asciiFolded(_ text: some StringProtocol) -> String {
+        String(decoding: text.utf8.map { (65...90).contains($0) ? $0 + 32 : $0 }, as: UTF8.self)
     }
 
     /// Whether `text` is a valid `au_h` value: lowercase DNS name, IPv4, or bracketed canonical

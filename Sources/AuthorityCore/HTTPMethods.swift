@@ -20,7 +20,8 @@ public struct HTTPMethods: OptionSet, Hashable, Sendable {
 
     /// One method by its exact upper-case name; nil for any other method.
     public init?(method: some StringProtocol) {
-        guard let match = Self.ordered.first(where: { $0.1 == method }) else { return nil }
+        // Bytes, not `String ==` (Unicode canonical equivalence).
+        guard let match = Self.ordered.first(where: { $0.1.utf8.elementsEqual(method.utf8) }) else { return nil }
         self = match.0
     }
 
@@ -29,7 +30,8 @@ public struct HTTPMethods: OptionSet, Hashable, Sendable {
         var result: HTTPMethods = []
         var nextIndex = 0
         for name in text.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let position = Self.ordered[nextIndex...].firstIndex(where: { $0.1 == name }) else { return nil }
+            guard let position = Self.ordered[nextIndex...].firstIndex(where: { $0.1.utf8.elementsEqual(name.utf8) })
+            else { return nil }
             result.insert(Self.ordered[position].0)
             nextIndex = position + 1
         }

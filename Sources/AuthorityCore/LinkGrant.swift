@@ -83,21 +83,24 @@ public struct LinkGrant: Hashable, Sendable {
         return Self.path(path, isUnder: prefix)
     }
 
-    /// `X == P`, or `P` ends with `/` and `X` starts with `P`, or `X` starts with `P/`.
+    /// `X == P`, or `P` ends with `/` and `X` starts with `P`, or `X` starts with `P/`. Compared
+    /// as bytes: Swift's `String ==` would call canonically equivalent Unicode equal.
     public static func path(_ path: String, isUnder prefix: String) -> Bool {
-        if path == prefix { return true }
-        guard path.hasPrefix(prefix) else { return false }
-        if prefix.hasSuffix("/") { return true }
-        return path.utf8.dropFirst(prefix.utf8.count).first == Canonical.slash
+        let pathBytes = path.utf8, prefixBytes = prefix.utf8
+        guard pathBytes.starts(with: prefixBytes) else { return false }
+        if pathBytes.count == prefixBytes.count || prefixBytes.last == Canonical.slash { return true }
+        return pathBytes.dropFirst(prefixBytes.count).first == Canonical.slash
     }
 
     /// Whether a request to `requestHost` satisfies the host binding (§6). Unbound links: true.
+    /// The request host is folded to lower case in ASCII only and compared as bytes, so a host
+    /// with any non-ASCII byte (`\u{212A}iosk.example`, whose Unicode lower case is
+    /// `kiosk.example`) never matches: `au_h` itself is always ASCII.
     public func matches(host requestHost: String?) -> Bool {
         guard let host else { return true }
-        guard let requestHost else { return false }
-        let lowered = requestHost.lowercased()
-        guard Canonical.splitHostPort(host[...])?.port == nil else { return lowered == host }
-        guard let requestParts = Canonical.splitHostPort(lowered[...]) else { return false }
-        return requestParts.host == host
+        guard let requestHost, let folded = Canonical.asciiLowercased(requestHost) else { return false }
+        guard Canonical.splitHostPort(host[...])?.port == nil else { return folded.utf8.elementsEqual(host.utf8) }
+        guard let requestParts = Canonical.splitHostPort(folded[...]) else { return false }
+        return requestParts.host.utf8.elementsEqual(host.utf8)
     }
 }

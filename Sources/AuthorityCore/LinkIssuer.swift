@@ -94,9 +94,12 @@ public enum LinkIssuer {
                 }
                 if bytes.contains(UInt8(ascii: "#")) { throw Malformed("the resource has a fragment (#)") }
                 let (authority, rest) = try ParsedLink.splitTarget(bytes)
-                let lowered = authority?.lowercased()
+                // ASCII case folding only: a non-ASCII host stays as given (and cannot be bound).
+                let lowered = authority.map { Canonical.asciiFolded($0) }
                 host = lowered
-                origin = lowered.map { (text.lowercased().hasPrefix("https://") ? "https://" : "http://") + $0 } ?? ""
+                let secure = Canonical.asciiFolded(String(decoding: bytes.prefix(8), as: UTF8.self)).utf8
+                    .starts(with: "https://".utf8)
+                origin = lowered.map { (secure ? "https://" : "http://") + $0 } ?? ""
                 let questionMark = rest.firstIndex(of: UInt8(ascii: "?"))
                 path = try Canonical.path(rest[..<(questionMark ?? rest.endIndex)])
                 var reserved = ReservedParameters()

@@ -119,7 +119,7 @@ struct ReservedParameters {
     }
 
     func grant() throws(Malformed) -> (LinkGrant, [UInt8]) {
-        guard try required("au_v") == "1" else { throw Malformed("unsupported link version au_v") }
+        guard try required("au_v").utf8.elementsEqual("1".utf8) else { throw Malformed("unsupported link version au_v") }
         guard let epoch = try number("au_k"), epoch >= 1 else { throw Malformed("missing or zero epoch au_k") }
         guard let id = LinkID(Array(try required("au_id").utf8)) else {
             throw Malformed("au_id is not 22 canonical base64url characters")

@@ -10,10 +10,11 @@ public enum PasswordHash {
     public static func hash(_ password: String) -> String? {
         Sodium.ensureInitialised()
         var output = [CChar](repeating: 0, count: Int(crypto_pwhash_STRBYTES))
-        let bytes = Array(password.utf8)
-        let rc = crypto_pwhash_str(
-            &output, bytes.map { CChar(bitPattern: $0) }, UInt64(bytes.count),
-            UInt64(crypto_pwhash_OPSLIMIT_INTERACTIVE), Int(crypto_pwhash_MEMLIMIT_INTERACTIVE))
+        let rc = withWipedCopy(of: password) { bytes in
+            crypto_pwhash_str(
+                &output, bytes.baseAddress!, UInt64(bytes.count),
+                UInt64(crypto_pwhash_OPSLIMIT_INTERACTIVE), Int(crypto_pwhash_MEMLIMIT_INTERACTIVE))
+        }
         guard rc == 0 else { return nil }
         return String(cString: output)
     }
@@ -21,7 +22,23 @@ public enum PasswordHash {
     /// Whether `password` matches `hash`. Takes as long for a wrong password as for a right one.
     public static func verify(_ password: String, hash: String) -> Bool {
         Sodium.ensureInitialised()
-        let bytes = Array(password.utf8)
-        return crypto_pwhash_str_verify(hash, bytes.map { CChar(bitPattern: $0) }, UInt64(bytes.count)) == 0
+        return withWipedCopy(of: password) { bytes in
+            crypto_pwhash_str_verify(hash, bytes.baseAddress!, UInt64(bytes.count)) == 0
+        }
+    }
+
+    /// Runs `body` on a copy of the password's bytes in memory of its own, wiped with
+    /// `sodium_memzero` before it is freed. (The `String` itself cannot be wiped: Swift owns it.)
+    static func withWipedCopy<T>(of password: String, _ body: (UnsafeMutableBufferPointer<CChar>) -> T) -> T {
+        let count = password.utf8.count
+        let buffer = UnsafeMutableBufferPointer<CChar>.allocate(capacity: max(count, 1))
+        defer {
+            sodium_memzero(buffer.baseAddress!, buffer.count)
+            buffer.deallocate()
+        }
+        for (index, byte) in password.utf8.enumerated() { buffer[index] = CChar(bitPattern: byte) }
+        // `baseAddress` is never nil: the buffer has at least one byte (an empty password is refused
+        // before it gets here, and still gets a valid pointer).
+        return body(UnsafeMutableBufferPointer(start: buffer.baseAddress, count: count))
     }
 }

@@ -10,30 +10,21 @@ public enum Revocation: Hashable, Sendable {
 
 /// The revocation list in memory. A lookup walks the request path's segments once: its cost grows
 /// with the path's depth, never with the number of revocations. Value type: the daemon builds the
-/// next index and publishes it only after the revocation is durable.
+/// next index and publishes it only after the revocation is durable. Nodes live in one flat array
+/// and every walk is a loop, so no stored prefix, however deep, can exhaust the stack.
 public struct RevocationIndex: Sendable {
     private struct Node: Sendable {
-        var children: [String: Node] = [:]
+        /// Child node positions in `nodes`, by segment.
+        var children: [String: Int] = [:]
         /// Links issued before this time are revoked for this path and everything below it.
         var cutoffAtOrBelow: Int64 = .min
         /// The same, but only for paths strictly below this node (a prefix ending in `/`).
         var cutoffBelow: Int64 = .min
-
-        mutating func insert(_ segments: ArraySlice<Substring>, strictlyBelow: Bool, cutoff: Int64) {
-            guard let first = segments.first else {
-                if strictlyBelow {
-                    cutoffBelow = max(cutoffBelow, cutoff)
-                } else {
-                    cutoffAtOrBelow = max(cutoffAtOrBelow, cutoff)
-                }
-                return
-            }
-            children[String(first), default: Node()].insert(segments.dropFirst(), strictlyBelow: strictlyBelow, cutoff: cutoff)
-        }
     }
 
     private var ids: Set<LinkID> = []
-    private var root = Node()
+    /// `nodes[0]` is the root, `/`.
+    private var nodes = [Node()]
     /// How many revocations were inserted (duplicates included).
     public private(set) var count = 0
     public private(set) var prefixCount = 0
@@ -47,7 +38,8 @@ public struct RevocationIndex: Sendable {
     public var idCount: Int { ids.count }
 
     /// Adds a revocation. Prefixes must be canonical paths (`Revocation` values built by the API
-    /// layer are canonicalised before they get here).
+    /// layer are canonicalised before they get here). A `.prefix` is a standing block: it revokes
+    /// every link under it, whenever issued.
     public mutating func insert(_ revocation: Revocation) {
         count += 1
         switch revocation {
@@ -63,24 +55,49 @@ public struct RevocationIndex: Sendable {
     private mutating func insert(prefix: String, cutoff: Int64) {
         prefixCount += 1
         // "/" -> [""], "/a/b/" -> ["a", "b", ""]: a trailing "/" means "strictly below".
-        var segments = prefix.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
-        let strictlyBelow = prefix.hasSuffix("/")
+        var segments = prefix.utf8.dropFirst().split(separator: Canonical.slash, omittingEmptySubsequences: false)
+        let strictlyBelow = prefix.utf8.last == Canonical.slash
         if strictlyBelow, !segments.isEmpty { segments.removeLast() }
-        root.insert(segments[...], strictlyBelow: strictlyBelow, cutoff: cutoff)
+        var position = 0
+        for segment in segments {
+            let key = String(decoding: segment, as: UTF8.self)
+            if let child = nodes[position].children[key] {
+                position = child
+            } else {
+                nodes.append(Node())
+                nodes[position].children[key] = nodes.count - 1
+                position = nodes.count - 1
+            }
+        }
+        if strictlyBelow {
+            nodes[position].cutoffBelow = max(nodes[position].cutoffBelow, cutoff)
+        } else {
+            nodes[position].cutoffAtOrBelow = max(nodes[position].cutoffAtOrBelow, cutoff)
+        }
     }
 
     /// Whether a link with this id, issued at `issuedAt`, is revoked for a request to canonical `path`.
     public func isRevoked(id: LinkID, path: String, issuedAt: Int64) -> Bool {
         if !ids.isEmpty, ids.contains(id) { return true }
+        return isCut(path: path, issuedAt: issuedAt)
+    }
+
+    /// Whether a link issued at `now` for canonical `path` would be revoked from birth: a standing
+    /// block (`.prefix`) or an `.issuedBefore` rule later than `now` covers the path.
+    public func isBlocked(path: String, issuedAt now: Int64) -> Bool { isCut(path: path, issuedAt: now) }
+
+    private func isCut(path: String, issuedAt: Int64) -> Bool {
         if prefixCount == 0 { return false }
-        let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
-        var node = root
+        let segments = path.utf8.dropFirst().split(separator: Canonical.slash, omittingEmptySubsequences: false)
+        var node = nodes[0]
         var depth = 0
         while true {
             if issuedAt < node.cutoffAtOrBelow { return true }
             if depth < segments.count, issuedAt < node.cutoffBelow { return true }
-            guard depth < segments.count, let child = node.children[String(segments[depth])] else { return false }
-            node = child
+            guard depth < segments.count,
+                let child = node.children[String(decoding: segments[depth], as: UTF8.self)]
+            else { return false }
+            node = nodes[child]
             depth += 1
         }
     }

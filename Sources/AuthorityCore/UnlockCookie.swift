@@ -36,7 +36,7 @@ public struct UnlockCookie: Sendable, Equatable {
     /// Parses the strict form of `value`; nil for anything else.
     public init?(value: some StringProtocol) {
         let parts = value.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 6, parts[0] == "1",
+        guard parts.count == 6, parts[0].utf8.elementsEqual("1".utf8),
             let epoch = ReservedParameters.decimal(String(parts[1])), epoch >= 1,
             let id = LinkID(Array(parts[2].utf8)),
             let expiresAt = ReservedParameters.decimal(String(parts[3])),
@@ -72,7 +72,8 @@ public struct UnlockCookie: Sendable, Equatable {
     public static func find(inCookieHeader header: String) -> String? {
         for pair in header.split(separator: ";") {
             let trimmed = pair.drop { $0 == " " }
-            if trimmed.hasPrefix(name + "=") { return String(trimmed.dropFirst(name.count + 1)) }
+            let bytes = trimmed.utf8
+            if bytes.starts(with: (name + "=").utf8) { return String(decoding: bytes.dropFirst(name.utf8.count + 1), as: UTF8.self) }
         }
         return nil
     }

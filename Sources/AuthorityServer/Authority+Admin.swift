@@ -11,7 +11,7 @@ extension Authority {
         -> EventLoopFuture<RevocationEntry>
     {
         let now = clock()
-        let (revocation, liveUntil): (Revocation, Int64)
+        let (revocation, liveUntil): (Revocation, Int64?)
         do {
             (revocation, liveUntil) = try self.revocation(body, now: now)
         } catch {
@@ -33,8 +33,13 @@ extension Authority {
         }
     }
 
-    /// What `body` revokes and until when a live link could match it; a 422 for anything else.
-    private func revocation(_ body: RevokeRequest, now: Int64) throws(APIError) -> (Revocation, liveUntil: Int64) {
+    /// The latest `issued_before` accepted: 9999-12-31T23:59:59Z. Later times would only be
+    /// numbers to overflow; an `issued_before` in the future already ends every link under it.
+    static let latestIssuedBefore: Int64 = 253_402_300_799
+
+    /// What `body` revokes and until when a live link could match it (nil: never collected); a
+    /// 422 for anything else.
+    private func revocation(_ body: RevokeRequest, now: Int64) throws(APIError) -> (Revocation, liveUntil: Int64?) {
         guard configuration.revocationsEnabled else {
             throw APIError(.revocationsDisabled, "the revocation list is switched off (--no-revocations); rotate and retire keys instead")
         }
@@ -46,13 +51,29 @@ extension Authority {
             guard let linkID = LinkID(id) else { throw APIError(.invalidRequest, "id must be a link id (22 base64url characters)") }
             return (.id(linkID), now + configuration.maxTTL)
         case (nil, let prefix?, nil):
-            return (.prefix(try canonical(prefix)), now + configuration.maxTTL)
+            // A standing block: it ends links issued under the prefix later too, until lifted.
+            return (.prefix(try canonical(prefix)), nil)
         case (nil, let prefix, let time?):
-            guard time >= 0 else { throw APIError(.invalidRequest, "issued_before must not be negative") }
+            guard (0...Self.latestIssuedBefore).contains(time) else {
+                throw APIError(.invalidRequest, "issued_before must be a Unix time from 0 to \(Self.latestIssuedBefore)")
+            }
             return (.issuedBefore(time, prefix: try canonical(prefix ?? "/")), max(now, time) + configuration.maxTTL)
         default:
             throw APIError(.invalidRequest, "give id, or prefix, or issued_before (with an optional prefix)")
         }
+    }
+
+    /// `DELETE /v1/revocations/{serial}` (admin): lifts one revocation, audited. The only way a
+    /// standing prefix block ends.
+    public func liftRevocation(serial: Int64, peer: PeerCredentials) throws -> RevocationEntry {
+        guard configuration.revocationsEnabled else {
+            throw APIError(.revocationsDisabled, "the revocation list is switched off (--no-revocations)")
+        }
+        guard let record = try store.liftRevocation(
+            serial: serial, reason: nil, now: clock(), caller: Caller(uid: peer.uid, pid: peer.pid))
+        else { throw APIError(.revocationNotFound, "no revocation with serial \(serial)") }
+        metrics.revocationsLifted.increment()
+        return Self.entry(record)
     }
 
     private func canonical(_ prefix: String) throws(APIError) -> String {

@@ -47,7 +47,13 @@ extension Authority {
             return eventLoop.makeFailedFuture(APIError(.invalidRequest, describe(error)))
         }
         guard job.grant.mayIssue(path: issued.path) else {
-            return eventLoop.makeFailedFuture(APIError(.forbidden, "this caller may not issue links for \(issued.path)"))
+            return eventLoop.makeFailedFuture(APIError(.forbidden, "this caller may not issue links for \(issued.path.prefix(200))"))
+        }
+        if let revocations = store.revocations, revocations.isBlocked(path: issued.path, issuedAt: job.now) {
+            return eventLoop.makeFailedFuture(APIError(
+                .prefixBlocked,
+                "a prefix revocation covers \(issued.path.prefix(200)): a link for it would be revoked from the start; "
+                    + "lift the revocation first (DELETE /v1/revocations/{serial})"))
         }
         let body = job.body
         let detail = "resource \(issued.path)\(job.request.prefix ? " (prefix)" : ""), expires \(issued.grant.expiresAt)"

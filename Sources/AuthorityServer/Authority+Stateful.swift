@@ -1,6 +1,7 @@
 import AuthorityCore
 import AuthorityStore
 import NIOCore
+import Synchronization
 
 /// What the stateful steps (uses, password) decided.
 struct StatefulOutcome: Sendable {
@@ -45,10 +46,15 @@ extension Authority {
                     return eventLoop.makeSucceededFuture(StatefulOutcome(reason: reason, remainingUses: remaining))
                 }
                 let cookie = (unlockedByPassword || request.issueCookie) ? makeCookie(request) : nil
+                // The cookie's epoch must outlive it: its retire mark covers the cookie before the
+                // answer hands it out (the active epoch may have signed no link at all).
+                let recorded = cookie.map { cookie in
+                    eventLoop.future { store.noteSigned(epoch: cookie.epoch, expiresAt: cookie.expiresAt, completion: $0) }
+                } ?? eventLoop.makeSucceededVoidFuture()
                 guard useLimited, request.consume else {
-                    return eventLoop.makeSucceededFuture(StatefulOutcome(reason: .ok, remainingUses: remaining, cookie: cookie))
+                    return recorded.map { StatefulOutcome(reason: .ok, remainingUses: remaining, cookie: cookie) }
                 }
-                return eventLoop.future { store.consumeUse(grant.id, completion: $0) }.map { outcome in
+                return recorded.flatMap { [store] in eventLoop.future { store.consumeUse(grant.id, completion: $0) } }.map { outcome in
                     switch outcome {
                     case .used(let left): StatefulOutcome(reason: .ok, remainingUses: left, cookie: cookie)
                     case .exhausted: StatefulOutcome(reason: .usesExhausted, remainingUses: 0)
@@ -74,23 +80,33 @@ extension Authority {
             return eventLoop.makeSucceededFuture((.ok, false))
         }
         guard let password = request.password else { return eventLoop.makeSucceededFuture((.passwordRequired, false)) }
+        // A link takes a bounded number of guesses at a time: the rest answer `locked` unhashed,
+        // so guesses at one link cannot fill the password pool ahead of other links.
+        guard guesses.reserve(grant.id) else { return eventLoop.makeSucceededFuture((.locked, false)) }
         let now = request.now
         return threadPool.runIfActive(eventLoop: eventLoop) { [store] in try store.passwordRecord(grant.id) }
             .flatMap { [self] record -> EventLoopFuture<(Reason, Bool)> in
                 guard let record else { return eventLoop.makeSucceededFuture((.passwordRequired, false)) }
                 if record.lockedUntil > now { return eventLoop.makeSucceededFuture((.locked, false)) }
-                return passwordPool.runIfActive(eventLoop: eventLoop) { PasswordHash.verify(password, hash: record.hash) }
-                    .flatMap { [self] correct in
-                        threadPool.runIfActive(eventLoop: eventLoop) { [store, configuration] in
-                            let attempt = try store.recordPasswordAttempt(
-                                grant.id, success: correct, now: now, maxFailures: configuration.passwordMaxFailures,
-                                baseLockout: configuration.passwordLockout)
-                            guard let attempt else { return (.passwordRequired, false) }
-                            if attempt.locked { return (.locked, false) }
-                            return correct ? (.ok, true) : (.passwordIncorrect, false)
-                        }
+                return passwordPool.runIfActive(eventLoop: eventLoop) { [store, metrics] () throws -> Bool? in
+                    // The link may have locked while this guess waited for the pool: check again.
+                    if let current = try store.passwordRecord(grant.id), current.lockedUntil > now { return nil }
+                    metrics.passwordVerifications.increment()
+                    return PasswordHash.verify(password, hash: record.hash)
+                }
+                .flatMap { [self] correct in
+                    guard let correct else { return eventLoop.makeSucceededFuture((.locked, false)) }
+                    return threadPool.runIfActive(eventLoop: eventLoop) { [store, configuration] in
+                        let attempt = try store.recordPasswordAttempt(
+                            grant.id, success: correct, now: now, maxFailures: configuration.passwordMaxFailures,
+                            baseLockout: configuration.passwordLockout)
+                        guard let attempt else { return (.passwordRequired, false) }
+                        if attempt.locked { return (.locked, false) }
+                        return correct ? (.ok, true) : (.passwordIncorrect, false)
                     }
+                }
             }
+            .always { [guesses] _ in guesses.release(grant.id) }
     }
 
     private func makeCookie(_ request: StatefulRequest) -> UnlockCookie {
@@ -99,5 +115,29 @@ extension Authority {
         return UnlockCookie.issue(
             linkID: grant.id, expiresAt: min(grant.expiresAt, request.now + configuration.cookieTTL),
             address: grant.network == nil ? nil : request.client, epoch: epoch, key: key)
+    }
+}
+
+/// Password guesses in progress, per link: at most `limit` at a time each.
+final class GuessesInFlight: Sendable {
+    let limit: Int
+    private let counts = Mutex<[LinkID: Int]>([:])
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Takes a slot for a guess at `id`; false when the link already has `limit` guesses in flight.
+    func reserve(_ id: LinkID) -> Bool {
+        counts.withLock { counts in
+            guard counts[id, default: 0] < limit else { return false }
+            counts[id, default: 0] += 1
+            return true
+        }
+    }
+
+    func release(_ id: LinkID) {
+        counts.withLock { counts in
+            let left = counts[id, default: 1] - 1
+            counts[id] = left > 0 ? left : nil
+        }
     }
 }

@@ -21,6 +21,8 @@ public final class Authority: Sendable {
     /// Argon2id runs here, never on the event loops or the write pool.
     let passwordPool: NIOThreadPool
     let policy: Mutex<Policy>
+    /// Password guesses in flight per link (bounded: docs/security.md).
+    let guesses = GuessesInFlight(limit: 2)
     /// The clock, Unix seconds. Checks and issues read it once per request.
     let clock: @Sendable () -> Int64
     let startedAt: Int64

@@ -13,6 +13,8 @@ public final class AuthorityMetrics: Sendable {
     let checkDuration: DurationHistogram
     let issued: Counter
     let revocations: Counter
+    let revocationsLifted: Counter
+    let passwordVerifications: Counter
     let rotations: Counter
     let activeEpoch: Gauge
     private let verifyCacheHits: Counter
@@ -41,6 +43,9 @@ public final class AuthorityMetrics: Sendable {
             help: "Time to decide a check, excluding HTTP")
         issued = registry.makeCounter(name: "authority_links_issued_total", help: "Links issued")
         revocations = registry.makeCounter(name: "authority_revocations_total", help: "Revocations recorded")
+        revocationsLifted = registry.makeCounter(name: "authority_revocations_lifted_total", help: "Revocations lifted by an admin")
+        passwordVerifications = registry.makeCounter(
+            name: "authority_password_verifications_total", help: "Password guesses hashed (Argon2id)")
         rotations = registry.makeCounter(name: "authority_key_rotations_total", help: "Key rotations")
         activeEpoch = registry.makeGauge(name: "authority_active_epoch", help: "The epoch that signs new links")
         verifyCacheHits = registry.makeCounter(

@@ -7,8 +7,7 @@ extension APIRequest {
     /// types (400) and unknown members (422). `emptyAs` is used when the body is empty.
     public func decode<T: APIRequestBody>(_ type: T.Type, emptyAs empty: T? = nil) -> Result<T, APIError> {
         if let contentType = headers.first(name: "Content-Type"),
-            contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-                != "application/json"
+            !Self.isJSON(contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "")
         {
             return .failure(APIError(.unsupportedMediaType, "send the body as Content-Type: application/json (curl: --json)"))
         }
@@ -27,13 +26,23 @@ extension APIRequest {
         } catch StrictFailure.notAnObject {
             return .failure(APIError(.invalidJSON, "the body must be a JSON object"))
         } catch StrictFailure.unknownMembers(let unknown) {
-            let list = unknown.map { "\"\($0.prefix(64))\"" }.joined(separator: ", ")
+            // At most a few names, each cut short: a body of a million members gets a short answer.
+            var list = unknown.prefix(3).map { "\"\($0.prefix(64))\"" }.joined(separator: ", ")
+            if unknown.count > 3 { list += " and \(unknown.count - 3) more" }
             return .failure(APIError(.unknownField, "unknown field \(list); known: \(T.fieldNames.sorted().joined(separator: ", "))"))
         } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
             return .failure(APIError(.invalidJSON, "the body is not valid JSON"))
         } catch {
             return .failure(APIError(.invalidJSON, describe(error)))
         }
+    }
+
+    /// `application/json` in any ASCII case, compared as bytes.
+    private static func isJSON(_ mediaType: String) -> Bool {
+        let expected = Array("application/json".utf8)
+        let given = mediaType.utf8
+        return given.count == expected.count
+            && zip(given, expected).allSatisfy { ((65...90).contains($0) ? $0 + 32 : $0) == $1 }
     }
 
     /// Shared: `JSONDecoder` keeps no state between calls.

@@ -65,6 +65,11 @@ public struct Router: Sendable {
             let text = metrics.text(verifyCache: authority.verifier.cache)
             return .now(.text(text, contentType: "text/plain; version=0.0.4"))
         case (let method, let path):
+            if let serial = Self.revocationSerial(path) {
+                guard method == .DELETE else { return methodNotAllowed([.DELETE]) }
+                guard grant.allows(.admin) else { return forbidden(.admin) }
+                return deferred(serial, on: eventLoop) { try authority.liftRevocation(serial: $0, peer: peer) }
+            }
             if let epoch = Self.retireEpoch(path) {
                 guard method == .POST else { return methodNotAllowed([.POST]) }
                 guard grant.allows(.admin) else { return forbidden(.admin) }
@@ -78,13 +83,32 @@ public struct Router: Sendable {
         }
     }
 
-    /// `/v1/keys/{epoch}/retire` → epoch.
+    /// `/v1/keys/{epoch}/retire` → epoch (1 to 2^63 - 1: epochs are stored as SQLite integers).
     static func retireEpoch(_ path: String) -> UInt64? {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 5, parts[0].isEmpty, parts[1] == "v1", parts[2] == "keys", parts[4] == "retire",
-            parts[3].utf8.allSatisfy({ (48...57).contains($0) }), let epoch = UInt64(parts[3])
+        guard let number = Self.number(in: path, under: "/v1/keys/", then: "/retire") else { return nil }
+        return UInt64(number)
+    }
+
+    /// `/v1/revocations/{serial}` → a 422 for a serial out of range, else the serial.
+    static func revocationSerial(_ path: String) -> Result<Int64, APIError>? {
+        let prefix = "/v1/revocations/"
+        guard path.utf8.starts(with: prefix.utf8), path.utf8.count > prefix.utf8.count else { return nil }
+        guard let serial = Self.number(in: path, under: prefix, then: "") else {
+            return .failure(APIError(.invalidRequest, "the revocation serial must be an integer from 1 to \(Int64.max)"))
+        }
+        return .success(serial)
+    }
+
+    /// The decimal number between `prefix` and `suffix` that fills `path`, from 1 to `Int64.max`;
+    /// nil for anything else (compared as bytes).
+    private static func number(in path: String, under prefix: String, then suffix: String) -> Int64? {
+        let bytes = path.utf8
+        guard bytes.starts(with: prefix.utf8), bytes.reversed().starts(with: suffix.utf8.reversed()) else { return nil }
+        let digits = bytes.dropFirst(prefix.utf8.count).dropLast(suffix.utf8.count)
+        guard (1...19).contains(digits.count), digits.allSatisfy({ (48...57).contains($0) }),
+            let value = Int64(String(decoding: digits, as: UTF8.self)), value >= 1
         else { return nil }
-        return epoch
+        return value
     }
 
     private func deferred<Input: Sendable, Output: Encodable & SendableMetatype>(

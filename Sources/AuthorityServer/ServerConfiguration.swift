@@ -124,8 +124,9 @@ public struct ServerConfiguration: Sendable, Equatable {
         try check((1...31_536_000).contains(maxTTL), "max-ttl must be 1 to 31536000 seconds")
         try check((0...86_400).contains(notBeforeLeeway), "not-before-leeway must be 0 to 86400 seconds")
         try check((1_024...16_777_216).contains(bodyLimit), "body-limit must be 1024 to 16777216 bytes")
-        try check(rotationInterval == 0 || rotationInterval >= 60, "rotation-interval must be 0 (off) or at least 60 s")
-        try check(maintenanceInterval >= 1, "maintenance-interval must be at least 1 s")
+        try check(rotationInterval == 0 || (60...315_360_000).contains(rotationInterval),
+                  "rotation-interval must be 0 (off) or 60 to 315360000 s (ten years)")
+        try check((1...86_400).contains(maintenanceInterval), "maintenance-interval must be 1 to 86400 s")
         try check((1...64).contains(blockingThreads), "blocking-threads must be 1 to 64")
         try check((1...256).contains(eventLoops), "event-loops must be 1 to 256")
         try check((0...86_400).contains(forwardAuthMaxAge), "forward-auth-max-age must be 0 to 86400 seconds")

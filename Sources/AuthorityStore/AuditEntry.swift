@@ -32,9 +32,9 @@ extension AuthorityStore {
         try database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
                 AuditEntry(
-                    id: row["id"], at: row["at"], actorUID: (row["actor_uid"] as Int64?).map { UInt32($0) },
-                    actorPID: (row["actor_pid"] as Int64?).map { Int32($0) }, action: row["action"],
-                    linkID: row["link_id"], epoch: (row["epoch"] as Int64?).map { UInt64($0) }, detail: row["detail"])
+                    id: row["id"], at: row["at"], actorUID: (row["actor_uid"] as Int64?).flatMap { UInt32(exactly: $0) },
+                    actorPID: (row["actor_pid"] as Int64?).flatMap { Int32(exactly: $0) }, action: row["action"],
+                    linkID: row["link_id"], epoch: (row["epoch"] as Int64?).flatMap { UInt64(exactly: $0) }, detail: row["detail"])
             }
         }
     }

@@ -12,6 +12,10 @@ extension AuthorityStore {
         let (epoch, previous) = try database.writeWithoutTransaction { db in
             var ring = keyRing
             let previous = ring.activeEpoch
+            // Epochs are SQLite integers: a ring already at 2^63 - 1 (a damaged row) cannot grow.
+            guard ring.newestEpoch < UInt64(Int64.max) else {
+                throw StoreError.keyRing(.inconsistent("epoch \(ring.newestEpoch) is the last one an epoch can be"))
+            }
             let epoch = ring.rotate(to: key.publicKey, now: now)
             try db.inTransaction(.immediate) {
                 if let previous {
@@ -101,8 +105,17 @@ extension AuthorityStore {
     /// an audit entry (see `recordIssue`); waits until it is durable. Writes nothing while the
     /// expiry is under the mark.
     public func noteIssued(epoch: UInt64, expiresAt: Int64) throws {
-        if let mark = keyRing.records[epoch]?.retireAfter, mark >= expiresAt { return }
-        try GroupCommit.wait { advanceRetireMark(epoch: epoch, expiresAt: expiresAt, completion: $0) { _ in } }
+        try GroupCommit.wait { noteSigned(epoch: epoch, expiresAt: expiresAt, completion: $0) }
+    }
+
+    /// Records, durably, that something valid until `expiresAt` (a link, an unlock cookie) was
+    /// signed under `epoch`, so the epoch is not retired under it: one write of the group commit,
+    /// or none when the epoch's mark already covers it. `completion` runs once it is durable.
+    public func noteSigned(
+        epoch: UInt64, expiresAt: Int64, completion: @escaping @Sendable (Result<Void, any Error>) -> Void
+    ) {
+        if let mark = keyRing.records[epoch]?.retireAfter, mark >= expiresAt { return completion(.success(())) }
+        advanceRetireMark(epoch: epoch, expiresAt: expiresAt, completion: completion) { _ in }
     }
 
     /// One write of the group commit that raises `epoch`'s durable `retire_after` mark to cover

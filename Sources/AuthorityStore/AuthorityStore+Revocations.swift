@@ -10,6 +10,21 @@ public struct RevocationRecord: Sendable, Equatable {
     public var createdAt: Int64
     public var liveUntil: Int64?
     public var actorUID: UInt32?
+
+    /// The revoked link's id, for a revocation by id.
+    var linkIDText: String? {
+        if case .id(let id) = revocation { return id.description }
+        return nil
+    }
+
+    /// `id`, `prefix /a/` or `prefix /a/ issued before T`, for the audit log.
+    var summary: String {
+        switch revocation {
+        case .id(let id): "id \(id)"
+        case .prefix(let prefix): "prefix \(prefix)"
+        case .issuedBefore(let time, let prefix): "prefix \(prefix) issued before \(time)"
+        }
+    }
 }
 
 extension AuthorityStore {
@@ -44,7 +59,7 @@ extension AuthorityStore {
                 return RevocationRecord(
                     id: id, revocation: revocation, reason: reason, createdAt: now, liveUntil: liveUntil, actorUID: caller.uid)
             },
-            afterCommit: { [self] _ in state.withLock { $0.revocations?.insert(Self.effective(revocation, createdAt: now)) } },
+            afterCommit: { [self] _ in state.withLock { $0.revocations?.insert(revocation) } },
             completion: completion)
     }
 
@@ -54,14 +69,6 @@ extension AuthorityStore {
         _ revocation: Revocation, reason: String?, liveUntil: Int64? = nil, now: Int64, caller: Caller
     ) throws -> RevocationRecord {
         try GroupCommit.wait { revoke(revocation, reason: reason, liveUntil: liveUntil, now: now, caller: caller, completion: $0) }
-    }
-
-    /// What the index enforces. A stored prefix revocation revokes the links issued up to the
-    /// moment it was made (issued before `createdAt + 1`): links issued under the prefix later are
-    /// valid. `Revocation.issuedBefore` and `.id` are enforced as they are.
-    static func effective(_ revocation: Revocation, createdAt: Int64) -> Revocation {
-        guard case .prefix(let prefix) = revocation else { return revocation }
-        return .issuedBefore(createdAt + 1, prefix: prefix)
     }
 
     static func columns(of revocation: Revocation) throws(StoreError) -> (LinkID?, String?, Int64?) {
@@ -99,20 +106,21 @@ extension AuthorityStore {
         }
         return RevocationRecord(
             id: id, revocation: revocation, reason: row["reason"], createdAt: row["created_at"],
-            liveUntil: row["live_until"], actorUID: (row["actor_uid"] as Int64?).map { UInt32($0) })
+            liveUntil: row["live_until"], actorUID: (row["actor_uid"] as Int64?).flatMap { UInt32(exactly: $0) })
     }
 
     /// Builds the index from every stored revocation (at start).
     static func loadRevocations(_ database: DatabasePool) throws -> RevocationIndex {
         try database.read { db in
             var index = RevocationIndex()
-            let rows = try Row.fetchCursor(db, sql: "SELECT link_id, prefix, issued_before, created_at FROM revocation")
+            let rows = try Row.fetchCursor(db, sql: "SELECT link_id, prefix, issued_before FROM revocation")
             while let row = try rows.next() {
                 if let bytes = row[0] as Data?, bytes.count == 16 {
                     index.insert(.id(LinkID(bytes: [UInt8](bytes))))
                 } else if let prefix = row[1] as String? {
-                    let stored = (row[2] as Int64?).map { .issuedBefore($0, prefix: prefix) } ?? Revocation.prefix(prefix)
-                    index.insert(effective(stored, createdAt: row[3]))
+                    // A prefix without `issued_before` is a standing block: every link under it,
+                    // whenever issued, until an admin lifts it.
+                    index.insert((row[2] as Int64?).map { .issuedBefore($0, prefix: prefix) } ?? .prefix(prefix))
                 } else {
                     throw StoreError.corruptRow("revocation without link id or prefix")
                 }
@@ -123,8 +131,39 @@ extension AuthorityStore {
 }
 
 extension AuthorityStore {
+    /// Lifts revocation `serial` (an audited admin act: the only way a standing prefix block
+    /// ends): deletes it and rebuilds the index without it, in the database writer, so no
+    /// revocation committed meanwhile is lost from memory. Returns what was lifted; nil when there
+    /// is no revocation with that serial.
+    public func liftRevocation(serial: Int64, reason: String?, now: Int64, caller: Caller) throws -> RevocationRecord? {
+        guard configuration.revocationsEnabled else { throw StoreError.revocationsDisabled }
+        return try database.writeWithoutTransaction { db in
+            var lifted: RevocationRecord?
+            try db.inTransaction(.immediate) {
+                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM revocation WHERE id = ?", arguments: [serial]) else {
+                    return .rollback
+                }
+                let record = try Self.record(from: row)
+                try db.execute(sql: "DELETE FROM revocation WHERE id = ?", arguments: [serial])
+                try AuditEntry.record(
+                    db, at: now, caller: caller, action: "revoke.lift", linkID: record.linkIDText,
+                    detail: "serial \(serial) (\(record.summary))" + (reason.map { ": \($0)" } ?? ""))
+                lifted = record
+                return .commit
+            }
+            guard let lifted else { return nil }
+            let index = try Self.loadRevocations(database)
+            state.withLock { $0.revocations = index }
+            logger.notice(
+                "revocation lifted",
+                metadata: ["revocation.id": "\(serial)", "caller.uid": "\(caller.uid.map(String.init) ?? "-")"])
+            return lifted
+        }
+    }
+
     /// Deletes revocations that can no longer match a live link (`live_until` passed) and
-    /// rebuilds the index without them. Returns how many were collected.
+    /// rebuilds the index without them. Standing prefix blocks have no `live_until` and are never
+    /// collected. Returns how many were collected.
     @discardableResult
     public func collectRevocations(now: Int64) throws -> Int {
         guard configuration.revocationsEnabled else { return 0 }

@@ -11,12 +11,12 @@ struct KeyRow {
     static func fetchAll(_ db: Database) throws -> [KeyRow] {
         try Row.fetchAll(db, sql: "SELECT * FROM signing_key ORDER BY epoch").map { row in
             let epoch: Int64 = row["epoch"]
-            guard let publicKey = PublicKey(bytes: [UInt8](row["public_key"] as Data)),
+            guard let epochNumber = UInt64(exactly: epoch), let publicKey = PublicKey(bytes: [UInt8](row["public_key"] as Data)),
                 let status = KeyStatus(rawValue: row["status"] as String)
             else { throw StoreError.corruptRow("signing_key epoch \(epoch)") }
             return KeyRow(
                 record: KeyRecord(
-                    epoch: UInt64(epoch), publicKey: publicKey, status: status, createdAt: row["created_at"],
+                    epoch: epochNumber, publicKey: publicKey, status: status, createdAt: row["created_at"],
                     retireAfter: row["retire_after"], retiredAt: row["retired_at"]),
                 nonce: [UInt8](row["nonce"] as Data), sealedSeed: [UInt8](row["sealed_seed"] as Data))
         }

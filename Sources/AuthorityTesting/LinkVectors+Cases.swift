@@ -90,6 +90,8 @@ extension LinkVectors {
         hostBound.bindHost = true
         var hostPortBound = exact("https://cdn.example.com:8443/files/a.txt")
         hostPortBound.bindHost = true
+        var kioskBound = exact("https://kiosk.example/files/a.txt")
+        kioskBound.bindHost = true
         return [
             Case(name: "prefix-same-path", expected: .ok, issue: prefix(video), idByte: 20),
             Case(name: "prefix-child", expected: .ok, issue: prefix(video), idByte: 21, target: path("/videos/abc/seg1.ts")),
@@ -135,6 +137,13 @@ extension LinkVectors {
             Case(name: "host-port-bound-same-port", expected: .ok, issue: hostPortBound, idByte: 44),
             Case(name: "host-port-bound-other-port", expected: .resourceMismatch, issue: hostPortBound, idByte: 45,
                  target: swap(":8443", ":9443")),
+            // U+212A KELVIN SIGN lowercases to ASCII "k" in Unicode: hosts compare as ASCII bytes.
+            Case(name: "host-bound-kelvin-sign", expected: .resourceMismatch, issue: kioskBound, idByte: 46,
+                 target: swap("https://kiosk.example", "https://\u{212A}iosk.example")),
+            Case(name: "host-bound-kelvin-sign-forwarded-host", expected: .resourceMismatch, issue: kioskBound,
+                 idByte: 47, target: swap("https://kiosk.example", ""), host: "\u{212A}iosk.example"),
+            Case(name: "host-bound-upper-case-request-host", expected: .ok, issue: kioskBound, idByte: 48,
+                 target: swap("https://kiosk.example", ""), host: "KIOSK.EXAMPLE"),
         ]
     }
 

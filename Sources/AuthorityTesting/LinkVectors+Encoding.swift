@@ -31,6 +31,8 @@ extension LinkVectors {
             Case(name: "query-name-without-value", expected: .ok, issue: exact(base + "/s?download"), idByte: 92,
                  target: swap("download=&", "download&")),
             Case(name: "query-newline-value", expected: .ok, issue: exact(base + "/s?text=a%0Ab"), idByte: 93),
+            Case(name: "path-at-segment-limit", expected: .ok,
+                 issue: exact(base + String(repeating: "/d", count: 127) + "/x.txt"), idByte: 94),
         ]
     }
 
@@ -88,6 +90,8 @@ extension LinkVectors {
                 issue: bound("203.0.113.0/24")),
             bad("ip-length-leading-zero", 136, swap("/24", "/024"), issue: bound("203.0.113.0/24")),
             bad("issued-at-signed-plus", 137, swap("au_iat=", "au_iat=+")),
+            bad("path-too-many-segments", 138, swap("/files/", String(repeating: "/d", count: 128) + "/files/")),
+            bad("path-too-long", 139, swap("/files/", "/" + String(repeating: "x", count: 4_100) + "/files/")),
         ]
     }
 }

@@ -20,7 +20,11 @@ struct Revoke: AsyncParsableCommand {
     var id: String?
 
     @Option(
-        help: ArgumentHelp("A path: every request under it is refused, whatever link it carries.", valueName: "path"))
+        help: ArgumentHelp(
+            "A path: a standing block. Every request under it is refused, whatever link it carries and whenever "
+                + "that link was issued, and no link is issued under it, until an admin lifts it "
+                + "(authorityctl revocations lift SERIAL).",
+            valueName: "path"))
     var prefix: String?
 
     @Option(
@@ -55,7 +59,7 @@ struct Revoke: AsyncParsableCommand {
     static func covered(_ entry: RevocationEntry) -> String {
         switch entry.kind {
         case "id": "link \(entry.id ?? "?")"
-        case "prefix": "every request under \(entry.prefix ?? "?")"
+        case "prefix": "every request under \(entry.prefix ?? "?") (standing block)"
         case "issued_before":
             "links issued before \(Format.utc(entry.issuedBefore)) under \(entry.prefix ?? "/")"
         default: entry.kind
@@ -67,10 +71,37 @@ struct Revoke: AsyncParsableCommand {
 struct Revocations: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "revocations",
-        abstract: "List the revocations.",
-        subcommands: [List.self],
+        abstract: "List the revocations, or lift one.",
+        subcommands: [List.self, Lift.self],
         defaultSubcommand: List.self
     )
+
+    /// `authorityctl revocations lift SERIAL`: the audited end of a revocation (admin).
+    struct Lift: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Lift one revocation by its serial (DELETE /v1/revocations/{serial}, admin right).",
+            discussion: """
+                The only way a standing prefix block ends. The links it covered pass again from the next \
+                check. Recorded in the audit log as revoke.lift.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: ArgumentHelp("The revocation's serial (see authorityctl revocations list).", valueName: "serial"))
+        var serial: Int64
+
+        func validate() throws {
+            if serial < 1 { throw ValidationError("the serial must be a positive integer") }
+        }
+
+        func run() async throws {
+            let client = global.client
+            let answer = try await client.request(.DELETE, "/v1/revocations/\(serial)")
+            if global.json { return Output.raw(answer.body) }
+            let entry = try client.decode(RevocationEntry.self, answer, "DELETE /v1/revocations/\(serial)")
+            Output.line("lifted revocation \(entry.serial): \(Revoke.covered(entry))")
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

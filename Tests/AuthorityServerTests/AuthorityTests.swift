@@ -29,14 +29,21 @@ import Testing
         #expect(audit == ["revoke", "link.issue", "keys.init"])
     }
 
-    @Test func prefixRevocationSparesLinksIssuedAfterIt() throws {
+    /// Issue #12: a prefix revocation used to spare links issued a second after it.
+    @Test func prefixRevocationIsAStandingBlock() throws {
         let test = try TestAuthority()
-        let before = try test.issue(IssueLinkRequest(resource: "/p/a", ttl: 600), grant: Grant(rights: [.issue]), peer: root)
+        let grant = Grant(rights: [.issue])
+        let before = try test.issue(IssueLinkRequest(resource: "/p/a", ttl: 600), grant: grant, peer: root)
         _ = try test.revoke(RevokeRequest(prefix: "/p/"), peer: root)
         test.now += 1
-        let after = try test.issue(IssueLinkRequest(resource: "/p/a", ttl: 600), grant: Grant(rights: [.issue]), peer: root)
+        #expect(issueError(test, IssueLinkRequest(resource: "/p/a", ttl: 600))?.code == .prefixBlocked)
+        let parent = try test.issue(IssueLinkRequest(resource: "/", ttl: 600, prefix: true), grant: grant, peer: root)
         #expect(try test.check(CheckLinkRequest(url: before.url)).reason == "revoked")
-        #expect(try test.check(CheckLinkRequest(url: after.url)).reason == "ok")
+        let under = parent.url.replacingOccurrences(of: "/?", with: "/p/b?")
+        #expect(try test.check(CheckLinkRequest(url: under)).reason == "revoked")
+        test.now += 86_400 * 365
+        try test.authority.store.collectRevocations(now: test.now)
+        #expect(test.authority.store.revocations?.isBlocked(path: "/p/a", issuedAt: test.now) == true)
     }
 
     @Test func issueValidation() throws {

@@ -111,7 +111,7 @@ import Testing
     @Test func commitsAreCounted() throws {
         let test = try TestAuthority()
         _ = try test.revoke(RevokeRequest(prefix: "/m/"), peer: root)
-        _ = try test.issue(IssueLinkRequest(resource: "/m/a", ttl: 60), grant: Grant(rights: [.issue]), peer: root)
+        _ = try test.issue(IssueLinkRequest(resource: "/n/a", ttl: 60), grant: Grant(rights: [.issue]), peer: root)
         let text = test.authority.metrics.text()
         #expect(text.contains("authority_commits_total 2"), "\(text)")
         #expect(text.contains("authority_committed_writes_total 2"))

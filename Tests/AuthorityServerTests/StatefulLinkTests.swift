@@ -116,4 +116,44 @@ import Testing
         #expect(try test.authority.store.collectExpiredLinkState(now: test.now + 9) == 0)
         #expect(try test.authority.store.collectExpiredLinkState(now: test.now + 10) == 2)
     }
+
+    /// The cookie is signed by the active epoch, which may have signed no link: rotating past it
+    /// used to leave it without a retire mark, and the next maintenance round retired it under
+    /// the cookie.
+    @Test func aCookieKeepsItsEpochFromRetiring() async throws {
+        let test = try TestAuthority()
+        let link = try issue(test, IssueLinkRequest(resource: "/c", ttl: 7_200, password: "pw"))
+        _ = try test.authority.rotate(peer: root)  // epoch 2 signs no link
+        let answer = try test.check(CheckLinkRequest(url: link.url, password: "pw"))
+        let cookie = try #require(answer.cookie)
+        #expect(cookie.hasPrefix("1.2."))
+        _ = try test.authority.rotate(peer: root)  // epoch 2 is now verify-only
+        await MaintenanceService(authority: test.authority, logger: .init(label: "test")).tick()
+        #expect(test.authority.store.keyRing.records[2]?.status == .verifyOnly)
+        #expect(try test.check(CheckLinkRequest(url: link.url, cookie: cookie)).reason == "ok")
+        test.now += 7_201  // past the cookie (one hour) and its mark (rounded up to the hour)
+        await MaintenanceService(authority: test.authority, logger: .init(label: "test")).tick()
+        #expect(test.authority.store.keyRing.records[2]?.status == .retired)
+    }
+
+    /// 100 wrong guesses at once used to all be hashed (the lock was checked only before each was
+    /// queued), keeping the password pool busy for everyone else.
+    @Test func concurrentGuessesAreBoundedPerLink() async throws {
+        let test = try TestAuthority(configure: { $0.passwordMaxFailures = 5 })
+        let link = try issue(test, IssueLinkRequest(resource: "/g", ttl: 600, password: "right"))
+        let reasons = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<100 { group.addTask { try test.check(CheckLinkRequest(url: link.url, password: "wrong")).reason } }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        let hashed = try #require(Self.counter("authority_password_verifications_total", in: test))
+        #expect(hashed <= 5 + 2, "\(hashed) guesses hashed")
+        #expect(reasons.filter { $0 == "password_incorrect" }.count <= 5)
+        #expect(reasons.allSatisfy { ["password_incorrect", "locked"].contains($0) })
+    }
+
+    static func counter(_ name: String, in test: TestAuthority) -> Int? {
+        let text = test.authority.metrics.text(verifyCache: test.authority.verifier.cache)
+        let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "").map { Int($0) } }
+    }
 }

@@ -23,6 +23,7 @@ func open(_ state: String, now: Int64 = t0, revocations: Bool = true, masterKeyF
     static let pinned: [String: String] = [
         "0001_initial.sql": "86893307457981a5ade0f6be9c436a77f81d9fdb5f727ebe1616fbf7a70371db",
         "0002_uses_and_passwords.sql": "343948d080c587785852923505dbbaa5c0f9f5b4f62a438deae71d976fe7f0de",
+        "0003_standing_prefix_blocks.sql": "1faad6ad36bfa46e9c71e4bbe09a11dad20e470d702d37f46c40bd7100a60fcf",
     ]
 
     @Test func shippedMigrationsArePinned() throws {
@@ -90,8 +91,12 @@ func open(_ state: String, now: Int64 = t0, revocations: Bool = true, masterKeyF
             #expect(revocations.count == 3)
             #expect(revocations.isRevoked(id: id, path: "/x", issuedAt: t0))
             #expect(revocations.isRevoked(id: .random(), path: "/private/a", issuedAt: t0 + 3))
-            // A prefix revocation ends the links issued up to it, not the ones issued afterwards.
-            #expect(!revocations.isRevoked(id: .random(), path: "/private/a", issuedAt: t0 + 4))
+            // A prefix revocation is a standing block: links issued under it later are revoked too,
+            // after a restart as before it.
+            #expect(revocations.isRevoked(id: .random(), path: "/private/a", issuedAt: t0 + 4))
+            #expect(revocations.isRevoked(id: .random(), path: "/private/a", issuedAt: t0 + 86_400 * 365))
+            #expect(revocations.isBlocked(path: "/private/new.txt", issuedAt: t0 + 10))
+            #expect(!revocations.isBlocked(path: "/public/new.txt", issuedAt: t0 + 10))
             #expect(revocations.isRevoked(id: .random(), path: "/old/a", issuedAt: t0 - 1))
             #expect(!revocations.isRevoked(id: .random(), path: "/old/a", issuedAt: t0))
             let audit = try store.auditLog()
@@ -102,6 +107,45 @@ func open(_ state: String, now: Int64 = t0, revocations: Bool = true, masterKeyF
             #expect(listed.map(\.revocation) == [.id(id), .prefix("/private/"), .issuedBefore(t0, prefix: "/old/")])
             #expect(listed[0].reason == "leaked" && listed[0].actorUID == 1000)
             #expect(try store.listRevocations(after: listed[0].id, limit: 1).map(\.id) == [listed[1].id])
+        }
+    }
+
+    @Test func standingBlocksAreNeverCollectedAndOnlyALiftEndsThem() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try open(dir)
+            let block = try store.revoke(.prefix("/p/"), reason: nil, now: t0, caller: .daemon)
+            try store.revoke(.id(.random()), reason: nil, liveUntil: t0 + 10, now: t0, caller: .daemon)
+            #expect(try store.collectRevocations(now: t0 + 86_400 * 3_650) == 1)
+            #expect(try store.listRevocations().map(\.id) == [block.id])
+            #expect(try open(dir).revocations?.isRevoked(id: .random(), path: "/p/x", issuedAt: t0 + 1) == true)
+            #expect(try store.liftRevocation(serial: block.id + 100, reason: nil, now: t0, caller: .daemon) == nil)
+            let lifted = try #require(try store.liftRevocation(serial: block.id, reason: "false alarm", now: t0 + 5, caller: Caller(uid: 3)))
+            #expect(lifted.revocation == .prefix("/p/"))
+            #expect(store.revocations?.isRevoked(id: .random(), path: "/p/x", issuedAt: t0 + 1) == false)
+            #expect(try open(dir).revocations?.isRevoked(id: .random(), path: "/p/x", issuedAt: t0 + 1) == false)
+            let audit = try #require(try store.auditLog().first)
+            #expect(audit.action == "revoke.lift" && audit.actorUID == 3 && audit.detail?.contains("false alarm") == true)
+        }
+    }
+
+    /// Daemons before migration 0003 gave prefix revocations a `live_until` and collected them.
+    @Test func migrationThreeTurnsOldPrefixRevocationsIntoStandingBlocks() async throws {
+        try await TemporaryDirectory.with { dir in
+            do {
+                let store = try open(dir)
+                try store.revoke(.prefix("/old/"), reason: nil, liveUntil: t0 + 10, now: t0, caller: .daemon)
+                try store.revoke(.issuedBefore(t0, prefix: "/ib/"), reason: nil, liveUntil: t0 + 10, now: t0, caller: .daemon)
+            }
+            // Undo 0003 as if this database came from the daemon before it.
+            let queue = try DatabaseQueue(path: dir + "/authority.sqlite")
+            try queue.write { db in
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE '0003%'")
+            }
+            try queue.close()
+            let store = try open(dir)
+            #expect(try store.listRevocations().map(\.liveUntil) == [nil, t0 + 10])
+            #expect(try store.collectRevocations(now: t0 + 11) == 1)
+            #expect(try store.listRevocations().map(\.revocation) == [.prefix("/old/")])
         }
     }
 

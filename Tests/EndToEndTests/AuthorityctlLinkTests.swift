@@ -146,7 +146,7 @@ extension EndToEnd {
 
                 let privateLink = try daemon.ctlIssue("/private/x.txt")
                 let byPrefix = Ctl.expect(try daemon.ctl("revoke", "--prefix", "/private/"), 0)
-                #expect(byPrefix.stdout == "revocation 2: every request under /private/\n", "\(byPrefix)")
+                #expect(byPrefix.stdout == "revocation 2: every request under /private/ (standing block)\n", "\(byPrefix)")
                 #expect(try daemon.client().reason(privateLink) == "revoked")
 
                 let cutoff = unixNow() + 5
@@ -193,6 +193,15 @@ extension EndToEnd {
                 let dashed = "-AAAAAAAAAAAAAAAAAAAAA"
                 let byDashedID = Ctl.expect(try daemon.ctl("revoke", "--id", dashed, "--reason", "-v"), 0)
                 #expect(byDashedID.stdout == "revocation 5: link \(dashed) (reason: -v)\n", "\(byDashedID)")
+
+                // A standing block ends only when an admin lifts it.
+                let lifted = Ctl.expect(try daemon.ctl("revocations", "lift", "2"), 0)
+                #expect(lifted.stdout == "lifted revocation 2: every request under /private/ (standing block)\n", "\(lifted)")
+                #expect(try daemon.client().reason(privateLink) == "ok")
+                let again = Ctl.expect(try daemon.ctl("revocations", "lift", "2"), 5)
+                #expect(again.stderr.hasPrefix("authorityctl: revocation.not_found: "), "\(again)")
+                let zero = Ctl.expect(try daemon.ctl("revocations", "lift", "0"), 2)
+                #expect(zero.stderr.contains("positive"), "\(zero)")
             }
         }
 

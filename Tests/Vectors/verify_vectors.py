@@ -269,7 +269,12 @@ def canonical_path(raw: bytes) -> str:
             raise Malformed("dot segment")
         if seg == b"" and i != len(segments) - 1:
             raise Malformed("empty segment")
-    return "/" + "/".join(enc(seg) for seg in segments)
+    if len(segments) > 128:
+        raise Malformed("more than 128 segments")
+    canonical = "/" + "/".join(enc(seg) for seg in segments)
+    if len(canonical) > 4096:
+        raise Malformed("longer than 4096 bytes")
+    return canonical
 
 
 def parse_query(raw: bytes | None) -> tuple[dict[str, str], list[tuple[bytes, bytes]]]:

@@ -1,0 +1,156 @@
+import AuthorityAPI
+import AuthorityTesting
+import Foundation
+import Testing
+
+extension EndToEnd {
+    /// Issue #12's findings against the real daemon over its socket: numbers at the edges of
+    /// Int64, standing prefix blocks, Unicode that looks like ASCII, stored rows that used to
+    /// crash every start.
+    @Suite(.serialized) struct TrustBoundary {
+        /// A POST with a raw JSON body (numbers `JSONEncoder` cannot write, such as 2^63).
+        static func post(_ client: UnixHTTPClient, _ path: String, raw: String) throws -> HTTPResponse {
+            try client.request("POST", path, body: Data(raw.utf8), headers: [("Content-Type", "application/json")])
+        }
+
+        /// The edges of Int64 and of JSON numbers, as written in a body.
+        static let extremes = [
+            "9223372036854775807", "9223372036854775806", "-9223372036854775808", "-1", "0", "1", "2147483648",
+            "9007199254740992", "9223372036854775808", "-9223372036854775809", "18446744073709551616", "1e308", "1.5",
+        ]
+
+        @Test func extremeNumbersAreRefusedOrRecordedNeverTrapped() async throws {
+            try await DaemonProcess.with { daemon in
+                let client = daemon.client()
+                for number in Self.extremes {
+                    let bodies = [
+                        ("/v1/revocations", "{\"issued_before\": \(number)}"),
+                        ("/v1/revocations", "{\"issued_before\": \(number), \"prefix\": \"/x/\"}"),
+                        ("/v1/links", "{\"resource\": \"/n.txt\", \"ttl\": \(number)}"),
+                        ("/v1/links", "{\"resource\": \"/n.txt\", \"expires_at\": \(number)}"),
+                        ("/v1/links", "{\"resource\": \"/n.txt\", \"ttl\": 60, \"not_before\": \(number)}"),
+                        ("/v1/links", "{\"resource\": \"/n.txt\", \"ttl\": 60, \"max_uses\": \(number)}"),
+                    ]
+                    for (path, body) in bodies {
+                        let answer = try Self.post(client, path, raw: body)
+                        #expect([201, 400, 422].contains(answer.status), "\(body) → \(answer.status) \(answer.text)")
+                        if answer.status != 201 { expectErrorShape(answer, body) }
+                    }
+                    for target in [
+                        "/v1/revocations?after=\(number)", "/v1/revocations?limit=\(number)", "/v1/audit?limit=\(number)",
+                    ] {
+                        let answer = try client.get(target)
+                        #expect([200, 422].contains(answer.status), "\(target) → \(answer.status)")
+                    }
+                    let retire = try client.post("/v1/keys/\(number)/retire")
+                    #expect([404, 409, 422].contains(retire.status), "retire \(number) → \(retire.status)")
+                    let lift = try client.request("DELETE", "/v1/revocations/\(number)")
+                    #expect([200, 404, 422].contains(lift.status), "lift \(number) → \(lift.status)")
+                    #expect(try client.health().status == "ok", "the daemon died after \(number)")
+                }
+                // The one that used to kill the daemon: refused with a message, not a trap.
+                let answer = try Self.post(client, "/v1/revocations", raw: "{\"issued_before\": 9223372036854775807}")
+                expectError(answer, 422, "request.invalid", "issued_before = 2^63 - 1")
+                #expect(daemon.isRunning)
+            }
+        }
+
+        @Test func aPrefixRevocationIsAStandingBlockUntilLifted() async throws {
+            try await DaemonProcess.with(arguments: ["--socket-mode", "0666"]) { daemon in
+                let client = daemon.client()
+                let before = try client.issue("/files/private/old.txt")
+                let block = try client.revoke(RevokeRequest(prefix: "/files/private/", reason: "leak"))
+                // A prefix link issued after the block still cannot open anything under it.
+                let later = try client.issue(IssueLinkRequest(resource: "/files/", ttl: 600, prefix: true))
+                let underBlock = later.url.replacingOccurrences(of: "/files/?", with: "/files/private/s.txt?")
+                let besideBlock = later.url.replacingOccurrences(of: "/files/?", with: "/files/public/s.txt?")
+                #expect(try client.reason(before.url) == "revoked")
+                #expect(try client.reason(underBlock) == "revoked")
+                #expect(try client.reason(besideBlock) == "ok")
+                // Never mint a dead link: issuing under the block is refused with its own code.
+                for body in [
+                    IssueLinkRequest(resource: "/files/private/new.txt", ttl: 600),
+                    IssueLinkRequest(resource: "/files/private/sub/", ttl: 600, prefix: true),
+                    IssueLinkRequest(resource: "https://cdn.example.com/files/private/x?a=1", ttl: 600),
+                ] {
+                    expectError(try client.post("/v1/links", json: body), 409, "link.prefix_blocked", body.resource)
+                }
+                #expect(try client.issue("/files/privateer.txt").url.contains("au_sig="))
+                // Collection never removes a standing block, and a restart keeps it.
+                _ = try daemon.restart()
+                #expect(try client.reason(underBlock) == "revoked")
+                // Only an admin lifts it, and the lift is audited.
+                let nobody = try PeerPolicy.curlAsNobody(daemon.socketPath, "DELETE", "/v1/revocations/\(block.serial)")
+                #expect(nobody.status == 403 && nobody.errorCode == "forbidden", "\(nobody.body)")
+                let lifted = try client.request("DELETE", "/v1/revocations/\(block.serial)")
+                #expect(lifted.status == 200, "\(lifted.text)")
+                #expect(try lifted.decode(RevocationEntry.self).prefix == "/files/private/")
+                #expect(try client.reason(underBlock) == "ok")
+                #expect(try client.reason(before.url) == "ok")
+                #expect(try client.issue("/files/private/new.txt").url.contains("au_sig="))
+                #expect(try client.audit().contains { $0.action == "revoke.lift" && $0.actorUID == 0 })
+                expectError(try client.request("DELETE", "/v1/revocations/\(block.serial)"), 404, "revocation.not_found")
+                expectError(try client.request("DELETE", "/v1/revocations/abc"), 422, "request.invalid")
+                expectError(try client.get("/v1/revocations/1"), 405, "route.method_not_allowed")
+            }
+        }
+
+        @Test func aFutureIssuedBeforeRuleAlsoRefusesIssuing() async throws {
+            try await DaemonProcess.with { daemon in
+                let client = daemon.client()
+                _ = try client.revoke(RevokeRequest(prefix: "/soon/", issuedBefore: unixNow() + 3_600))
+                expectError(
+                    try client.post("/v1/links", json: IssueLinkRequest(resource: "/soon/a.txt", ttl: 60)), 409,
+                    "link.prefix_blocked")
+                _ = try client.revoke(RevokeRequest(prefix: "/past/", issuedBefore: unixNow() - 10))
+                #expect(try client.reason(try client.issue("/past/a.txt").url) == "ok")
+            }
+        }
+
+        /// U+212A KELVIN SIGN lowercases to an ASCII `k` in Unicode: a host bound to
+        /// `kiosk.example` must not pass for `\u{212A}iosk.example`.
+        @Test func hostBindingsCompareBytesNotUnicode() async throws {
+            try await DaemonProcess.with { daemon in
+                let client = daemon.client()
+                let link = try client.issue(
+                    IssueLinkRequest(resource: "https://kiosk.example/files/a.txt", ttl: 600, bindHost: true))
+                let path = originForm(link.url)
+                #expect(try client.reason(path, host: "kiosk.example") == "ok")
+                #expect(try client.reason(path, host: "KIOSK.Example:8443") == "ok")
+                for lookalike in ["\u{212A}iosk.example", "kiosk.exampl\u{0065}\u{0301}", "ｋiosk.example", "kiosk.example\u{200B}"] {
+                    #expect(try client.reason(path, host: lookalike) == "resource_mismatch", "\(lookalike)")
+                }
+                let absolute = link.url.replacingOccurrences(of: "https://kiosk.example", with: "https://\u{212A}iosk.example")
+                #expect(try client.reason(absolute) == "resource_mismatch")
+            }
+        }
+
+        @Test func deepPathsAreRefusedEverywhereAndNoStoredRowStopsTheStart() async throws {
+            try await DaemonProcess.with(arguments: ["--body-limit", "1048576"]) { daemon in
+                let client = daemon.client()
+                let deep = "/" + Array(repeating: "a", count: 60_000).joined(separator: "/") + "/"
+                let tooLong = "/" + String(repeating: "b", count: 4_097)
+                for path in [deep, tooLong] {
+                    expectError(try client.post("/v1/revocations", json: RevokeRequest(prefix: path)), 422, "request.invalid")
+                    expectError(try client.post("/v1/links", json: IssueLinkRequest(resource: path, ttl: 60)), 422, "request.invalid")
+                    let check = try client.check(CheckLinkRequest(url: path + "?au_v=1"))
+                    #expect(check.reason == "malformed")
+                }
+                let limit = "/" + Array(repeating: "c", count: 127).joined(separator: "/") + "/"
+                #expect(try client.revoke(RevokeRequest(prefix: limit)).prefix == limit)
+                // The old daemon committed such rows and then segfaulted at every start: write the
+                // 60,000-segment prefix straight into the stopped daemon's database and start it.
+                _ = daemon.terminate()
+                let (status, _, errors) = try run(
+                    "/usr/bin/sqlite3",
+                    [daemon.stateDirectory + "/authority.sqlite",
+                     "INSERT INTO revocation (prefix, created_at) VALUES ('\(deep)', 1)"])
+                #expect(status == 0, "\(errors)")
+                try daemon.start()
+                let link = try client.issue(IssueLinkRequest(resource: "/a/", ttl: 600, prefix: true))
+                let under = link.url.replacingOccurrences(of: "/a/?", with: "/a/a/a/x?")
+                #expect(try client.reason(under) == "ok")
+            }
+        }
+    }
+}
