@@ -136,6 +136,12 @@ extension EndToEnd {
                     let check = try client.check(CheckLinkRequest(url: path + "?au_v=1"))
                     #expect(check.reason == "malformed")
                 }
+                // A million-member body used to get a 10.9 MB error listing every unknown name.
+                let members = (0..<80_000).map { "\"m\($0)\":0" }.joined(separator: ",")
+                let unknown = try Self.post(client, "/v1/links/check", raw: "{\"url\":\"/a?b\",\(members)}")
+                expectError(unknown, 422, "request.unknown_field")
+                #expect(unknown.body.count < 1_000, "\(unknown.body.count) bytes")
+                #expect(unknown.text.contains("and 79997 more"), "\(unknown.text)")
                 let limit = "/" + Array(repeating: "c", count: 127).joined(separator: "/") + "/"
                 #expect(try client.revoke(RevokeRequest(prefix: limit)).prefix == limit)
                 // The old daemon committed such rows and then segfaulted at every start: write the
@@ -150,6 +156,58 @@ extension EndToEnd {
                 let link = try client.issue(IssueLinkRequest(resource: "/a/", ttl: 600, prefix: true))
                 let under = link.url.replacingOccurrences(of: "/a/?", with: "/a/a/a/x?")
                 #expect(try client.reason(under) == "ok")
+            }
+        }
+
+        /// CPU seconds (user + system) the process has used so far, from `/proc/PID/stat`.
+        static func cpuSeconds(_ pid: Int32) -> Double? {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return nil }
+            // After "(comm)": state is field 3, utime and stime are fields 14 and 15.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+            return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        }
+
+        /// 40 wrong guesses at once used to be hashed one after another, 40 Argon2id runs, while
+        /// other links' passwords waited behind them. Measured as the daemon's CPU time, against
+        /// one guess's CPU time in the same run (no wall-clock bound).
+        @Test func concurrentGuessesAtOneLinkAreNotAllHashed() async throws {
+            try await DaemonProcess.with { daemon in
+                let client = daemon.client()
+                let link = try client.issue(IssueLinkRequest(resource: "/pw/a.txt", ttl: 600, password: "right"))
+                let pid = try #require(daemon.pid)
+                let start = try #require(Self.cpuSeconds(pid))
+                #expect(try client.check(CheckLinkRequest(url: link.url, password: "right")).reason == "ok")
+                let one = try #require(Self.cpuSeconds(pid)) - start
+                let socket = daemon.socketPath
+                let reasons = onThreads(40) { _ in
+                    try? UnixHTTPClient(path: socket, timeout: 120)
+                        .check(CheckLinkRequest(url: link.url, password: "wrong")).reason
+                }
+                let burst = try #require(Self.cpuSeconds(pid)) - start - one
+                #expect(reasons.allSatisfy { ["password_incorrect", "locked"].contains($0 ?? "") }, "\(reasons)")
+                #expect(reasons.filter { $0 == "password_incorrect" }.count <= 5)
+                // At most 5 failures + 2 in flight are hashed; leave room for the requests themselves.
+                #expect(burst < 12 * max(one, 0.05), "40 guesses took \(burst) s of CPU, one took \(one) s")
+            }
+        }
+
+        /// A cookie is signed by the active epoch, which may have signed no link: after one more
+        /// rotation, maintenance used to retire that epoch under the cookie.
+        @Test func anUnlockCookieKeepsItsEpochFromRetiring() async throws {
+            try await DaemonProcess.with(arguments: ["--maintenance-interval", "1"]) { daemon in
+                let client = daemon.client()
+                let link = try client.issue(IssueLinkRequest(resource: "/pw/c.txt", ttl: 7_200, password: "right"))
+                #expect(try client.post("/v1/keys/rotate").status == 201)  // epoch 2 signs no link
+                let answer = try client.check(CheckLinkRequest(url: link.url, password: "right"))
+                let cookie = try #require(answer.cookie)
+                #expect(cookie.hasPrefix("1.2."))
+                #expect(try client.post("/v1/keys/rotate").status == 201)  // epoch 2 is verify-only
+                try await Task.sleep(for: .milliseconds(2_500))  // two maintenance rounds
+                #expect(try client.keys().keys.first { $0.kid == "2" }?.status == "verify_only")
+                #expect(try client.check(CheckLinkRequest(url: link.url, cookie: cookie)).reason == "ok")
             }
         }
     }
