@@ -17,18 +17,32 @@ public struct APIRequest: Sendable {
 
     public init(head: HTTPRequestHead, body: ByteBuffer?) {
         method = head.method
-        let uri = head.uri
+        let uri = Self.originForm(head.uri)
         if let mark = uri.firstIndex(of: "?") {
             path = String(uri[..<mark])
             rawQuery = String(uri[uri.index(after: mark)...])
             query = Self.decodeQuery(uri[uri.index(after: mark)...])
         } else {
-            path = uri
+            path = String(uri)
             rawQuery = nil
             query = [:]
         }
         headers = head.headers
         self.body = body
+    }
+
+    /// The origin form (`/path?query`) of a request target: an absolute-form target
+    /// (`http://host/path`, which HTTP/1.1 servers must accept, RFC 9112 §3.2.2) loses its scheme
+    /// and authority; any other target is kept as it is.
+    static func originForm(_ uri: String) -> Substring {
+        let bytes = uri.utf8
+        let lowered = bytes.prefix(8).map { (65...90).contains($0) ? $0 + 32 : $0 }
+        let schemeLength = lowered.starts(with: "https://".utf8) ? 8 : lowered.starts(with: "http://".utf8) ? 7 : 0
+        guard schemeLength > 0 else { return uri[...] }
+        let afterScheme = bytes.index(bytes.startIndex, offsetBy: schemeLength)
+        guard let start = bytes[afterScheme...].firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") })
+        else { return "/" }
+        return bytes[start] == UInt8(ascii: "/") ? uri[start...] : Substring("/" + uri[start...])
     }
 
     static func decodeQuery(_ text: Substring) -> [String: String] {

@@ -128,4 +128,14 @@ import Testing
         #expect(answer.body.contains("authority_active_epoch 1"))
         #expect(answer.body.contains("authority_check_duration_seconds_bucket"))
     }
+
+    /// HTTP/1.1 servers must accept the absolute form of a target (RFC 9112 §3.2.2); the fuzzer
+    /// found it answered 404 `no route http://localhost/v1/health`.
+    @Test(arguments: ["http://localhost/v1/health", "HTTP://x:1/v1/health", "https://a/v1/health?x=1"])
+    func absoluteFormTargetsReachTheirRoute(target: String) throws {
+        let test = try TestAuthority()
+        let harness = try PipelineHarness(test.authority)
+        let answer = try #require(try harness.send("GET \(target) HTTP/1.1\r\nHost: x\r\n\r\n").first)
+        #expect(answer.status == 200, "\(answer.body)")
+    }
 }
