@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""Property-based fuzzer of the authorityd HTTP API (issue #12 item 2).
+
+Reads docs/openapi.yaml, starts the real daemon on a temporary state directory and socket, and
+sends generated requests for every operation over raw AF_UNIX HTTP/1.1: schema-valid bodies and
+mutations of them (every JSON type in every member, boundary integers, huge and non-ASCII
+strings, deep nesting, unknown and duplicate members, wrong content types, broken framing),
+raw query strings and path parameters. After every request it asserts: the daemon is alive, the
+answer is complete HTTP within a timeout, the status is one the documentation gives for that
+operation, every error answer is exactly {"error":{"code","message"}} as application/json with a
+documented code (no body at all on /v1/auth), and there is no 500. A fixed seed makes every
+failure replay: `--seed S --replay I` sends iteration I alone.
+
+stdlib + pyyaml only. See Tests/Fuzz/README.md.
+"""
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fuzz_http import Response, exchange  # noqa: E402
+from fuzz_spec import Spec  # noqa: E402
+from fuzz_gen import Context, Generator  # noqa: E402
+from fuzz_check import Failures, check_exchange  # noqa: E402
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+DEFAULT_SEED = 20261201
+DEFAULT_ITERATIONS = 4000
+HEALTH_EVERY = 50
+
+
+class Daemon:
+    """The real authorityd on a temporary state directory and a world-connectable socket."""
+
+    def __init__(self, executable, workdir, body_limit):
+        self.executable = executable
+        self.workdir = workdir
+        self.state = os.path.join(workdir, "state")
+        self.socket_dir = os.path.join(workdir, "sock")
+        os.makedirs(self.socket_dir, exist_ok=True)
+        os.chmod(workdir, 0o755)
+        os.chmod(self.socket_dir, 0o755)
+        self.socket_path = os.path.join(self.socket_dir, "s.sock")
+        self.body_limit = body_limit
+        self.log_path = os.path.join(workdir, "daemon.log")
+        self.process = None
+        self.starts = 0
+
+    def start(self):
+        if os.path.exists(self.socket_path):
+            os.unlink(self.socket_path)
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [self.executable, "--state-dir", self.state, "--socket", self.socket_path,
+             "--socket-mode", "0666", "--body-limit", str(self.body_limit)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        log.close()
+        self.starts += 1
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"fuzz_api: authorityd exited at start ({self.process.returncode}); see {self.log_path}:\n"
+                                 + self.log_tail())
+            if os.path.exists(self.socket_path):
+                answer = exchange(self.socket_path, b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5)
+                if answer.status == 200:
+                    return
+            time.sleep(0.05)
+        raise SystemExit("fuzz_api: authorityd did not answer /v1/health within 30 s")
+
+    def alive(self):
+        return self.process is not None and self.process.poll() is None
+
+    def death(self):
+        code = self.process.returncode
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+            return f"killed by {name}"
+        return f"exited with status {code}"
+
+    def log_tail(self, lines=6):
+        try:
+            with open(self.log_path, "rb") as handle:
+                text = handle.read()[-4000:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self):
+        if self.alive():
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def parse_arguments(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("authorityd", nargs="?", default=os.path.join(ROOT, ".build/release/authorityd"))
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--iterations", type=int, default=DEFAULT_ITERATIONS,
+                        help="requests as root (the unprivileged caller sends a quarter as many more)")
+    parser.add_argument("--replay", type=int, action="append", default=[],
+                        help="send only iteration I (repeatable); with --unprivileged-replay for the unprivileged caller")
+    parser.add_argument("--unprivileged-replay", action="store_true")
+    parser.add_argument("--spec", default=os.path.join(ROOT, "docs/openapi.yaml"))
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds for one answer")
+    parser.add_argument("--body-limit", type=int, default=65536)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (daemon log)")
+    parser.add_argument("--verbose", action="store_true", help="print every request and status")
+    return parser.parse_args(argv)
+
+
+def run_cases(spec, context, daemon_pid, socket_path, alive, seed, indices, unprivileged, timeout, verbose, on_crash=None):
+    """Runs generated cases `indices`; returns (passed, failures as plain dicts)."""
+    failures = Failures()
+    passed = 0
+    for count, index in enumerate(indices):
+        rng = random.Random(f"{seed}:{'u' if unprivileged else 'r'}:{index}")
+        case = Generator(spec, context, rng, unprivileged).case(index)
+        answer = exchange(socket_path, case.raw, timeout, head=case.method == "HEAD", send_timeout=timeout)
+        problems = check_exchange(spec, case, answer, alive())
+        if verbose:
+            print(f"  #{index} {case.label}: {answer.status} {answer.error or ''}".rstrip(), flush=True)
+        if problems:
+            for kind, detail in problems:
+                failures.add(case, answer, kind, detail, seed, index)
+            if not alive() and on_crash:
+                on_crash()
+        else:
+            passed += 1
+        if (count + 1) % HEALTH_EVERY == 0:
+            health = exchange(socket_path, b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", timeout)
+            if health.status != 200 or not health.body.startswith(b"{"):
+                failures.add_plain("health", health.status, "health",
+                                   f"GET /v1/health answered {health.status} {health.error or ''} after #{index}", seed, index)
+                if not alive() and on_crash:
+                    on_crash()
+            else:
+                passed += 1
+    return passed, failures
+
+
+def unprivileged_phase(spec, context, daemon, args, indices):
+    """Forks a caller as uid/gid 65534 (no supplementary groups): without a policy file it has
+    `check` and `issue` only, so revoke and admin routes must answer 403 `forbidden`."""
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(reader)
+        code = 0
+        try:
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            pid = daemon.process.pid
+            passed, failures = run_cases(spec, context, pid, daemon.socket_path, lambda: os.path.exists(f"/proc/{pid}"),
+                                         args.seed, indices, True, args.timeout, args.verbose)
+            payload = json.dumps({"passed": passed, "failures": failures.export()}).encode()
+            with os.fdopen(writer, "wb") as out:
+                out.write(payload)
+        except BaseException as error:  # the parent reports it
+            with os.fdopen(writer, "wb") as out:
+                out.write(json.dumps({"error": repr(error)}).encode())
+            code = 1
+        os._exit(code)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as inp:
+        data = inp.read()
+    os.waitpid(child, 0)
+    result = json.loads(data or b'{"error": "no result"}')
+    if "error" in result:
+        raise SystemExit(f"fuzz_api: the unprivileged caller failed: {result['error']}")
+    return result["passed"], Failures.imported(result["failures"])
+
+
+def main(argv):
+    args = parse_arguments(argv)
+    started = time.monotonic()
+    spec = Spec.load(args.spec)
+    executable = os.path.abspath(args.authorityd)
+    if not os.access(executable, os.X_OK):
+        raise SystemExit(f"fuzz_api: no executable {executable} (swift build -c release --product authorityd)")
+    print(f"fuzz_api: seed {args.seed}, {args.iterations} iterations, {len(spec.operations)} operations, {executable}", flush=True)
+    workdir = tempfile.mkdtemp(prefix="authority-fuzz-")
+    daemon = Daemon(executable, workdir, args.body_limit)
+    try:
+        daemon.start()
+        context = Context.prepare(daemon.socket_path, args.body_limit, args.timeout)
+        restarts = []
+
+        def restart():
+            restarts.append(daemon.death())
+            daemon.start()
+
+        root_indices = args.replay if args.replay and not args.unprivileged_replay else range(args.iterations)
+        if args.replay and args.unprivileged_replay:
+            root_indices = []
+        passed, failures = run_cases(spec, context, daemon.process.pid, daemon.socket_path, daemon.alive, args.seed,
+                                     root_indices, False, args.timeout, args.verbose, on_crash=restart)
+        if os.geteuid() == 0 and daemon.alive():
+            user_indices = args.replay if args.unprivileged_replay else ([] if args.replay else range(args.iterations // 4))
+            if user_indices:
+                more, user_failures = unprivileged_phase(spec, context, daemon, args, user_indices)
+                passed += more
+                failures.merge(user_failures)
+                if not daemon.alive():
+                    restart()
+        elif os.geteuid() != 0:
+            print("fuzz_api: not root: the unprivileged-caller phase (403 forbidden) is skipped", flush=True)
+        if not daemon.alive():
+            failures.add_plain("daemon", None, "crash", f"authorityd {daemon.death()} at the end", args.seed, None)
+        failures.report(sys.stdout, daemon.log_tail if restarts or failures.any_crash() else None)
+        if restarts:
+            print(f"fuzz_api: the daemon was restarted {len(restarts)} times ({'; '.join(sorted(set(restarts)))})")
+        print(f"fuzz_api: {time.monotonic() - started:.1f} s, seed {args.seed}; replay one: "
+              f"python3 Tests/Fuzz/fuzz_api.py {args.authorityd} --seed {args.seed} --replay I")
+        print(f"{passed} passed, {failures.count} failed")
+        return 1 if failures.count else 0
+    finally:
+        daemon.stop()
+        if args.keep:
+            print(f"fuzz_api: kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

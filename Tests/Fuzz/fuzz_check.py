@@ -1,0 +1,184 @@
+"""The properties every answer must have, and the list of failures (deduplicated by
+operation, status and kind, keeping the smallest reproducing request)."""
+import json
+
+
+def _strict_object(pairs):
+    names = [name for name, _ in pairs]
+    if len(names) != len(set(names)):
+        raise ValueError(f"duplicate member in {names}")
+    return dict(pairs)
+
+
+def allowed_for(spec, case):
+    """status -> the error codes allowed (None where the answer is not an error)."""
+    generic = {413: {"body.too_large"}, 400: {"http.malformed"}}
+    if case.expect == "404":
+        return {404: spec.not_found, **generic}
+    if case.expect == "405":
+        return {405: spec.method_not_allowed, **generic}
+    op = case.op
+    if case.lacks_right:
+        allowed = {403: {"forbidden"}}
+        for status in (400, 413):
+            if status in op.statuses:
+                allowed[status] = generic[status]
+        return allowed
+    return dict(op.statuses)
+
+
+def check_exchange(spec, case, answer, alive):
+    """Returns a list of (kind, detail); empty when every property holds."""
+    if not alive:
+        return [("crash", "the daemon died on this request")]
+    if answer.error is not None:
+        kind = {"timeout": "hang", "no answer": "no-answer"}.get(answer.error, "broken-answer")
+        return [(kind, f"{answer.error}; got {answer.raw[:120]!r}")]
+    problems = []
+    status = answer.status
+    allowed = allowed_for(spec, case)
+    if status == 500:
+        problems.append(("500", answer.body[:300].decode("utf-8", "replace")))
+    elif status not in allowed:
+        problems.append(("undocumented-status",
+                         f"{status} is not documented for {case.key} (documented: {sorted(allowed)}); "
+                         f"body {answer.body[:200]!r}"))
+    forward_auth = case.op is not None and case.op.forward_auth and case.expect == "op"
+    if forward_auth and status in (204, 401, 403):
+        if answer.body:
+            problems.append(("auth-body", f"forward auth answered {status} with a {len(answer.body)}-byte body"))
+        if not answer.header("X-Authority-Reason"):
+            problems.append(("auth-reason", f"forward auth answered {status} without X-Authority-Reason"))
+    elif status is not None and status >= 400:
+        problems += check_error_body(spec, answer, allowed.get(status))
+    elif status is not None and 200 <= status < 300 and case.op is not None:
+        problems += check_success_body(spec, case.op, answer)
+    if status == 405 and case.expect == "405":
+        path = next((p for p in spec.allow if p.replace("{epoch}", "1") == case.target), None)
+        expected = ", ".join(spec.allow.get(path, []))
+        if answer.header("Allow") != expected:
+            problems.append(("allow-header", f"Allow: {answer.header('Allow')!r}, documented {expected!r}"))
+    if status in (413,) and (answer.header("Connection") or "").lower() != "close":
+        problems.append(("no-close", f"{status} without Connection: close"))
+    return problems
+
+
+def check_error_body(spec, answer, codes):
+    """Exactly {"error":{"code":<documented string>,"message":<non-empty string>}} as JSON."""
+    media = (answer.header("Content-Type") or "").split(";")[0].strip().lower()
+    if media != "application/json":
+        return [("error-content-type", f"Content-Type {answer.header('Content-Type')!r} on {answer.status}")]
+    try:
+        document = json.loads(answer.body.decode("utf-8"), object_pairs_hook=_strict_object)
+    except (UnicodeDecodeError, ValueError) as error:
+        return [("error-body", f"not JSON ({error}): {answer.body[:200]!r}")]
+    error = document.get("error") if isinstance(document, dict) else None
+    if (not isinstance(document, dict) or set(document) != {"error"} or not isinstance(error, dict)
+            or set(error) != {"code", "message"} or not isinstance(error["code"], str)
+            or not isinstance(error["message"], str) or not error["message"]):
+        return [("error-body", f"not {{\"error\":{{\"code\",\"message\"}}}}: {answer.body[:200]!r}")]
+    problems = []
+    code = error["code"]
+    if codes is not None and code not in codes:
+        problems.append(("error-code", f"code {code!r} on {answer.status}; documented there: {sorted(codes)}"))
+    elif spec.code_status.get(code) not in (None, answer.status):
+        problems.append(("error-code", f"code {code!r} belongs to {spec.code_status[code]}, answered {answer.status}"))
+    return problems
+
+
+def check_success_body(spec, op, answer):
+    media, schema = op.answer_schemas.get(answer.status, (None, None))
+    if media is None:
+        return []
+    got = (answer.header("Content-Type") or "").split(";")[0].strip().lower()
+    if got != media.split(";")[0].strip().lower():
+        return [("answer-content-type", f"Content-Type {answer.header('Content-Type')!r}, documented {media!r}")]
+    if media != "application/json":
+        return []
+    try:
+        document = json.loads(answer.body.decode("utf-8"), object_pairs_hook=_strict_object)
+    except (UnicodeDecodeError, ValueError) as error:
+        return [("answer-body", f"not JSON ({error}): {answer.body[:200]!r}")]
+    required = (schema or {}).get("required", [])
+    missing = [name for name in required if not isinstance(document, dict) or name not in document]
+    if missing:
+        return [("answer-body", f"missing members {missing}: {answer.body[:200]!r}")]
+    return []
+
+
+def _show(data, limit=300):
+    text = repr(data[:limit])
+    return text + (f" … ({len(data)} bytes)" if len(data) > limit else "")
+
+
+class Failures:
+    """Deduplicated by operation + status + kind; keeps the smallest request of each."""
+
+    def __init__(self):
+        self.groups = {}
+        self.count = 0
+
+    def add(self, case, answer, kind, detail, seed, index):
+        key = (case.key, answer.status, kind)
+        self._add(key, {"operation": case.key, "status": answer.status, "kind": kind, "detail": detail,
+                        "label": case.label[:200], "request": case.raw[:4000].decode("latin-1"),
+                        "size": len(case.raw), "seed": seed, "index": index, "caller": None})
+
+    def add_plain(self, operation, status, kind, detail, seed, index):
+        self._add((operation, status, kind), {"operation": operation, "status": status, "kind": kind, "detail": detail,
+                                              "label": detail, "request": "", "size": 0, "seed": seed, "index": index,
+                                              "caller": None})
+
+    def _add(self, key, entry):
+        self.count += 1
+        group = self.groups.get(key)
+        if group is None:
+            entry["occurrences"] = 1
+            self.groups[key] = entry
+            return
+        entry["occurrences"] = group["occurrences"] + 1
+        if entry["size"] < group["size"]:
+            self.groups[key] = entry
+        else:
+            group["occurrences"] = entry["occurrences"]
+
+    def merge(self, other):
+        for key, entry in other.groups.items():
+            if key in self.groups:
+                self.groups[key]["occurrences"] += entry["occurrences"]
+            else:
+                self.groups[key] = entry
+        self.count += other.count
+
+    def export(self):
+        return [[list(key), entry] for key, entry in self.groups.items()]
+
+    @classmethod
+    def imported(cls, rows):
+        failures = cls()
+        for key, entry in rows:
+            entry["caller"] = "uid 65534"
+            failures.groups[tuple(key)] = entry
+            failures.count += entry["occurrences"]
+        return failures
+
+    def any_crash(self):
+        return any(kind == "crash" for (_, _, kind) in self.groups)
+
+    def report(self, out, log_tail=None):
+        if not self.groups:
+            return
+        print(f"\n{len(self.groups)} distinct failures ({self.count} in all):", file=out)
+        order = {"crash": 0, "hang": 1, "no-answer": 2, "500": 3}
+        for key in sorted(self.groups, key=lambda k: (order.get(k[2], 9), k[0], str(k[1]))):
+            entry = self.groups[key]
+            caller = f" [{entry['caller']}]" if entry.get("caller") else ""
+            replay = f"--seed {entry['seed']} --replay {entry['index']}" + (
+                " --unprivileged-replay" if entry.get("caller") else "")
+            print(f"FAIL {entry['kind']}: {entry['operation']} -> {entry['status']}{caller} "
+                  f"(x{entry['occurrences']}; replay: {replay})", file=out)
+            print(f"     {entry['detail'][:400]}", file=out)
+            if entry["request"]:
+                print(f"     request ({entry['label'][:120]}): {_show(entry['request'].encode('latin-1'))}", file=out)
+        if log_tail:
+            print("daemon log (last lines):\n" + log_tail(), file=out)
