@@ -19,6 +19,10 @@ scripts/check-units.sh
 echo "== release build (installed and run by EndToEndTests/SystemdTests)"
 swift build -c release --product authorityd
 
+echo "== API fuzzer: generated requests for every operation of docs/openapi.yaml against the real daemon"
+python3 Tests/Fuzz/selftest_fuzz_api.py
+python3 Tests/Fuzz/fuzz_api.py .build/release/authorityd
+
 echo "== swift test"
 swift build --build-tests
 swift test --skip-build --disable-xctest "$@"

@@ -27,7 +27,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fuzz_http import Response, exchange  # noqa: E402
+from fuzz_http import exchange  # noqa: E402
 from fuzz_spec import Spec  # noqa: E402
 from fuzz_gen import Context, Generator  # noqa: E402
 from fuzz_check import Failures, check_exchange  # noqa: E402
@@ -122,7 +122,7 @@ def parse_arguments(argv):
     return parser.parse_args(argv)
 
 
-def run_cases(spec, context, daemon_pid, socket_path, alive, seed, indices, unprivileged, timeout, verbose, on_crash=None):
+def run_cases(spec, context, socket_path, alive, seed, indices, unprivileged, timeout, verbose, on_crash=None):
     """Runs generated cases `indices`; returns (passed, failures as plain dicts)."""
     failures = Failures()
     passed = 0
@@ -152,6 +152,15 @@ def run_cases(spec, context, daemon_pid, socket_path, alive, seed, indices, unpr
     return passed, failures
 
 
+def process_alive(pid):
+    """Alive by /proc (a process we may not signal): present and not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rpartition(b")")[2].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
 def unprivileged_phase(spec, context, daemon, args, indices):
     """Forks a caller as uid/gid 65534 (no supplementary groups): without a policy file it has
     `check` and `issue` only, so revoke and admin routes must answer 403 `forbidden`."""
@@ -165,7 +174,7 @@ def unprivileged_phase(spec, context, daemon, args, indices):
             os.setgid(65534)
             os.setuid(65534)
             pid = daemon.process.pid
-            passed, failures = run_cases(spec, context, pid, daemon.socket_path, lambda: os.path.exists(f"/proc/{pid}"),
+            passed, failures = run_cases(spec, context, daemon.socket_path, lambda: process_alive(pid),
                                          args.seed, indices, True, args.timeout, args.verbose)
             payload = json.dumps({"passed": passed, "failures": failures.export()}).encode()
             with os.fdopen(writer, "wb") as out:
@@ -207,7 +216,7 @@ def main(argv):
         root_indices = args.replay if args.replay and not args.unprivileged_replay else range(args.iterations)
         if args.replay and args.unprivileged_replay:
             root_indices = []
-        passed, failures = run_cases(spec, context, daemon.process.pid, daemon.socket_path, daemon.alive, args.seed,
+        passed, failures = run_cases(spec, context, daemon.socket_path, daemon.alive, args.seed,
                                      root_indices, False, args.timeout, args.verbose, on_crash=restart)
         if os.geteuid() == 0 and daemon.alive():
             user_indices = args.replay if args.unprivileged_replay else ([] if args.replay else range(args.iterations // 4))
