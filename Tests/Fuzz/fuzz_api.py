@@ -122,6 +122,19 @@ def parse_arguments(argv):
     return parser.parse_args(argv)
 
 
+def settled_alive(alive, answer, grace=0.15):
+    """Whether the daemon is alive after this answer. A missing answer is often a process that is
+    dying: give it `grace` seconds so that the crash is charged to the request that caused it."""
+    if answer.error is None:
+        return alive()
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not alive():
+            return False
+        time.sleep(0.01)
+    return alive()
+
+
 def run_cases(spec, context, socket_path, alive, seed, indices, unprivileged, timeout, verbose, on_crash=None):
     """Runs generated cases `indices`; returns (passed, failures as plain dicts)."""
     failures = Failures()
@@ -130,7 +143,7 @@ def run_cases(spec, context, socket_path, alive, seed, indices, unprivileged, ti
         rng = random.Random(f"{seed}:{'u' if unprivileged else 'r'}:{index}")
         case = Generator(spec, context, rng, unprivileged).case(index)
         answer = exchange(socket_path, case.raw, timeout, head=case.method == "HEAD", send_timeout=timeout)
-        problems = check_exchange(spec, case, answer, alive())
+        problems = check_exchange(spec, case, answer, settled_alive(alive, answer))
         if verbose:
             print(f"  #{index} {case.label}: {answer.status} {answer.error or ''}".rstrip(), flush=True)
         if problems:

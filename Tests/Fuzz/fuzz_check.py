@@ -19,10 +19,12 @@ def allowed_for(spec, case):
         return {405: spec.method_not_allowed, **generic}
     op = case.op
     if case.lacks_right:
+        # Oversized and malformed requests are refused before routing, and a segment that is not
+        # an epoch is no route at all; everything else needs the right first.
         allowed = {403: {"forbidden"}}
-        for status in (400, 413):
+        for status, codes in ((400, generic[400]), (413, generic[413]), (404, spec.not_found)):
             if status in op.statuses:
-                allowed[status] = generic[status]
+                allowed[status] = codes
         return allowed
     return dict(op.statuses)
 
@@ -53,6 +55,8 @@ def check_exchange(spec, case, answer, alive):
         problems += check_error_body(spec, answer, allowed.get(status))
     elif status is not None and 200 <= status < 300 and case.op is not None:
         problems += check_success_body(spec, case.op, answer)
+    if status == 400 and status in allowed and not case.may_be_malformed and b"http.malformed" in answer.body:
+        problems.append(("malformed-on-valid-http", f"400 http.malformed for a well-formed request ({case.label[:80]})"))
     if status == 405 and case.expect == "405":
         path = next((p for p in spec.allow if p.replace("{epoch}", "1") == case.target), None)
         expected = ", ".join(spec.allow.get(path, []))

@@ -64,7 +64,8 @@ MALFORMED_HTTP = [
 class Case:
     """One generated request and what the documentation allows for it."""
 
-    def __init__(self, label, op, method, target, headers, body, raw=None, expect="op", lacks_right=False):
+    def __init__(self, label, op, method, target, headers, body, raw=None, expect="op", lacks_right=False,
+                 may_be_malformed=False):
         self.label = label
         self.op = op
         self.method = method
@@ -73,6 +74,8 @@ class Case:
         self.body = body
         self.expect = expect  # "op": the operation's statuses; "404"/"405": the path's; "http": raw framing
         self.lacks_right = lacks_right
+        # Raw framing, or bytes outside ASCII in the request target: 400 `http.malformed` may be right.
+        self.may_be_malformed = may_be_malformed or expect == "http"
         self.raw = raw if raw is not None else self.render()
 
     def render(self):
@@ -87,7 +90,11 @@ class Case:
 
     @property
     def key(self):
-        return self.op.label if self.op is not None else f"{self.method} {self.target}"[:60]
+        if self.expect == "405":
+            return f"{self.method} on a path without it"
+        if self.expect == "404":
+            return "a path that does not exist"
+        return self.op.label
 
 
 class Context:
@@ -358,7 +365,8 @@ class Generator:
             body = rng.choice([b"{}", b'{"limit":5}', b"x" * rng.choice([10, self.limit, self.limit + 1])])
             headers.append(("Content-Type", rng.choice(["application/json", "text/plain"])))
         return Case(f"{op.label} ?{query[:60]!r}" + (f" with a {len(body)}-byte body" if body else ""),
-                    op, op.method, target, headers, body, lacks_right=self.lacks(op))
+                    op, op.method, target, headers, body, lacks_right=self.lacks(op),
+                    may_be_malformed=any(byte <= 0x20 or byte > 0x7E for byte in target))
 
     def bodyless_case(self, op):
         """GET routes and rotate: with no body, a body, a huge body, odd content types."""

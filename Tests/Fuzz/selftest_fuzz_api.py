@@ -74,6 +74,12 @@ expect("405 with a wrong Allow", check_exchange(spec, case("listKeys", "405", me
                                                 answer(405, b'{"error":{"code":"route.method_not_allowed","message":"m"}}',
                                                        JSON + [("Allow", "GET, POST")]), True), ["allow-header"])
 expect("a 2xx missing a member", check_exchange(spec, case("issueLink"), answer(201, b'{"url":"x"}'), True), ["answer-body"])
+expect("http.malformed for well-formed HTTP", check_exchange(spec, case("health"),
+       answer(400, b'{"error":{"code":"http.malformed","message":"m"}}', JSON + [("Connection", "close")]), True),
+       ["malformed-on-valid-http"])
+expect("404 for a caller without the right on a non-epoch segment",
+       check_exchange(spec, case("retireKey", lacks_right=True), answer(404, b'{"error":{"code":"route.not_found","message":"m"}}'), True),
+       [])
 expect("a dead process", check_exchange(spec, case("issueLink"), answer(422, ERROR), False), ["crash"])
 expect("a timeout", check_exchange(spec, case("issueLink"), Response(error="timeout"), True), ["hang"])
 
