@@ -34,8 +34,17 @@ from fuzz_check import Failures, check_exchange  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 DEFAULT_SEED = 20261201
-DEFAULT_ITERATIONS = 4000
+DEFAULT_ITERATIONS = 10000
 HEALTH_EVERY = 50
+
+
+def _die_with_parent():
+    """In the daemon's child before exec: SIGKILL when the fuzzer dies, however it dies."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 class Daemon:
@@ -59,10 +68,11 @@ class Daemon:
         if os.path.exists(self.socket_path):
             os.unlink(self.socket_path)
         log = open(self.log_path, "ab")
+        self.log_offset = log.tell()
         self.process = subprocess.Popen(
             [self.executable, "--state-dir", self.state, "--socket", self.socket_path,
              "--socket-mode", "0666", "--body-limit", str(self.body_limit)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, preexec_fn=_die_with_parent)
         log.close()
         self.starts += 1
         deadline = time.monotonic() + 30
@@ -86,6 +96,27 @@ class Daemon:
             name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
             return f"killed by {name}"
         return f"exited with status {code}"
+
+    def crash_summary(self):
+        """The runtime's reason and the first frames in this project's Sources, from the log of
+        the run that just ended: `*** Swift runtime failure: arithmetic overflow *** at
+        Sources/AuthorityServer/Authority+Admin.swift:52:95 (Authority.revocation(_:now:))`."""
+        try:
+            with open(self.log_path, "rb") as handle:
+                handle.seek(self.log_offset)
+                text = handle.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        reasons = [line.strip(" *") for line in text.splitlines() if "runtime failure" in line or "Fatal error" in line]
+        crashed = text.partition(" crashed:")[2]
+        frames = []
+        for line in crashed.splitlines():
+            found = re.search(r"0x[0-9a-f]+ (.+?) \+ \d+ in \S+ at \S*?/(Sources/\S+)", line)
+            if found and "/.build/" not in line:
+                frames.append(f"{found.group(2)} ({found.group(1)})")
+            if len(frames) == 2:
+                break
+        return "; ".join(reasons[:1] + frames)
 
     def log_tail(self, lines=6):
         try:
@@ -147,10 +178,12 @@ def run_cases(spec, context, socket_path, alive, seed, indices, unprivileged, ti
         if verbose:
             print(f"  #{index} {case.label}: {answer.status} {answer.error or ''}".rstrip(), flush=True)
         if problems:
+            if not alive() and on_crash:
+                summary = on_crash()
+                problems = [(kind, f"{detail}: {summary}" if kind == "crash" and summary else detail)
+                            for kind, detail in problems]
             for kind, detail in problems:
                 failures.add(case, answer, kind, detail, seed, index)
-            if not alive() and on_crash:
-                on_crash()
         else:
             passed += 1
         if (count + 1) % HEALTH_EVERY == 0:
@@ -209,6 +242,7 @@ def unprivileged_phase(spec, context, daemon, args, indices):
 
 def main(argv):
     args = parse_arguments(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` stops the daemon
     started = time.monotonic()
     spec = Spec.load(args.spec)
     executable = os.path.abspath(args.authorityd)
@@ -224,7 +258,9 @@ def main(argv):
 
         def restart():
             restarts.append(daemon.death())
+            summary = daemon.crash_summary()
             daemon.start()
+            return f"{restarts[-1]}; {summary}" if summary else restarts[-1]
 
         root_indices = args.replay if args.replay and not args.unprivileged_replay else range(args.iterations)
         if args.replay and args.unprivileged_replay:
@@ -243,7 +279,7 @@ def main(argv):
             print("fuzz_api: not root: the unprivileged-caller phase (403 forbidden) is skipped", flush=True)
         if not daemon.alive():
             failures.add_plain("daemon", None, "crash", f"authorityd {daemon.death()} at the end", args.seed, None)
-        failures.report(sys.stdout, daemon.log_tail if restarts or failures.any_crash() else None)
+        failures.report(sys.stdout)
         if restarts:
             print(f"fuzz_api: the daemon was restarted {len(restarts)} times ({'; '.join(sorted(set(restarts)))})")
         print(f"fuzz_api: {time.monotonic() - started:.1f} s, seed {args.seed}; replay one: "

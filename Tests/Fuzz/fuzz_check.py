@@ -57,6 +57,18 @@ def check_exchange(spec, case, answer, alive):
         problems += check_success_body(spec, case.op, answer)
     if status == 400 and status in allowed and not case.may_be_malformed and b"http.malformed" in answer.body:
         problems.append(("malformed-on-valid-http", f"400 http.malformed for a well-formed request ({case.label[:80]})"))
+    if case.exact is not None and status in allowed and status not in case.exact:
+        problems.append(("not-refused", f"{status} where only {sorted(case.exact)} is right ({case.label[:80]}): "
+                                        f"{answer.body[:160]!r}"))
+    elif case.exact is not None and status in case.exact and case.exact[status] and status >= 400:
+        code = _code(answer.body)
+        if code not in case.exact[status]:
+            problems.append(("not-refused", f"{status} {code!r} where {sorted(case.exact[status])} is right"))
+    if status == 403 and not case.lacks_right and not forward_auth and status in allowed:
+        problems.append(("forbidden-with-right", f"403 for a caller that has the {case.op.right} right: {answer.body[:160]!r}"))
+    cache = answer.header("Cache-Control")
+    if status is not None and not forward_auth and cache != "no-store":
+        problems.append(("cache-control", f"Cache-Control {cache!r} on {status}, documented no-store"))
     if status == 405 and case.expect == "405":
         path = next((p for p in spec.allow if p.replace("{epoch}", "1") == case.target), None)
         expected = ", ".join(spec.allow.get(path, []))
@@ -65,6 +77,13 @@ def check_exchange(spec, case, answer, alive):
     if status in (413,) and (answer.header("Connection") or "").lower() != "close":
         problems.append(("no-close", f"{status} without Connection: close"))
     return problems
+
+
+def _code(body):
+    try:
+        return json.loads(body)["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def check_error_body(spec, answer, codes):
@@ -166,10 +185,7 @@ class Failures:
             failures.count += entry["occurrences"]
         return failures
 
-    def any_crash(self):
-        return any(kind == "crash" for (_, _, kind) in self.groups)
-
-    def report(self, out, log_tail=None):
+    def report(self, out):
         if not self.groups:
             return
         print(f"\n{len(self.groups)} distinct failures ({self.count} in all):", file=out)
@@ -184,5 +200,3 @@ class Failures:
             print(f"     {entry['detail'][:400]}", file=out)
             if entry["request"]:
                 print(f"     request ({entry['label'][:120]}): {_show(entry['request'].encode('latin-1'))}", file=out)
-        if log_tail:
-            print("daemon log (last lines):\n" + log_tail(), file=out)

@@ -17,7 +17,7 @@ from fuzz_http import Response, exchange  # noqa: E402
 from fuzz_spec import Spec  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-JSON = [("Content-Type", "application/json")]
+JSON = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
 spec = Spec.load(os.path.join(ROOT, "docs/openapi.yaml"))
 failed = []
 
@@ -49,7 +49,7 @@ expect("403 for a caller without the right",
 
 # Answers that break a property: each must be reported.
 expect("a 500", check_exchange(spec, case("issueLink"), answer(500, b'{"error":{"code":"internal","message":"x"}}'), True), ["500"])
-expect("a non-JSON 4xx", check_exchange(spec, case("issueLink"), answer(400, b"Bad Request", [("Content-Type", "text/plain")]), True),
+expect("a non-JSON 4xx", check_exchange(spec, case("issueLink"), answer(400, b"Bad Request", [("Content-Type", "text/plain"), ("Cache-Control", "no-store")]), True),
        ["error-content-type"])
 expect("a 4xx JSON that is not JSON", check_exchange(spec, case("issueLink"), answer(400, b"{oops"), True), ["error-body"])
 expect("an extra member", check_exchange(spec, case("issueLink"),
@@ -80,6 +80,14 @@ expect("http.malformed for well-formed HTTP", check_exchange(spec, case("health"
 expect("404 for a caller without the right on a non-epoch segment",
        check_exchange(spec, case("retireKey", lacks_right=True), answer(404, b'{"error":{"code":"route.not_found","message":"m"}}'), True),
        [])
+unknown = case("issueLink")
+unknown.exact = {422: {"request.unknown_field"}}
+expect("an unknown member issued", check_exchange(spec, unknown, answer(201, ISSUED), True), ["not-refused"])
+expect("an unknown member refused with another code", check_exchange(spec, unknown, answer(422, ERROR), True), ["not-refused"])
+expect("403 for root", check_exchange(spec, case("issueLink"), answer(403, b'{"error":{"code":"forbidden","message":"m"}}'), True),
+       ["forbidden-with-right"])
+expect("no Cache-Control", check_exchange(spec, case("issueLink"), answer(201, ISSUED, [("Content-Type", "application/json")]), True),
+       ["cache-control"])
 expect("a dead process", check_exchange(spec, case("issueLink"), answer(422, ERROR), False), ["crash"])
 expect("a timeout", check_exchange(spec, case("issueLink"), Response(error="timeout"), True), ["hang"])
 
