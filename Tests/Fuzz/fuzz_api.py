@@ -27,10 +27,10 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fuzz_http import exchange  # noqa: E402
+from fuzz_http import exchange, exchange_all  # noqa: E402
 from fuzz_spec import Spec  # noqa: E402
 from fuzz_gen import Context, Generator  # noqa: E402
-from fuzz_check import Failures, check_exchange  # noqa: E402
+from fuzz_check import Failures, check_exchange, check_pipeline  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 DEFAULT_SEED = 20261201
@@ -173,17 +173,22 @@ def run_cases(spec, context, socket_path, alive, seed, indices, unprivileged, ti
     for count, index in enumerate(indices):
         rng = random.Random(f"{seed}:{'u' if unprivileged else 'r'}:{index}")
         case = Generator(spec, context, rng, unprivileged).case(index)
-        answer = exchange(socket_path, case.raw, timeout, head=case.method == "HEAD", send_timeout=timeout)
-        problems = check_exchange(spec, case, answer, settled_alive(alive, answer))
+        if case.parts:
+            answers = exchange_all(socket_path, case.raw, timeout, [part.method == "HEAD" for part in case.parts])
+            answer = next((a for a in answers if a.error), answers[-1])
+            problems = check_pipeline(spec, case, answers, settled_alive(alive, answer))
+        else:
+            answer = exchange(socket_path, case.raw, timeout, head=case.method == "HEAD", send_timeout=timeout)
+            problems = [(kind, detail, answer) for kind, detail in check_exchange(spec, case, answer, settled_alive(alive, answer))]
         if verbose:
             print(f"  #{index} {case.label}: {answer.status} {answer.error or ''}".rstrip(), flush=True)
         if problems:
             if not alive() and on_crash:
                 summary = on_crash()
-                problems = [(kind, f"{detail}: {summary}" if kind == "crash" and summary else detail)
-                            for kind, detail in problems]
-            for kind, detail in problems:
-                failures.add(case, answer, kind, detail, seed, index)
+                problems = [(kind, f"{detail}: {summary}" if kind.endswith("crash") and summary else detail, got)
+                            for kind, detail, got in problems]
+            for kind, detail, got in problems:
+                failures.add(case, got, kind, detail, seed, index)
         else:
             passed += 1
         if (count + 1) % HEALTH_EVERY == 0:

@@ -86,6 +86,20 @@ def _code(body):
         return None
 
 
+def check_pipeline(spec, case, answers, alive):
+    """One answer per pipelined request, in order, each with every property of a lone answer,
+    until one that closes the connection. Returns (kind, detail, that request's answer)."""
+    problems = []
+    for number, part in enumerate(case.parts, 1):
+        answer = answers[number - 1] if number <= len(answers) else answers[-1]
+        where = f"request {number} of {len(case.parts)} ({part.label[:80]})"
+        for kind, detail in check_exchange(spec, part, answer, alive):
+            problems.append((f"pipelined {kind}", f"{where}: {detail}", answer))
+        if answer.error or (answer.header("Connection") or "").lower() == "close":
+            break
+    return problems
+
+
 def check_error_body(spec, answer, codes):
     """Exactly {"error":{"code":<documented string>,"message":<non-empty string>}} as JSON."""
     media = (answer.header("Content-Type") or "").split(";")[0].strip().lower()

@@ -79,20 +79,24 @@ class Case:
         # Where the documents leave one answer only (an unknown member is 422 `request.unknown_field`):
         # status -> codes; other documented statuses then fail as `not-refused`.
         self.exact = exact
+        self.parts = None  # the requests of a pipelined case
         self.raw = raw if raw is not None else self.render()
 
-    def render(self):
+    def render(self, close=True):
         target = self.target.encode("utf-8", "surrogateescape") if isinstance(self.target, str) else self.target
         lines = [self.method.encode() + b" " + target + b" HTTP/1.1", b"Host: localhost"]
         for name, value in self.headers:
             lines.append(name.encode() + b": " + (value.encode("utf-8") if isinstance(value, str) else value))
         if self.body is not None and not any(n.lower() == "transfer-encoding" for n, _ in self.headers):
             lines.append(b"Content-Length: " + str(len(self.body)).encode())
-        lines.append(b"Connection: close")
+        if close:
+            lines.append(b"Connection: close")
         return b"\r\n".join(lines) + b"\r\n\r\n" + (self.body or b"")
 
     @property
     def key(self):
+        if self.expect == "pipeline":
+            return "pipelined requests"
         if self.expect == "405":
             return f"{self.method} on a path without it"
         if self.expect == "404":
@@ -487,6 +491,24 @@ class Generator:
             body, headers = None, []
         return Case(f"{op.method} {target}", op, op.method, target, headers, body, lacks_right=self.lacks(op))
 
+    def pipelined_case(self):
+        """Two to four requests in one write on one connection: one answer each, in order, until
+        an answer that closes (413, 400 `http.malformed`)."""
+        rng = self.rng
+        makers = [lambda: self.body_case(self.spec.by_id[rng.choice(["issueLink", "checkLink", "revoke", "explainLink"])]),
+                  lambda: self.bodyless_case(self.spec.by_id[rng.choice(["health", "listKeys", "metrics"])]),
+                  lambda: self.query_case(self.spec.by_id[rng.choice(["listRevocations", "listAudit"])]),
+                  self.method_case, self.unknown_path_case]
+        parts = [rng.choice(makers)() for _ in range(rng.randint(2, 4))]
+        if rng.random() < 0.3:
+            parts[-1] = self.malformed_case()
+        for part in parts[:-1]:
+            part.raw = part.render(close=False)
+        pipeline = Case("pipelined: " + " | ".join(p.label[:60] for p in parts), None, "GET", "", [], None,
+                        raw=b"".join(p.raw for p in parts), expect="pipeline")
+        pipeline.parts = parts
+        return pipeline
+
     def case(self, index):
         if index % 2 == 0:
             if self._table is None:
@@ -494,7 +516,7 @@ class Generator:
             if index // 2 < len(self._table):
                 return self.table_case(self._table[index // 2])
         ops = self.spec.operations
-        kinds = ["op", "op", "op", "op", "op", "op", "method", "path", "malformed"]
+        kinds = ["op", "op", "op", "op", "op", "op", "method", "path", "malformed", "pipeline"]
         kind = kinds[index % len(kinds)] if index < 4 * len(kinds) else self.rng.choice(kinds)
         if kind == "method":
             return self.method_case()
@@ -502,6 +524,8 @@ class Generator:
             return self.unknown_path_case()
         if kind == "malformed":
             return self.malformed_case()
+        if kind == "pipeline":
+            return self.pipelined_case()
         op = ops[index % len(ops)] if index < 3 * len(ops) else self.rng.choice(ops)
         if op.forward_auth:
             return self.forward_auth_case(op)

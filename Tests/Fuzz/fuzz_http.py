@@ -60,9 +60,74 @@ def _dechunk(data):
         data = rest[size + 2:]
 
 
-def exchange(socket_path, raw, timeout, head=False, send_timeout=None):
-    """Connects, sends `raw`, half-closes nothing (the request is complete by construction), and
-    reads exactly one answer within `timeout` seconds."""
+def _complete(data, head):
+    """(Response, bytes after it) when `data` begins with a whole answer, else None; a Response
+    with `unparseable` when its head is not HTTP."""
+    if b"\r\n\r\n" not in data:
+        return None
+    parsed = _parse_head(data)
+    if parsed is None:
+        return Response(error="unparseable", raw=data), b""
+    status, reason, headers, rest = parsed
+    answer = Response(status, reason, headers, raw=data[: len(data) - len(rest)])
+    if head or status in (204, 304) or 100 <= status < 200:
+        return answer, rest
+    length = answer.header("Content-Length")
+    if length is not None and length.isdigit():
+        if len(rest) < int(length):
+            return None
+        answer.body = rest[: int(length)]
+        answer.raw += answer.body
+        return answer, rest[int(length):]
+    if "chunked" in (answer.header("Transfer-Encoding") or "").lower():
+        body, complete = _dechunk(rest)
+        if not complete:
+            return None
+        answer.body = body
+        return answer, b""
+    return None  # close-delimited: complete only at the end
+
+
+def _read(sock, deadline, count, heads):
+    """Up to `count` answers from one connection; a missing one is a Response with its error."""
+    answers, data, closed = [], b"", False
+    while len(answers) < count:
+        done = _complete(data, heads[len(answers)])
+        if done is not None:
+            answers.append(done[0])
+            data = done[1]
+            if done[0].error:
+                break
+            continue
+        if closed:
+            pending = _parse_head(data) if b"\r\n\r\n" in data else None
+            if pending is not None and pending[2] and not any(k.lower() in ("content-length", "transfer-encoding")
+                                                               for k, _ in pending[2]):
+                answer = Response(pending[0], pending[1], pending[2], pending[3], raw=data)
+                answers.append(answer)  # close-delimited body
+            else:
+                answers.append(Response(error="no answer" if not data else "incomplete", raw=data))
+            break
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            answers.append(Response(error="timeout", raw=data))
+            break
+        sock.settimeout(remaining)
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            answers.append(Response(error="timeout", raw=data))
+            break
+        except ConnectionResetError:
+            chunk = b""
+        closed = not chunk
+        data += chunk
+    return answers
+
+
+def exchange_all(socket_path, raw, timeout, heads, send_timeout=None):
+    """Connects, sends `raw` (one request or several pipelined, complete by construction) and
+    reads one answer per entry of `heads` (True where the request is a HEAD) within `timeout`."""
     deadline = time.monotonic() + timeout
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -70,7 +135,7 @@ def exchange(socket_path, raw, timeout, head=False, send_timeout=None):
         try:
             sock.connect(socket_path)
         except OSError as error:
-            return Response(error=f"connect: {error.strerror or error}")
+            return [Response(error=f"connect: {error.strerror or error}")]
         try:
             sock.settimeout(send_timeout or timeout)
             sock.sendall(raw)
@@ -78,46 +143,11 @@ def exchange(socket_path, raw, timeout, head=False, send_timeout=None):
             pass  # an early answer (413, 400) closes; read it below
         except socket.timeout:
             pass  # the daemon stopped reading (it answered early, or hangs): read below
-        data = b""
-        parsed = None
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return Response(error="timeout", raw=data)
-            sock.settimeout(remaining)
-            try:
-                chunk = sock.recv(65536)
-            except socket.timeout:
-                return Response(error="timeout", raw=data)
-            except ConnectionResetError:
-                chunk = b""
-            if chunk:
-                data += chunk
-            if parsed is None and b"\r\n\r\n" in data:
-                parsed = _parse_head(data)
-                if parsed is None:
-                    return Response(error="unparseable", raw=data)
-            if parsed is not None:
-                status, reason, headers, rest = parsed
-                rest = data.partition(b"\r\n\r\n")[2]
-                answer = Response(status, reason, headers, raw=data)
-                if head or status in (204, 304) or 100 <= status < 200:
-                    return answer
-                length = answer.header("Content-Length")
-                chunked = "chunked" in (answer.header("Transfer-Encoding") or "").lower()
-                if length is not None and length.isdigit():
-                    if len(rest) >= int(length):
-                        answer.body = rest[: int(length)]
-                        return answer
-                elif chunked:
-                    body, complete = _dechunk(rest)
-                    if complete:
-                        answer.body = body
-                        return answer
-                elif not chunk:
-                    answer.body = rest
-                    return answer
-            if not chunk:
-                return Response(error="no answer" if not data else "incomplete", raw=data)
+        return _read(sock, deadline, len(heads), heads)
     finally:
         sock.close()
+
+
+def exchange(socket_path, raw, timeout, head=False, send_timeout=None):
+    """One request, one answer."""
+    return exchange_all(socket_path, raw, timeout, [head], send_timeout)[0]
