@@ -153,7 +153,7 @@ def parse_arguments(argv):
     return parser.parse_args(argv)
 
 
-def settled_alive(alive, answer, grace=0.15):
+def settled_alive(alive, answer, grace=0.05):
     """Whether the daemon is alive after this answer. A missing answer is often a process that is
     dying: give it `grace` seconds so that the crash is charged to the request that caused it."""
     if answer.error is None:
@@ -162,7 +162,7 @@ def settled_alive(alive, answer, grace=0.15):
     while time.monotonic() < deadline:
         if not alive():
             return False
-        time.sleep(0.01)
+        time.sleep(0.005)
     return alive()
 
 

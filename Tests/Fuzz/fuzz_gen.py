@@ -157,6 +157,8 @@ class Generator:
         rng, ctx = self.rng, self.context
         schema = self.spec.resolve(schema)
         if name in ("url",):
+            if rng.random() < 0.5:
+                return self.mutated_link()
             return rng.choice(ctx.urls + ["/files/a.pdf", "/files/a.pdf?au_v=1"])
         if name == "id":
             return rng.choice(ctx.ids + ["AAECAwQFBgcICQoLDA0ODw"])
@@ -193,6 +195,27 @@ class Generator:
         if kind == "string":
             return rng.choice(["a", "/fuzz/x", "GET"])
         return None
+
+    def mutated_link(self):
+        """A real link with one `au_` parameter set to a boundary integer or an odd form, dropped
+        or repeated: the numbers a link carries come from outside too."""
+        rng = self.rng
+        base, _, query = rng.choice(self.context.urls).partition("?")
+        pairs = [piece.partition("=")[::2] for piece in query.split("&")]
+        names = [n for n, _ in pairs if n.startswith("au_")] + ["au_nbf", "au_f", "au_pfx", "au_h", "au_ip"]
+        name = rng.choice(names)
+        value = rng.choice(INTEGER_TOKENS + ["", "x", "00001", "1,1", "%31", "+1", "GET,GET", "get", "\u212a"])
+        how = rng.random()
+        if how < 0.7:
+            pairs = [(n, value if n == name else v) for n, v in pairs]
+            if name not in [n for n, _ in pairs]:
+                pairs.append((name, value))
+        elif how < 0.85:
+            pairs = [(n, v) for n, v in pairs if n != name]
+        else:
+            pairs.append((name, value))
+        encoded = "&".join(f"{n}={urllib.parse.quote(v, safe='/,:%+')}" for n, v in pairs)
+        return f"{base}?{encoded}"
 
     def any_value(self):
         """A value of any JSON type, from the boundary token pools or a deep nesting."""
@@ -416,11 +439,12 @@ class Generator:
         path = "/v1/auth"
         if rng.random() < 0.3:
             path += rng.choice(["/files/a.pdf", "/", "/files/report%202026.pdf?download=1&au_v=1",
-                                "/" + rng.choice(self.context.urls).split("/", 3)[-1]])
+                                "/" + rng.choice(self.context.urls).split("/", 3)[-1],
+                                "/" + self.mutated_link().lstrip("/").split("://", 1)[-1].split("/", 1)[-1]])
         headers = []
         for _ in range(rng.randint(0, 5)):
             name = rng.choice(AUTH_HEADERS)
-            value = rng.choice(self.context.urls + [
+            value = rng.choice(self.context.urls + [self.mutated_link()] * 4 + [
                 "", "/files/a.pdf", "GET", "203.0.113.7", "203.0.113.7, 198.51.100.2", "999.999.1.1",
                 "authority_unlock=" + "A" * 100, "cdn.example.com", "\u212a".encode("utf-8"), b"\xff\xfe",
                 "x" * rng.choice([100, 8000, 60000]), "/files/%zz?au_v=1&au_sig=", "::1", "[::1]:80"])
