@@ -178,7 +178,8 @@ def run_cases(spec, context, socket_path, alive, seed, indices, unprivileged, ti
             answer = next((a for a in answers if a.error), answers[-1])
             problems = check_pipeline(spec, case, answers, settled_alive(alive, answer))
         else:
-            answer = exchange(socket_path, case.raw, timeout, head=case.method == "HEAD", send_timeout=timeout)
+            answer = exchange(socket_path, case.raw, timeout, head=case.method == "HEAD", send_timeout=timeout,
+                              half_close=case.half_close)
             problems = [(kind, detail, answer) for kind, detail in check_exchange(spec, case, answer, settled_alive(alive, answer))]
         if verbose:
             print(f"  #{index} {case.label}: {answer.status} {answer.error or ''}".rstrip(), flush=True)

@@ -35,6 +35,8 @@ def check_exchange(spec, case, answer, alive):
         return [("crash", "the daemon died on this request")]
     if answer.error is not None:
         kind = {"timeout": "hang", "no answer": "no-answer"}.get(answer.error, "broken-answer")
+        if case.half_close and kind == "no-answer":
+            kind = "no-answer-after-half-close"
         return [(kind, f"{answer.error}; got {answer.raw[:120]!r}")]
     problems = []
     status = answer.status

@@ -80,6 +80,7 @@ class Case:
         # status -> codes; other documented statuses then fail as `not-refused`.
         self.exact = exact
         self.parts = None  # the requests of a pipelined case
+        self.half_close = False  # shut the write side after the request (the answer is still due)
         self.raw = raw if raw is not None else self.render()
 
     def render(self, close=True):
@@ -552,11 +553,16 @@ class Generator:
             return self.pipelined_case()
         op = ops[index % len(ops)] if index < 3 * len(ops) else self.rng.choice(ops)
         if op.forward_auth:
-            return self.forward_auth_case(op)
-        if op.op_id == "retireKey":
-            return self.retire_case(op)
-        if any(p.get("in") == "query" for p in op.parameters) and self.rng.random() < 0.8:
-            return self.query_case(op)
-        if op.body_schema is not None:
-            return self.body_case(op)
-        return self.bodyless_case(op)
+            case = self.forward_auth_case(op)
+        elif op.op_id == "retireKey":
+            case = self.retire_case(op)
+        elif any(p.get("in") == "query" for p in op.parameters) and self.rng.random() < 0.8:
+            case = self.query_case(op)
+        elif op.body_schema is not None:
+            case = self.body_case(op)
+        else:
+            case = self.bodyless_case(op)
+        case.half_close = self.rng.random() < 0.05
+        if case.half_close:
+            case.label += " (then the write side shut)"
+        return case

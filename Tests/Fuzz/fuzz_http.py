@@ -125,7 +125,7 @@ def _read(sock, deadline, count, heads):
     return answers
 
 
-def exchange_all(socket_path, raw, timeout, heads, send_timeout=None):
+def exchange_all(socket_path, raw, timeout, heads, send_timeout=None, half_close=False):
     """Connects, sends `raw` (one request or several pipelined, complete by construction) and
     reads one answer per entry of `heads` (True where the request is a HEAD) within `timeout`."""
     deadline = time.monotonic() + timeout
@@ -139,6 +139,8 @@ def exchange_all(socket_path, raw, timeout, heads, send_timeout=None):
         try:
             sock.settimeout(send_timeout or timeout)
             sock.sendall(raw)
+            if half_close:
+                sock.shutdown(socket.SHUT_WR)  # "no more requests", as `nc -N` does; answers still due
         except (BrokenPipeError, ConnectionResetError):
             pass  # an early answer (413, 400) closes; read it below
         except socket.timeout:
@@ -148,6 +150,6 @@ def exchange_all(socket_path, raw, timeout, heads, send_timeout=None):
         sock.close()
 
 
-def exchange(socket_path, raw, timeout, head=False, send_timeout=None):
+def exchange(socket_path, raw, timeout, head=False, send_timeout=None, half_close=False):
     """One request, one answer."""
-    return exchange_all(socket_path, raw, timeout, [head], send_timeout)[0]
+    return exchange_all(socket_path, raw, timeout, [head], send_timeout, half_close)[0]

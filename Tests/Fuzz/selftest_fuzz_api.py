@@ -89,6 +89,9 @@ expect("403 for root", check_exchange(spec, case("issueLink"), answer(403, b'{"e
 expect("no Cache-Control", check_exchange(spec, case("issueLink"), answer(201, ISSUED, [("Content-Type", "application/json")]), True),
        ["cache-control"])
 expect("a dead process", check_exchange(spec, case("issueLink"), answer(422, ERROR), False), ["crash"])
+half = case("issueLink")
+half.half_close = True
+expect("no answer after a half-close", check_exchange(spec, half, Response(error="no answer"), True), ["no-answer-after-half-close"])
 expect("a timeout", check_exchange(spec, case("issueLink"), Response(error="timeout"), True), ["hang"])
 
 
