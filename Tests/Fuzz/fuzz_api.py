@@ -20,7 +20,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fuzz_http import exchange, exchange_all  # noqa: E402
 from fuzz_spec import Spec  # noqa: E402
-from fuzz_gen import Context, Generator  # noqa: E402
+from fuzz_case import Context  # noqa: E402
+from fuzz_gen import Generator  # noqa: E402
 from fuzz_check import Failures, check_exchange, check_pipeline  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))

@@ -83,3 +83,60 @@ def deep_array(depth):
 
 def deep_object(depth):
     return Raw(b'{"a":' * depth + b"0" + b"}" * depth)
+
+
+# Requests around the bodies: media types, member names and paths that do not exist, methods,
+# forward-auth headers, and HTTP that is not HTTP/1.1.
+CONTENT_TYPES = [
+    None, "application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "application/json;",
+    " application/json ", "text/plain", "application/x-www-form-urlencoded", "application/json-patch+json",
+    "application/jsonx", "", "multipart/form-data; boundary=x", "application/json, text/plain", "*/*",
+    "application/\u212ason",
+]
+
+UNKNOWN_NAMES = ["max_use", "", "__proto__", "TTL", "Resource", "ttl ", " ttl", "\u212a", "resource\u0000",
+                 "\uff52\uff45\uff53\uff4f\uff55\uff52\uff43\uff45", "x" * 300, "id\u0301", "forced", "constructor"]
+
+UNKNOWN_PATHS = ["/", "/v1", "/v1/", "/v1/links/", "/v1/Links", "/V1/health", "/v1/health/", "//v1/health",
+                 "/v1/health%00", "/v1/%68ealth", "/v2/links", "/v1/keys/", "/v1/keys//retire", "/v1/keys/1/retire/",
+                 "/v1/keys/1", "/v1/keys/abc/retire", "/v1/keys/-1/retire", "/v1/keys/1.0/retire", "/v1/keys/%31/retire",
+                 "/v1/keys/\uff11/retire", "/v1/keys/18446744073709551616/retire", "/metrics/", "/v1/revocations/1",
+                 "/v1/links/check/", "/v1/health;x", "/v1/au", "/v1/authx", "/" + "a" * 5000]
+
+OTHER_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE", "FOO", "M-SEARCH", "PROPFIND"]
+
+AUTH_HEADERS = ["X-Original-URI", "X-Original-Method", "X-Original-Host", "X-Forwarded-Uri", "X-Forwarded-Method",
+                "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-IP", "X-Forwarded-For", "Cookie", "Host"]
+
+MALFORMED_HTTP = [
+    b"GARBAGE\r\n\r\n",
+    b"GET /v1/health HTTP/9.9\r\nHost: x\r\n\r\n",
+    b"GET  /v1/health HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /v1/health HTTP/1.1\r\nHost x\r\n\r\n",
+    b"GET /v1/health HTTP/1.1\r\nHo st: x\r\n\r\n",
+    b"GET /v1/health HTTP/1.1\r\nHost: x\x00y\r\n\r\n",
+    b"GET /v1/he alth HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /v1/health\xff HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /v1/health HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+    b"GET /v1/health HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+    b"GET /v1/health HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+    b"GET /v1/health HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+    b"POST /v1/links HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    b"POST /v1/links HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+    b"POST /v1/links HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\n{}\r\n0\r\n\r\n",
+    b"POST /v1/links HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}XX0\r\n\r\n",
+    b"POST /v1/links HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+    b"GET /v1/health HTTP/1.1\r\nX: " + b"a" * 90000 + b"\r\n\r\n",
+    b"GET /v1/health HTTP/1.1\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(3000)) + b"\r\n",
+    b"GET /v1/health HTTP/1.1\r\n folded: x\r\n\r\n",
+    b"GET /" + b"a" * 90000 + b" HTTP/1.1\r\n\r\n",
+    b"\r\n\r\nGET /v1/health HTTP/1.1\r\n\r\n",
+    b"GET /v1/health HTTP/1.1\nHost: x\n\n",
+    b"GET /v1/health HTTP/1.0\r\n\r\n",
+    b"GET /v1/health\r\n\r\n",
+    b"GET http://localhost/v1/health HTTP/1.1\r\n\r\n",
+    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 32 + b"\r\n\r\n",
+    b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+]
+
+SEGMENTS = ["", "abc", "\u0661", "\uff11", "01", "+1", " 1", "0x10", "%", "1%00", "\u212a"]

@@ -12,7 +12,8 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fuzz_check import Failures, check_exchange  # noqa: E402
-from fuzz_gen import Case, Context, Generator  # noqa: E402
+from fuzz_case import Case, Context  # noqa: E402
+from fuzz_gen import Generator  # noqa: E402
 from fuzz_http import Response, exchange  # noqa: E402
 from fuzz_spec import Spec  # noqa: E402
 
