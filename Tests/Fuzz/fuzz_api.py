@@ -190,6 +190,8 @@ def run_cases(spec, context, socket_path, alive, seed, indices, unprivileged, ti
                             for kind, detail, got in problems]
             for kind, detail, got in problems:
                 failures.add(case, got, kind, detail, seed, index)
+            if on_crash is None and not alive():
+                break  # the unprivileged caller cannot restart the daemon: the parent reports and restarts
         else:
             passed += 1
         if (count + 1) % HEALTH_EVERY == 0:
@@ -277,10 +279,13 @@ def main(argv):
             user_indices = args.replay if args.unprivileged_replay else ([] if args.replay else range(args.iterations // 4))
             if user_indices:
                 more, user_failures = unprivileged_phase(spec, context, daemon, args, user_indices)
+                if not daemon.alive():
+                    summary = restart()
+                    for entry in user_failures.groups.values():
+                        if entry["kind"].endswith("crash"):
+                            entry["detail"] += f": {summary}"
                 passed += more
                 failures.merge(user_failures)
-                if not daemon.alive():
-                    restart()
         elif os.geteuid() != 0:
             print("fuzz_api: not root: the unprivileged-caller phase (403 forbidden) is skipped", flush=True)
         if not daemon.alive():
