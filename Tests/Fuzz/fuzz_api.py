@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fuzz_http import exchange, exchange_all  # noqa: E402
 from fuzz_spec import Spec  # noqa: E402
 from fuzz_case import Context  # noqa: E402
-from fuzz_gen import Generator  # noqa: E402
+from fuzz_gen import ALL_RIGHTS, Generator  # noqa: E402
 from fuzz_check import Failures, check_exchange, check_pipeline  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -50,8 +50,10 @@ def _die_with_parent():
 class Daemon:
     """The real authorityd on a temporary state directory and a world-connectable socket."""
 
-    def __init__(self, executable, workdir, body_limit):
+    def __init__(self, executable, workdir, body_limit, extra=()):
         self.executable = executable
+        self.extra = list(extra)
+        self.context = None
         self.workdir = workdir
         self.state = os.path.join(workdir, "state")
         self.socket_dir = os.path.join(workdir, "sock")
@@ -71,7 +73,7 @@ class Daemon:
         self.log_offset = log.tell()
         self.process = subprocess.Popen(
             [self.executable, "--state-dir", self.state, "--socket", self.socket_path,
-             "--socket-mode", "0666", "--body-limit", str(self.body_limit)],
+             "--socket-mode", "0666", "--body-limit", str(self.body_limit)] + self.extra,
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, preexec_fn=_die_with_parent)
         log.close()
         self.starts += 1
@@ -141,10 +143,10 @@ def parse_arguments(argv):
     parser.add_argument("authorityd", nargs="?", default=os.path.join(ROOT, ".build/release/authorityd"))
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--iterations", type=int, default=DEFAULT_ITERATIONS,
-                        help="requests as root (the unprivileged caller sends a quarter as many more)")
+                        help="requests as root; the other phases send a share of this (see PHASES)")
     parser.add_argument("--replay", type=int, action="append", default=[],
-                        help="send only iteration I (repeatable); with --unprivileged-replay for the unprivileged caller")
-    parser.add_argument("--unprivileged-replay", action="store_true")
+                        help="send only iteration I of --phase (repeatable), as a failure line says")
+    parser.add_argument("--phase", default="root", choices=[phase[0] for phase in PHASES])
     parser.add_argument("--spec", default=os.path.join(ROOT, "docs/openapi.yaml"))
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds for one answer")
     parser.add_argument("--body-limit", type=int, default=65536)
@@ -166,13 +168,13 @@ def settled_alive(alive, answer, grace=0.05):
     return alive()
 
 
-def run_cases(spec, context, socket_path, alive, seed, indices, unprivileged, timeout, verbose, on_crash=None):
+def run_cases(spec, context, socket_path, alive, seed, indices, phase, rights, timeout, verbose, on_crash=None):
     """Runs generated cases `indices`; returns (passed, failures as plain dicts)."""
     failures = Failures()
     passed = 0
     for count, index in enumerate(indices):
-        rng = random.Random(f"{seed}:{'u' if unprivileged else 'r'}:{index}")
-        case = Generator(spec, context, rng, unprivileged).case(index)
+        rng = random.Random(f"{seed}:{phase}:{index}")
+        case = Generator(spec, context, rng, rights).case(index)
         if case.parts:
             answers = exchange_all(socket_path, case.raw, timeout, [part.method == "HEAD" for part in case.parts])
             answer = next((a for a in answers if a.error), answers[-1])
@@ -189,7 +191,7 @@ def run_cases(spec, context, socket_path, alive, seed, indices, unprivileged, ti
                 problems = [(kind, f"{detail}: {summary}" if kind.endswith("crash") and summary else detail, got)
                             for kind, detail, got in problems]
             for kind, detail, got in problems:
-                failures.add(case, got, kind, detail, seed, index)
+                failures.add(case, got, kind, detail, seed, index, phase)
             if on_crash is None and not alive():
                 break  # the unprivileged caller cannot restart the daemon: the parent reports and restarts
         else:
@@ -198,7 +200,8 @@ def run_cases(spec, context, socket_path, alive, seed, indices, unprivileged, ti
             health = exchange(socket_path, b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", timeout)
             if health.status != 200 or not health.body.startswith(b"{"):
                 failures.add_plain("health", health.status, "health",
-                                   f"GET /v1/health answered {health.status} {health.error or ''} after #{index}", seed, index)
+                                   f"GET /v1/health answered {health.status} {health.error or ''} after #{index}", seed, index,
+                                   phase)
                 if not alive() and on_crash:
                     on_crash()
             else:
@@ -215,9 +218,23 @@ def process_alive(pid):
         return False
 
 
-def unprivileged_phase(spec, context, daemon, args, indices):
-    """Forks a caller as uid/gid 65534 (no supplementary groups): without a policy file it has
-    `check` and `issue` only, so revoke and admin routes must answer 403 `forbidden`."""
+# (name, daemon, caller's rights, share of --iterations). As root the caller has every right; uid
+# 65534 without a policy file has `check` and `issue`; the second daemon runs with a policy that
+# grants nobody anything and with the revocation list switched off.
+PHASES = [
+    ("root", "default", ALL_RIGHTS, 1.0),
+    ("user", "default", frozenset(["check", "issue"]), 0.25),
+    ("norights", "locked", frozenset(), 0.05),
+    ("disabled", "locked", ALL_RIGHTS, 0.05),
+]
+LOCKED_POLICY = {"default_rights": [], "rules": []}
+
+
+def as_caller(rights, work):
+    """Runs `work()` as root, or in a forked child as uid/gid 65534 (no groups) when `rights` is
+    not every right; the child's result comes back through a pipe."""
+    if rights == ALL_RIGHTS:
+        return work()
     reader, writer = os.pipe()
     child = os.fork()
     if child == 0:
@@ -227,16 +244,12 @@ def unprivileged_phase(spec, context, daemon, args, indices):
             os.setgroups([])
             os.setgid(65534)
             os.setuid(65534)
-            pid = daemon.process.pid
-            passed, failures = run_cases(spec, context, daemon.socket_path, lambda: process_alive(pid),
-                                         args.seed, indices, True, args.timeout, args.verbose)
-            payload = json.dumps({"passed": passed, "failures": failures.export()}).encode()
-            with os.fdopen(writer, "wb") as out:
-                out.write(payload)
+            passed, failures = work()
+            payload = {"passed": passed, "failures": failures.export()}
         except BaseException as error:  # the parent reports it
-            with os.fdopen(writer, "wb") as out:
-                out.write(json.dumps({"error": repr(error)}).encode())
-            code = 1
+            payload, code = {"error": repr(error)}, 1
+        with os.fdopen(writer, "wb") as out:
+            out.write(json.dumps(payload).encode())
         os._exit(code)
     os.close(writer)
     with os.fdopen(reader, "rb") as inp:
@@ -248,9 +261,30 @@ def unprivileged_phase(spec, context, daemon, args, indices):
     return result["passed"], Failures.imported(result["failures"])
 
 
+def run_phase(spec, args, name, daemon, context, rights, indices, restarts):
+    def restart():
+        restarts.append(daemon.death())
+        summary = daemon.crash_summary()
+        daemon.start()
+        return f"{restarts[-1]}; {summary}" if summary else restarts[-1]
+
+    pid = daemon.process.pid
+    root = rights == ALL_RIGHTS
+    alive = daemon.alive if root else (lambda: process_alive(pid))
+    passed, failures = as_caller(rights, lambda: run_cases(
+        spec, context, daemon.socket_path, alive, args.seed, indices, name, rights, args.timeout, args.verbose,
+        on_crash=restart if root else None))
+    if not daemon.alive():
+        summary = restart()
+        for entry in failures.groups.values():
+            if entry["kind"].endswith("crash") and summary not in entry["detail"]:
+                entry["detail"] += f": {summary}"
+    return passed, failures
+
+
 def main(argv):
     args = parse_arguments(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` stops the daemon
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` stops the daemons
     started = time.monotonic()
     spec = Spec.load(args.spec)
     executable = os.path.abspath(args.authorityd)
@@ -258,52 +292,46 @@ def main(argv):
         raise SystemExit(f"fuzz_api: no executable {executable} (swift build -c release --product authorityd)")
     print(f"fuzz_api: seed {args.seed}, {args.iterations} iterations, {len(spec.operations)} operations, {executable}", flush=True)
     workdir = tempfile.mkdtemp(prefix="authority-fuzz-")
-    daemon = Daemon(executable, workdir, args.body_limit)
+    daemons = {}
     try:
-        daemon.start()
-        context = Context.prepare(daemon.socket_path, args.body_limit, args.timeout)
-        restarts = []
-
-        def restart():
-            restarts.append(daemon.death())
-            summary = daemon.crash_summary()
-            daemon.start()
-            return f"{restarts[-1]}; {summary}" if summary else restarts[-1]
-
-        root_indices = args.replay if args.replay and not args.unprivileged_replay else range(args.iterations)
-        if args.replay and args.unprivileged_replay:
-            root_indices = []
-        passed, failures = run_cases(spec, context, daemon.socket_path, daemon.alive, args.seed,
-                                     root_indices, False, args.timeout, args.verbose, on_crash=restart)
-        if os.geteuid() == 0 and daemon.alive():
-            user_indices = args.replay if args.unprivileged_replay else ([] if args.replay else range(args.iterations // 4))
-            if user_indices:
-                more, user_failures = unprivileged_phase(spec, context, daemon, args, user_indices)
-                if not daemon.alive():
-                    summary = restart()
-                    for entry in user_failures.groups.values():
-                        if entry["kind"].endswith("crash"):
-                            entry["detail"] += f": {summary}"
-                passed += more
-                failures.merge(user_failures)
-        elif os.geteuid() != 0:
-            print("fuzz_api: not root: the unprivileged-caller phase (403 forbidden) is skipped", flush=True)
-        if not daemon.alive():
-            failures.add_plain("daemon", None, "crash", f"authorityd {daemon.death()} at the end", args.seed, None)
+        policy = os.path.join(workdir, "policy.json")
+        with open(policy, "w") as handle:
+            json.dump(LOCKED_POLICY, handle)
+        os.chmod(workdir, 0o755)
+        passed, failures, restarts = 0, Failures(), []
+        for name, which, rights, share in PHASES:
+            if args.replay:
+                indices = args.replay if name == args.phase else []
+            else:
+                indices = range(int(args.iterations * share))
+            if not indices:
+                continue
+            if rights != ALL_RIGHTS and os.geteuid() != 0:
+                print(f"fuzz_api: not root: phase {name} (an unprivileged caller, 403 forbidden) is skipped", flush=True)
+                continue
+            if which not in daemons:
+                extra = [] if which == "default" else ["--policy", policy, "--no-revocations"]
+                daemons[which] = Daemon(executable, os.path.join(workdir, which), args.body_limit, extra)
+                daemons[which].start()
+                daemons[which].context = Context.prepare(daemons[which].socket_path, args.body_limit, args.timeout)
+            daemon = daemons[which]
+            more, found = run_phase(spec, args, name, daemon, daemon.context, rights, indices, restarts)
+            passed += more
+            failures.merge(found)
         failures.report(sys.stdout)
         if restarts:
             print(f"fuzz_api: the daemon was restarted {len(restarts)} times ({'; '.join(sorted(set(restarts)))})")
         print(f"fuzz_api: {time.monotonic() - started:.1f} s, seed {args.seed}; replay one: "
-              f"python3 Tests/Fuzz/fuzz_api.py {args.authorityd} --seed {args.seed} --replay I")
+              f"python3 Tests/Fuzz/fuzz_api.py {args.authorityd} --seed {args.seed} --phase PHASE --replay I")
         print(f"{passed} passed, {failures.count} failed")
         return 1 if failures.count else 0
     finally:
-        daemon.stop()
+        for daemon in daemons.values():
+            daemon.stop()
         if args.keep:
             print(f"fuzz_api: kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

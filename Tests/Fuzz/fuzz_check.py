@@ -157,16 +157,16 @@ class Failures:
         self.groups = {}
         self.count = 0
 
-    def add(self, case, answer, kind, detail, seed, index):
+    def add(self, case, answer, kind, detail, seed, index, phase):
         key = (case.key, answer.status, kind)
         self._add(key, {"operation": case.key, "status": answer.status, "kind": kind, "detail": detail,
                         "label": case.label[:200], "request": case.raw[:4000].decode("latin-1"),
-                        "size": len(case.raw), "seed": seed, "index": index, "caller": None})
+                        "size": len(case.raw), "seed": seed, "index": index, "phase": phase})
 
-    def add_plain(self, operation, status, kind, detail, seed, index):
+    def add_plain(self, operation, status, kind, detail, seed, index, phase):
         self._add((operation, status, kind), {"operation": operation, "status": status, "kind": kind, "detail": detail,
                                               "label": detail, "request": "", "size": 0, "seed": seed, "index": index,
-                                              "caller": None})
+                                              "phase": phase})
 
     def _add(self, key, entry):
         self.count += 1
@@ -196,7 +196,6 @@ class Failures:
     def imported(cls, rows):
         failures = cls()
         for key, entry in rows:
-            entry["caller"] = "uid 65534"
             failures.groups[tuple(key)] = entry
             failures.count += entry["occurrences"]
         return failures
@@ -208,10 +207,8 @@ class Failures:
         order = {"crash": 0, "hang": 1, "no-answer": 2, "500": 3}
         for key in sorted(self.groups, key=lambda k: (order.get(k[2], 9), k[0], str(k[1]))):
             entry = self.groups[key]
-            caller = f" [{entry['caller']}]" if entry.get("caller") else ""
-            replay = f"--seed {entry['seed']} --replay {entry['index']}" + (
-                " --unprivileged-replay" if entry.get("caller") else "")
-            print(f"FAIL {entry['kind']}: {entry['operation']} -> {entry['status']}{caller} "
+            replay = f"--seed {entry['seed']} --phase {entry['phase']} --replay {entry['index']}"
+            print(f"FAIL {entry['kind']}: {entry['operation']} -> {entry['status']} [{entry['phase']}] "
                   f"(x{entry['occurrences']}; replay: {replay})", file=out)
             print(f"     {entry['detail'][:400]}", file=out)
             if entry["request"]:

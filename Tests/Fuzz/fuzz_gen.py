@@ -7,14 +7,17 @@ from fuzz_values import (AUTH_HEADERS, CONTENT_TYPES, INTEGER_TOKENS, MALFORMED_
                          UNKNOWN_NAMES, UNKNOWN_PATHS, Obj, Raw, deep_array, deep_object, dump, every_type_tokens)
 
 
+ALL_RIGHTS = frozenset(["check", "issue", "revoke", "admin"])
+
+
 class Generator:
     _table = None
 
-    def __init__(self, spec, context, rng, unprivileged):
+    def __init__(self, spec, context, rng, rights=ALL_RIGHTS):
         self.spec = spec
         self.context = context
         self.rng = rng
-        self.unprivileged = unprivileged
+        self.rights = rights  # the caller's: a route needing another answers 403 `forbidden`
         self.limit = context.body_limit
         self.exact = None  # set by a mutation whose answer the documents fix
 
@@ -204,7 +207,7 @@ class Generator:
     # -- cases --------------------------------------------------------------------------------
 
     def lacks(self, op):
-        return self.unprivileged and op.right in ("revoke", "admin")
+        return op.right != "none" and op.right not in self.rights and "admin" not in self.rights  # admin implies all
 
     def epoch_segment(self):
         rng = self.rng
@@ -352,7 +355,7 @@ class Generator:
         links = self.spec.by_id["issueLink"]
         op = links if raw.startswith(b"POST /v1/links") else health
         return Case(f"malformed HTTP {raw[:50]!r}", op, "GET", "", [], None, raw=raw, expect="http",
-                    lacks_right=self.unprivileged and op.right in ("revoke", "admin"))
+                    lacks_right=self.lacks(op))
 
     @staticmethod
     def table(spec):

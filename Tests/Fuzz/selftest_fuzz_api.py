@@ -13,7 +13,7 @@ import threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fuzz_check import Failures, check_exchange  # noqa: E402
 from fuzz_case import Case, Context  # noqa: E402
-from fuzz_gen import Generator  # noqa: E402
+from fuzz_gen import ALL_RIGHTS, Generator  # noqa: E402
 from fuzz_http import Response, exchange  # noqa: E402
 from fuzz_spec import Spec  # noqa: E402
 
@@ -131,16 +131,16 @@ with tempfile.TemporaryDirectory() as directory:
 failures = Failures()
 small, large = case("issueLink"), case("issueLink")
 large.raw += b" " * 100
-failures.add(large, answer(500), "500", "x", 1, 7)
-failures.add(small, answer(500), "500", "x", 1, 3)
+failures.add(large, answer(500), "500", "x", 1, 7, "root")
+failures.add(small, answer(500), "500", "x", 1, 3, "root")
 if len(failures.groups) != 1 or failures.count != 2 or next(iter(failures.groups.values()))["index"] != 3:
     failed.append(f"dedup: {failures.groups}")
 
 # The generator is a function of (seed, index): a printed seed replays.
 context = Context(65536, ["/files/a?au_v=1"], ["AAECAwQFBgcICQoLDA0ODw"], 1790000000)
 for index in (0, 17, 123):
-    first = Generator(spec, context, random.Random(f"5:r:{index}"), False).case(index).raw
-    again = Generator(spec, context, random.Random(f"5:r:{index}"), False).case(index).raw
+    first = Generator(spec, context, random.Random(f"5:r:{index}"), ALL_RIGHTS).case(index).raw
+    again = Generator(spec, context, random.Random(f"5:r:{index}"), ALL_RIGHTS).case(index).raw
     if first != again:
         failed.append(f"iteration {index} does not replay")
 
@@ -149,12 +149,12 @@ for index in (0, 17, 123):
 rows = [row for row in Generator.table(spec)
         if row[1].op_id == "revoke" and row[2] == "issued_before" and row[3].data == b"9223372036854775807"]
 for seed in (1, 2, 3):
-    body = Generator(spec, context, random.Random(seed), False).table_case(rows[0]).body if rows else b""
+    body = Generator(spec, context, random.Random(seed), ALL_RIGHTS).table_case(rows[0]).body if rows else b""
     if b'"issued_before":9223372036854775807' not in body or b'"id"' in body:
         failed.append(f"the issued_before overflow is not sent as a valid-looking revocation: {body!r}")
 
 # Every operation of the document is generated within the first few hundred iterations.
-seen = {Generator(spec, context, random.Random(f"5:r:{i}"), False).case(i).key for i in range(300)}
+seen = {Generator(spec, context, random.Random(f"5:r:{i}"), ALL_RIGHTS).case(i).key for i in range(300)}
 missing = [op.label for op in spec.operations if op.label not in seen]
 if missing:
     failed.append(f"operations never generated: {missing}")
