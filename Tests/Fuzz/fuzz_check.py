@@ -92,10 +92,12 @@ def check_pipeline(spec, case, answers, alive):
     """One answer per pipelined request, in order, each with every property of a lone answer,
     until one that closes the connection. Returns (kind, detail, that request's answer)."""
     problems = []
+    # A death is charged to the first request left without an answer (else the last one).
+    dying = next((number for number, answer in enumerate(answers, 1) if answer.error), len(answers))
     for number, part in enumerate(case.parts, 1):
         answer = answers[number - 1] if number <= len(answers) else answers[-1]
         where = f"request {number} of {len(case.parts)} ({part.label[:80]})"
-        for kind, detail in check_exchange(spec, part, answer, alive):
+        for kind, detail in check_exchange(spec, part, answer, alive or number != dying):
             problems.append((f"pipelined {kind}", f"{where}: {detail}", answer))
         if answer.error or (answer.header("Connection") or "").lower() == "close":
             break

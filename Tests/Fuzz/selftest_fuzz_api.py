@@ -11,7 +11,7 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fuzz_check import Failures, check_exchange  # noqa: E402
+from fuzz_check import Failures, check_exchange, check_pipeline  # noqa: E402
 from fuzz_case import Case, Context  # noqa: E402
 from fuzz_gen import ALL_RIGHTS, Generator  # noqa: E402
 from fuzz_http import Response, exchange  # noqa: E402
@@ -126,6 +126,14 @@ with tempfile.TemporaryDirectory() as directory:
         got = exchange(path, b"GET /v1/health HTTP/1.1\r\n\r\n", 0.5)
         expect(f"fake server that does {behaviour}", check_exchange(spec, case("health"), got, True), [kind])
         listener.close()
+
+# Pipelined: each answer is checked, and a death is charged to the request left unanswered.
+pipeline = case("health")
+pipeline.parts = [case("health"), case("issueLink")]
+got = check_pipeline(spec, pipeline, [answer(200, b'{"status":"ok","version":"1","active_epoch":1,"revocations":0,'
+                                                  b'"uptime_seconds":1}'), Response(error="no answer")], False)
+if [(kind, detail.split(" ")[1]) for kind, detail, _ in got] != [("pipelined crash", "2")]:
+    failed.append(f"pipelined crash charged to the wrong request: {got}")
 
 # Failures are deduplicated by operation + status + kind and keep the smallest request.
 failures = Failures()
