@@ -157,9 +157,12 @@ def parse_arguments(argv):
 
 def settled_alive(alive, answer, grace=0.05):
     """Whether the daemon is alive after this answer. A missing answer is often a process that is
-    dying: give it `grace` seconds so that the crash is charged to the request that caused it."""
+    dying: give it `grace` seconds so that the crash is charged to the request that caused it
+    (after a timeout, 20 s: Swift's backtracer holds a trapped process for seconds)."""
     if answer.error is None:
         return alive()
+    if answer.error == "timeout":
+        grace = 20.0
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
         if not alive():
