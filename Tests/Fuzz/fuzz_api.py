@@ -34,7 +34,7 @@ from fuzz_check import Failures, check_exchange, check_pipeline  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 DEFAULT_SEED = 20261201
-DEFAULT_ITERATIONS = 10000
+DEFAULT_ITERATIONS = 8000
 HEALTH_EVERY = 50
 
 
