@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs, checks the published vectors with an
-# independent Python verifier, then runs every Swift test target.
+# independent Python verifier, fuzzes the API of the release daemon (Tests/Fuzz), then runs every
+# Swift test target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,12 @@ scripts/check-units.sh
 echo "== release build (installed and run by EndToEndTests/SystemdTests)"
 swift build -c release --product authorityd
 
+echo "== API fuzzer: generated requests for every operation of docs/openapi.yaml against the real daemon"
+python3 Tests/Fuzz/selftest_fuzz_api.py
+# A failing fuzz run fails the suite, at the end, so that the Swift tests still report.
+fuzz_status=0
+python3 Tests/Fuzz/fuzz_api.py .build/release/authorityd || fuzz_status=$?
+
 echo "== swift test"
 swift build --build-tests
 swift test --skip-build --disable-xctest "$@"
@@ -26,3 +33,8 @@ swift test --skip-build --disable-xctest "$@"
 echo "== benchmark smoke run (small sizes: checks every scenario answers right; figures mean little)"
 swift build -c release --product authority-bench
 .build/release/authority-bench --smoke
+
+if [ "$fuzz_status" -ne 0 ]; then
+  echo "== the API fuzzer failed (exit $fuzz_status): see its failure lines above"
+  exit "$fuzz_status"
+fi
