@@ -5,6 +5,11 @@ import time
 from fuzz_http import exchange
 
 
+# Methods llhttp parses (a subset is enough: the ones the fuzzer sends).
+PARSED_METHODS = {"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE", "CONNECT", "M-SEARCH",
+                  "PROPFIND", "QUERY"}
+
+
 class Case:
     """One generated request and what the documentation allows for it."""
 
@@ -20,6 +25,11 @@ class Case:
         self.lacks_right = lacks_right
         # Raw framing, or bytes outside ASCII in the request target: 400 `http.malformed` may be right.
         self.may_be_malformed = may_be_malformed or expect == "http"
+        # NIO's parser (llhttp) knows only the registered method names, upper case: `FOO` or `get`
+        # is refused before routing, as 400 `http.malformed` (docs/api.md, Conventions).
+        self.unparsed_method = method is not None and (method not in PARSED_METHODS)
+        if self.unparsed_method:
+            self.may_be_malformed = True
         # Where the documents leave one answer only (an unknown member is 422 `request.unknown_field`):
         # status -> codes; other documented statuses then fail as `not-refused`.
         self.exact = exact
