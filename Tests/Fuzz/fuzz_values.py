@@ -100,7 +100,7 @@ UNKNOWN_NAMES = ["max_use", "", "__proto__", "TTL", "Resource", "ttl ", " ttl", 
 UNKNOWN_PATHS = ["/", "/v1", "/v1/", "/v1/links/", "/v1/Links", "/V1/health", "/v1/health/", "//v1/health",
                  "/v1/health%00", "/v1/%68ealth", "/v2/links", "/v1/keys/", "/v1/keys//retire", "/v1/keys/1/retire/",
                  "/v1/keys/1", "/v1/keys/abc/retire", "/v1/keys/-1/retire", "/v1/keys/1.0/retire", "/v1/keys/%31/retire",
-                 "/v1/keys/\uff11/retire", "/v1/keys/18446744073709551616/retire", "/metrics/", "/v1/revocations/1",
+                 "/v1/keys/\uff11/retire", "/v1/keys/18446744073709551616/retire", "/metrics/", "/v1/revocations/", "/v1/revocations//1",
                  "/v1/links/check/", "/v1/health;x", "/v1/au", "/v1/authx", "/" + "a" * 5000]
 
 OTHER_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE", "FOO", "M-SEARCH", "PROPFIND"]
