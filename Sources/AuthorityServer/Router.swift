@@ -92,7 +92,10 @@ public struct Router: Sendable {
     /// `/v1/revocations/{serial}` → a 422 for a serial out of range, else the serial.
     static func revocationSerial(_ path: String) -> Result<Int64, APIError>? {
         let prefix = "/v1/revocations/"
-        guard path.utf8.starts(with: prefix.utf8), path.utf8.count > prefix.utf8.count else { return nil }
+        // One segment after the prefix; anything deeper is no route at all.
+        guard path.utf8.starts(with: prefix.utf8), path.utf8.count > prefix.utf8.count,
+            !path.utf8.dropFirst(prefix.utf8.count).contains(UInt8(ascii: "/"))
+        else { return nil }
         guard let serial = Self.number(in: path, under: prefix, then: "") else {
             return .failure(APIError(.invalidRequest, "the revocation serial must be an integer from 1 to \(Int64.max)"))
         }
