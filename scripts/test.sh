@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/deps.sh curl nginx
+scripts/deps.sh curl nginx caddy
 
 echo "== independent verifier (Python, stock Ed25519) on Tests/Vectors/link-v1.json"
 python3 Tests/Vectors/selftest_python_verifier.py

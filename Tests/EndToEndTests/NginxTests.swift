@@ -9,22 +9,17 @@ import Testing
 @Suite(.serialized)
 struct NginxTests {
     static let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    static let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("docs/examples/nginx.conf")
-    static let secret = "the secret file\n"
+    static let example = exampleFile("nginx.conf")
+    static let secret = ServedFiles.report
 
     /// Starts nginx on a free loopback port in front of `daemon`; returns the base URL and prefix.
     func startNginx(for daemon: DaemonProcess) throws -> (process: Process, base: String, prefix: String) {
         let prefix = daemon.directory + "/nginx"
         let root = prefix + "/www"
-        try FileManager.default.createDirectory(atPath: root + "/files", withIntermediateDirectories: true)
-        try Self.secret.write(toFile: root + "/files/report.txt", atomically: true, encoding: .utf8)
-        for path in [daemon.directory, prefix, root, root + "/files"] { chmod(path, 0o755) }
-        chmod(root + "/files/report.txt", 0o644)
+        try ServedFiles.create(root: root)
+        for path in [daemon.directory, prefix] { chmod(path, 0o755) }
         let port = try freePort()
-        let config = try String(contentsOf: Self.example, encoding: .utf8)
-            .replacingOccurrences(of: "@PREFIX@", with: prefix).replacingOccurrences(of: "@ROOT@", with: root)
-            .replacingOccurrences(of: "@SOCKET@", with: daemon.socketPath).replacingOccurrences(of: "@PORT@", with: String(port))
+        let config = try fillPlaceholders(Self.example, ["PREFIX": prefix, "ROOT": root, "SOCKET": daemon.socketPath, "PORT": String(port)])
         try config.write(toFile: prefix + "/nginx.conf", atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try #require(Self.nginx, "nginx is not installed"))
@@ -33,6 +28,16 @@ struct NginxTests {
         let base = "http://127.0.0.1:\(port)"
         for _ in 0..<100 where (try? curl(base + "/").status) == nil { usleep(50_000) }
         return (process, base, prefix)
+    }
+
+    /// Forged headers, IP- and host-bound links, a one-time link to a directory and a HEAD, through
+    /// nginx.conf as documented.
+    @Test func clientHeadersNeverBeatNginxs() async throws {
+        try await DaemonProcess.with(arguments: ["--socket-mode", "0666"]) { daemon in
+            let (nginx, base, _) = try startNginx(for: daemon)
+            defer { nginx.terminate(); nginx.waitUntilExit() }
+            try ForgeryChecks(base: base, daemon: daemon.client()).all()
+        }
     }
 
     @Test func nginxServesOnlyWhatTheDaemonAllows() async throws {
@@ -83,48 +88,4 @@ struct NginxTests {
             }
         }
     }
-}
-
-/// One HTTP exchange through curl: status, lower-cased headers, body.
-func curl(_ url: String, method: String = "GET") throws -> (status: Int, headers: [String: String], body: String) {
-    let directory = FileManager.default.temporaryDirectory.path + "/curl-\(UUID().uuidString.prefix(8))"
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    process.arguments = ["-s", "-g", "-X", method, "-m", "10", "-D", directory + "/h", "-o", directory + "/b", url]
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw HarnessError("curl exited with \(process.terminationStatus)") }
-    let head = (try? String(contentsOfFile: directory + "/h", encoding: .utf8)) ?? ""
-    var headers: [String: String] = [:]
-    for line in head.components(separatedBy: "\r\n").dropFirst() {
-        let parts = line.split(separator: ":", maxSplits: 1)
-        if parts.count == 2 { headers[parts[0].lowercased()] = parts[1].trimmingCharacters(in: .whitespaces) }
-    }
-    let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
-    return (status, headers, (try? String(contentsOfFile: directory + "/b", encoding: .utf8)) ?? "")
-}
-
-/// A loopback TCP port nobody listens on right now.
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-        }
-    }
-    guard bound else { throw HarnessError("no free loopback port") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
-struct HarnessError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
