@@ -51,31 +51,48 @@ struct ForwardedRequest: Equatable {
     /// missing, repeated or a list where one value belongs (the answer is then 401 `malformed`).
     /// `envoyPath` is the path after the Envoy prefix, `query` the request's own raw query.
     init?(_ dialect: ForwardAuthDialect, envoyPath: Substring, query: String?, method: HTTPMethod, headers: HTTPHeaders) {
-        let client: String??
+        let read: ForwardedRequest?
         switch dialect {
-        case .nginx:
-            guard let target = Self.one(headers, "X-Original-URI"), let method = Self.token(headers, "X-Original-Method"),
-                let host = Self.token(headers, "X-Original-Host"), let address = Self.token(headers, "X-Real-IP")
-            else { return nil }
-            (self.target, self.method, self.host) = (target, method, host)
-            client = .some(address)
-        case .caddy, .traefik:
-            guard let target = Self.one(headers, "X-Forwarded-Uri"), let method = Self.token(headers, "X-Forwarded-Method"),
-                let host = Self.token(headers, "X-Forwarded-Host")
-            else { return nil }
-            (self.target, self.method, self.host) = (target, method, host)
-            client = Self.lastForwardedFor(headers, required: true)
-        case .envoy:
-            guard envoyPath.first == "/", let host = Self.token(headers, "Host") else { return nil }
-            (self.target, self.method, self.host) = (String(envoyPath) + (query.map { "?" + $0 } ?? ""), method.rawValue, host)
-            client = Self.lastForwardedFor(headers, required: false)
+        case .nginx: read = Self.nginx(headers)
+        case .caddy, .traefik: read = Self.forwarded(headers)
+        case .envoy: read = Self.envoy(envoyPath, query: query, method: method, headers: headers)
         }
-        guard let client else { return nil }
-        clientAddress = client
+        guard let read else { return nil }
+        self = read
     }
 
     init(target: String, method: String, host: String, clientAddress: String?) {
         (self.target, self.method, self.host, self.clientAddress) = (target, method, host, clientAddress)
+    }
+
+    /// `X-Original-URI`, `X-Original-Method`, `X-Original-Host`, `X-Real-IP`: nginx's `proxy_set_header`s.
+    private static func nginx(_ headers: HTTPHeaders) -> ForwardedRequest? {
+        guard let target = one(headers, "X-Original-URI"), let method = token(headers, "X-Original-Method"),
+            let host = token(headers, "X-Original-Host"), let address = token(headers, "X-Real-IP")
+        else { return nil }
+        return ForwardedRequest(target: target, method: method, host: host, clientAddress: address)
+    }
+
+    /// `X-Forwarded-Uri`, `-Method`, `-Host` and the last `X-Forwarded-For` entry, all of which
+    /// Caddy and Traefik overwrite.
+    private static func forwarded(_ headers: HTTPHeaders) -> ForwardedRequest? {
+        guard let target = one(headers, "X-Forwarded-Uri"), let method = token(headers, "X-Forwarded-Method"),
+            let host = token(headers, "X-Forwarded-Host"), case .address(let address) = lastForwardedFor(headers)
+        else { return nil }
+        return ForwardedRequest(target: target, method: method, host: host, clientAddress: address)
+    }
+
+    /// The path after the prefix and the query, the request's own method, `Host`, and the last
+    /// `X-Forwarded-For` entry when Envoy passes the header.
+    private static func envoy(_ path: Substring, query: String?, method: HTTPMethod, headers: HTTPHeaders) -> ForwardedRequest? {
+        guard path.first == "/", let host = token(headers, "Host") else { return nil }
+        let address: String?
+        switch lastForwardedFor(headers) {
+        case .absent: address = nil
+        case .address(let last): address = last
+        case .malformed: return nil
+        }
+        return ForwardedRequest(target: String(path) + (query.map { "?" + $0 } ?? ""), method: method.rawValue, host: host, clientAddress: address)
     }
 
     /// The value of a header that must appear on exactly one line and not be empty. A request
@@ -92,16 +109,21 @@ struct ForwardedRequest: Equatable {
         return value
     }
 
-    /// The last `X-Forwarded-For` entry: the address that connected to the proxy, which the proxy
-    /// appends (or sets alone). `.some(nil)` when the header is absent and not `required`; nil
-    /// (malformed) when it is on more than one line, or absent though required.
-    static func lastForwardedFor(_ headers: HTTPHeaders, required: Bool) -> String?? {
+    enum ForwardedFor: Equatable {
+        case absent
+        /// The last entry: the address that connected to the proxy, which the proxy appends (or sets alone).
+        case address(String)
+        /// On more than one line, or an empty last entry.
+        case malformed
+    }
+
+    static func lastForwardedFor(_ headers: HTTPHeaders) -> ForwardedFor {
         let lines = headers["X-Forwarded-For"]
-        guard lines.count <= 1 else { return nil }
-        guard let line = lines.first else { return required ? nil : .some(nil) }
+        guard lines.count <= 1 else { return .malformed }
+        guard let line = lines.first else { return .absent }
         var address = line.split(separator: ",", omittingEmptySubsequences: false).last ?? ""
         while let first = address.first, first == " " || first == "\t" { address.removeFirst() }
         while let last = address.last, last == " " || last == "\t" { address.removeLast() }
-        return address.isEmpty ? nil : .some(String(address))
+        return address.isEmpty ? .malformed : .address(String(address))
     }
 }

@@ -165,7 +165,8 @@ struct ForgeryChecks {
         }
     }
 
-    /// A one-time link to a directory serves its index once; a HEAD uses a use like a GET.
+    /// A one-time link to a directory serves its index once; a HEAD uses a use like a GET, unless
+    /// the link allows only GET (then the HEAD is refused and uses nothing).
     func useLimitedLinks() throws {
         let directory = try issue(IssueLinkRequest(resource: "/files/dir/", ttl: 600, maxUses: 1))
         try expectServed(directory, [], ServedFiles.indexText)
@@ -174,6 +175,10 @@ struct ForgeryChecks {
         let head = try curl(base + once, method: "HEAD")
         #expect(head.status == 200, "HEAD of a one-time link: \(head.status)")
         try expectRefused(once, [], not: ServedFiles.publicText, reason: "uses_exhausted")
+        let getOnly = try issue(IssueLinkRequest(resource: "/files/public.txt", methods: ["GET"], ttl: 600, maxUses: 1))
+        let refusedHead = try curl(base + getOnly, method: "HEAD")
+        #expect(refusedHead.status == 403 && refusedHead.headers["x-authority-reason"] == "method_not_allowed")
+        try expectServed(getOnly)
     }
 
     func all() throws {
