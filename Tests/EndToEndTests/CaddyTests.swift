@@ -10,15 +10,16 @@ import Testing
 struct CaddyTests {
     static let caddy = ["/usr/bin/caddy", "/usr/local/bin/caddy"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
-    /// Starts Caddy on a free loopback port in front of `daemon`, with its own HOME and XDG
-    /// directories (no admin endpoint: a system Caddy on localhost:2019 is not in the way).
-    func startCaddy(for daemon: DaemonProcess) throws -> (process: ChildProcess, base: String, prefix: String) {
-        let prefix = daemon.directory + "/caddy"
+    /// Starts Caddy on a free loopback port in front of the daemon at `socket`, with its files,
+    /// HOME and XDG directories in `directory/caddy` (no admin endpoint: a system Caddy on
+    /// localhost:2019 is not in the way).
+    func startCaddy(in directory: String, socket: String) throws -> (process: ChildProcess, base: String, prefix: String) {
+        let prefix = directory + "/caddy"
         let root = prefix + "/www"
         try ServedFiles.create(root: root)
         let port = try freePort()
         let config = try fillPlaceholders(
-            exampleFile("Caddyfile"), ["PREFIX": prefix, "ROOT": root, "SOCKET": daemon.socketPath, "PORT": String(port)])
+            exampleFile("Caddyfile"), ["PREFIX": prefix, "ROOT": root, "SOCKET": socket, "PORT": String(port)])
         try config.write(toFile: prefix + "/Caddyfile", atomically: true, encoding: .utf8)
         let environment = ["HOME": prefix, "XDG_DATA_HOME": prefix + "/data", "XDG_CONFIG_HOME": prefix + "/config",
                            "PATH": "/usr/bin:/bin"]
@@ -40,12 +41,28 @@ struct CaddyTests {
         if process.wait(timeout: 10) == nil { process.signal(SIGKILL); _ = process.wait(timeout: 5) }
     }
 
+    /// What Caddy really sends to the auth endpoint when the client forges every header: the four
+    /// headers /v1/auth/caddy reads, each on one line, with Caddy's values (the client's
+    /// X-Original-*, X-Real-IP and Forwarded pass through, which is why that endpoint never reads them).
+    @Test func caddyOverwritesWhatTheDaemonReads() throws {
+        let directory = try TemporaryDirectory("au-caddy-dump")
+        defer { directory.remove() }
+        let recorder = try HeaderRecorder(path: directory.path + "/auth.sock")
+        defer { recorder.stop() }
+        let (caddy, base, _) = try startCaddy(in: directory.path, socket: recorder.path)
+        defer { stop(caddy) }
+        try expectAuthRequest(through: base, to: recorder, endpoint: "/v1/auth/caddy",
+                              passedThrough: ["X-Original-URI": ["/forged"], "X-Real-IP": ["192.0.2.7"]]) {
+            ["X-Forwarded-Uri": "/files/public.txt?a=1,2", "X-Forwarded-Method": "GET", "X-Forwarded-Host": $0, "X-Forwarded-For": "127.0.0.1"]
+        }
+    }
+
     /// The attack of issue #12: Caddy copies the client's headers to the auth request, so a forged
     /// X-Original-URI (or X-Real-IP) must never decide; also IP- and host-bound links, a one-time
     /// link to a directory and a HEAD through Caddy.
     @Test func clientHeadersNeverBeatCaddys() async throws {
         try await DaemonProcess.with { daemon in
-            let (caddy, base, _) = try startCaddy(for: daemon)
+            let (caddy, base, _) = try startCaddy(in: daemon.directory, socket: daemon.socketPath)
             defer { stop(caddy) }
             try ForgeryChecks(base: base, daemon: daemon.client()).all()
         }
@@ -53,7 +70,7 @@ struct CaddyTests {
 
     @Test func caddyServesOnlyWhatTheDaemonAllowsAndRedactsTheLog() async throws {
         try await DaemonProcess.with { daemon in
-            let (caddy, base, prefix) = try startCaddy(for: daemon)
+            let (caddy, base, prefix) = try startCaddy(in: daemon.directory, socket: daemon.socketPath)
             defer { stop(caddy) }
             let client = daemon.client()
             let valid = originForm(try client.issue("/files/public.txt", ttl: 600).url)

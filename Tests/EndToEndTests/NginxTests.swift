@@ -12,14 +12,15 @@ struct NginxTests {
     static let example = exampleFile("nginx.conf")
     static let secret = ServedFiles.report
 
-    /// Starts nginx on a free loopback port in front of `daemon`; returns the base URL and prefix.
-    func startNginx(for daemon: DaemonProcess) throws -> (process: Process, base: String, prefix: String) {
-        let prefix = daemon.directory + "/nginx"
+    /// Starts nginx on a free loopback port in front of the daemon at `socket`, with its files in
+    /// `directory/nginx`; returns the base URL and prefix.
+    func startNginx(in directory: String, socket: String) throws -> (process: Process, base: String, prefix: String) {
+        let prefix = directory + "/nginx"
         let root = prefix + "/www"
         try ServedFiles.create(root: root)
-        for path in [daemon.directory, prefix] { chmod(path, 0o755) }
+        for path in [directory, prefix] { chmod(path, 0o755) }
         let port = try freePort()
-        let config = try fillPlaceholders(Self.example, ["PREFIX": prefix, "ROOT": root, "SOCKET": daemon.socketPath, "PORT": String(port)])
+        let config = try fillPlaceholders(Self.example, ["PREFIX": prefix, "ROOT": root, "SOCKET": socket, "PORT": String(port)])
         try config.write(toFile: prefix + "/nginx.conf", atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try #require(Self.nginx, "nginx is not installed"))
@@ -34,15 +35,30 @@ struct NginxTests {
     /// nginx.conf as documented.
     @Test func clientHeadersNeverBeatNginxs() async throws {
         try await DaemonProcess.with(arguments: ["--socket-mode", "0666"]) { daemon in
-            let (nginx, base, _) = try startNginx(for: daemon)
+            let (nginx, base, _) = try startNginx(in: daemon.directory, socket: daemon.socketPath)
             defer { nginx.terminate(); nginx.waitUntilExit() }
             try ForgeryChecks(base: base, daemon: daemon.client()).all()
         }
     }
 
+    /// What nginx really sends to the auth endpoint when the client forges every header: the
+    /// four headers /v1/auth/nginx reads, each once, with nginx's values (the client's
+    /// X-Forwarded-* and Forwarded pass through, which is why that endpoint never reads them).
+    @Test func nginxOverwritesWhatTheDaemonReads() throws {
+        let directory = try TemporaryDirectory("au-nginx-dump")
+        defer { directory.remove() }
+        let recorder = try HeaderRecorder(path: directory.path + "/auth.sock")
+        defer { recorder.stop() }
+        let (nginx, base, _) = try startNginx(in: directory.path, socket: recorder.path)
+        defer { nginx.terminate(); nginx.waitUntilExit() }
+        try expectAuthRequest(through: base, to: recorder, endpoint: "/v1/auth/nginx", passedThrough: ["X-Forwarded-Uri": ["/forged", "/forged2"]]) {
+            ["X-Original-URI": "/files/public.txt?a=1,2", "X-Original-Method": "GET", "X-Original-Host": $0, "X-Real-IP": "127.0.0.1"]
+        }
+    }
+
     @Test func nginxServesOnlyWhatTheDaemonAllows() async throws {
         try await DaemonProcess.with(arguments: ["--socket-mode", "0666"]) { daemon in
-            let (nginx, base, prefix) = try startNginx(for: daemon)
+            let (nginx, base, prefix) = try startNginx(in: daemon.directory, socket: daemon.socketPath)
             defer { nginx.terminate(); nginx.waitUntilExit() }
             let client = daemon.client()
             func issue(_ body: IssueLinkRequest) throws -> String {

@@ -188,3 +188,100 @@ struct ForgeryChecks {
         try useLimitedLinks()
     }
 }
+
+/// A Unix-socket HTTP server that answers every request 204 and keeps its request heads: put in
+/// the daemon's place, it shows exactly which headers a real proxy sends to the auth endpoint.
+final class HeaderRecorder: @unchecked Sendable {  // `heads` is behind `lock`; `fd` is set once
+    let path: String
+    private let fd: Int32
+    private let lock = NSLock()
+    private var heads: [String] = []
+
+    init(path: String) throws {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else { throw HarnessError("cannot listen on \(path)") }
+        chmod(path, 0o666)
+        Thread { [self] in serve() }.start()
+    }
+
+    private func serve() {
+        while true {
+            let connection = accept(fd, nil, nil)
+            guard connection >= 0 else { return }  // closed by stop()
+            var head = [UInt8]()
+            var buffer = [UInt8](repeating: 0, count: 4_096)
+            while !head.ends(with: Array("\r\n\r\n".utf8)) {
+                let count = read(connection, &buffer, buffer.count)
+                if count <= 0 { break }
+                head += buffer[..<count]
+            }
+            lock.withLock { heads.append(String(decoding: head, as: UTF8.self)) }
+            let answer = Array("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
+            _ = answer.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
+            close(connection)
+        }
+    }
+
+    /// The request line and header lines (name, value) of every request so far.
+    var requests: [(line: String, headers: [(String, String)])] {
+        lock.withLock { heads }.map { head in
+            let lines = head.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+            let headers = lines.dropFirst().compactMap { line -> (String, String)? in
+                guard let colon = line.firstIndex(of: ":") else { return nil }
+                return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            }
+            return (lines.first ?? "", headers)
+        }
+    }
+
+    func stop() {
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+    }
+}
+
+extension Array where Element == UInt8 {
+    func ends(with suffix: [UInt8]) -> Bool { count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix }
+}
+
+/// The values of header `name` (any case) in a recorded request, one per line.
+func values(_ name: String, in headers: [(String, String)]) -> [String] {
+    headers.filter { $0.0.lowercased() == name.lowercased() }.map(\.1)
+}
+
+/// What a client forges to a proxy in the header dump tests: every header any dialect reads,
+/// some on two lines.
+let forgedToTheProxy: [(String, String)] = [
+    ("X-Original-URI", "/forged"), ("X-Original-Method", "DELETE"), ("X-Original-Host", "evil.example"),
+    ("X-Real-IP", "192.0.2.7"), ("X-Forwarded-For", "192.0.2.7"), ("X-Forwarded-For", "192.0.2.8"),
+    ("X-Forwarded-Uri", "/forged"), ("X-Forwarded-Uri", "/forged2"), ("X-Forwarded-Method", "DELETE"),
+    ("X-Forwarded-Host", "evil.example"), ("Forwarded", "for=192.0.2.7;host=evil.example"),
+]
+
+/// Requests /files/public.txt through the proxy at `base` forging every header, and checks the
+/// auth request the proxy sent to `recorder`: to `endpoint`, each header of `expected(host:port)`
+/// on exactly one line with that value, and the client's `passedThrough` headers untouched.
+func expectAuthRequest(
+    through base: String, to recorder: HeaderRecorder, endpoint: String, passedThrough: [String: [String]],
+    sourceLocation: SourceLocation = #_sourceLocation, expected: (String) -> [String: String]
+) throws {
+    let served = try curl(base + "/files/public.txt?a=1,2", headers: forgedToTheProxy)
+    #expect(served.status == 200, sourceLocation: sourceLocation)
+    let request = try #require(recorder.requests.last, sourceLocation: sourceLocation)
+    #expect(request.line.hasPrefix("GET " + endpoint), "\(request.line)", sourceLocation: sourceLocation)
+    for (name, value) in expected(String(base.dropFirst("http://".count))) {
+        #expect(values(name, in: request.headers) == [value], "\(name): \(request.headers)", sourceLocation: sourceLocation)
+    }
+    for (name, sent) in passedThrough {
+        #expect(values(name, in: request.headers) == sent, "\(name), the client's", sourceLocation: sourceLocation)
+    }
+}
