@@ -10,8 +10,10 @@ extension Authority {
     /// without a configured dialect). Never any other status: a proxy would treat it as a server error.
     public func forwardAuth(_ request: APIRequest, grant: Grant, on eventLoop: any EventLoop) -> RouteResult {
         guard grant.allows(.check) else { return .now(Self.refusal(.forbidden, reason: "forbidden")) }
-        guard case .dialect(let dialect, let envoyPath) = ForwardAuthRoute(path: request.path, configured: configuration.forwardAuthDialect)
-        else { return .now(Self.refusal(.forbidden, reason: "dialect_required")) }
+        let route = ForwardAuthRoute(path: request.path, configured: configuration.forwardAuthDialect)
+        guard case .dialect(let dialect, let envoyPath) = route else {
+            return .now(Self.refusal(.forbidden, reason: "dialect_required"))
+        }
         guard let forwarded = ForwardedRequest(
             dialect, envoyPath: envoyPath, query: request.rawQuery, method: request.method, headers: request.headers)
         else { return .now(Self.refusal(.unauthorized, reason: Reason.malformed.rawValue)) }

@@ -92,7 +92,8 @@ struct ForwardedRequest: Equatable {
         case .address(let last): address = last
         case .malformed: return nil
         }
-        return ForwardedRequest(target: String(path) + (query.map { "?" + $0 } ?? ""), method: method.rawValue, host: host, clientAddress: address)
+        let target = String(path) + (query.map { "?" + $0 } ?? "")
+        return ForwardedRequest(target: target, method: method.rawValue, host: host, clientAddress: address)
     }
 
     /// The value of a header that must appear on exactly one line and not be empty. A request

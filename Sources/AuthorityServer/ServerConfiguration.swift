@@ -145,8 +145,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     }
 
     /// `nginx, caddy, traefik or envoy`.
-    public static let dialectNames =
-        ForwardAuthDialect.allCases.dropLast().map(\.rawValue).joined(separator: ", ") + " or " + ForwardAuthDialect.envoy.rawValue
+    public static let dialectNames = ForwardAuthDialect.allCases.dropLast().map(\.rawValue).joined(separator: ", ")
+        + " or " + ForwardAuthDialect.envoy.rawValue
 
     /// What replaces the removed forward-auth settings, naming the setting as `name`.
     public static func dialectReplacement(_ name: String) -> String {

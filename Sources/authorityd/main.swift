@@ -57,7 +57,12 @@ struct Authorityd: AsyncParsableCommand {
     var maintenanceInterval: Int64?
     @Option(name: .customLong("event-loops"), help: "Event loop threads (default: one per core).") var eventLoops: Int?
     @Option(name: .customLong("blocking-threads"), help: "Threads for SQLite reads and admin writes (default 2).") var blockingThreads: Int?
-    @Option(name: .customLong("forward-auth-dialect"), help: "The proxy bare /v1/auth answers: nginx, caddy, traefik or envoy (default none: 403 dialect_required). /v1/auth/nginx, /v1/auth/caddy, /v1/auth/traefik and /v1/auth/envoy/<path> need no setting.")
+    @Option(
+        name: .customLong("forward-auth-dialect"),
+        help: """
+            The proxy bare /v1/auth answers: nginx, caddy, traefik or envoy (default none: 403 dialect_required). \
+            /v1/auth/nginx, /v1/auth/caddy, /v1/auth/traefik and /v1/auth/envoy/<path> need no setting.
+            """)
     var forwardAuthDialect: String?
     /// Removed flags, still recognised so that their use names what replaces them.
     @Option(name: .customLong("forward-auth-headers"), help: .private) var removedForwardAuthHeaders: String?
@@ -76,7 +81,9 @@ struct Authorityd: AsyncParsableCommand {
     var logLevel: String?
 
     func validate() throws {
-        let removed = [("--forward-auth-headers", removedForwardAuthHeaders), ("--forward-auth-client-ip", removedForwardAuthClientIP)]
+        let removed = [
+            ("--forward-auth-headers", removedForwardAuthHeaders), ("--forward-auth-client-ip", removedForwardAuthClientIP),
+        ]
         if let flag = removed.first(where: { $0.1 != nil })?.0 {
             throw ValidationError("\(flag) was removed: \(ServerConfiguration.dialectReplacement("--forward-auth-dialect"))")
         }
