@@ -56,6 +56,10 @@ struct ForwardAuthDialectTests {
             #expect(try envoy("PUT", valid, forwardedFor: "10.1.2.3,192.0.2.7").header("X-Authority-Reason") == "ip_mismatch")
             let forged = try envoy("PUT", "/files/secret/s.txt", extra: Self.clientForgeries(valid) + [("X-Forwarded-Uri", valid)])
             #expect(forged.status == 401 && forged.header("X-Authority-Reason") == "malformed")
+            let twice = try envoy("PUT", valid, extra: [("X-Forwarded-For", "10.1.2.3")])
+            #expect(twice.status == 401 && twice.header("X-Authority-Reason") == "malformed", "X-Forwarded-For on two lines")
+            let twoHosts = try envoy("PUT", valid, extra: [("Host", "files.example")])
+            #expect(twoHosts.status == 401 || twoHosts.status == 400, "two Host lines: \(twoHosts.status)")
             // An original path that looks like another endpoint is still Envoy's.
             #expect(try envoy("PUT", "/nginx").header("X-Authority-Reason") == "malformed")
         }
