@@ -14,8 +14,9 @@ if ((${#missing[@]})); then
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
     echo "deps: installing ${missing[*]}" >&2
-    # Packages such as nginx try to start their service on install; forbid that while installing
-    # (the tests start their own nginx on a free port).
+    # Packages such as nginx and caddy try to start their service on install; forbid that while installing
+    # (the tests start their own nginx and Caddy on free ports; their Caddyfile has no admin endpoint, so
+    # a caddy service that does run, on :80 and localhost:2019, is not in the way either).
     created_policy=""
     if [ ! -e /usr/sbin/policy-rc.d ]; then
         printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null

@@ -142,6 +142,11 @@ place 0644 Systemd/authority.tmpfiles "$TMPFILES_DIR/authority.conf"
 
 directory 0755 "$CONFIG_DIR"
 place_new 0644 Systemd/authorityd.json "$CONFIG_DIR/authorityd.json"
+# A configuration kept from before the per-proxy forward-auth endpoints stops the daemon at start.
+if grep -qE '"forward_auth_(headers|client_ip)"' "$DESTDIR$CONFIG_DIR/authorityd.json" 2>/dev/null; then
+    echo "warning: $DESTDIR$CONFIG_DIR/authorityd.json has forward_auth_headers or forward_auth_client_ip, which" \
+        "authorityd refuses now: delete them and point each proxy at its endpoint (operations.md, Upgrades)" >&2
+fi
 place_new 0644 Systemd/policy.json "$CONFIG_DIR/policy.json"
 
 for migration in Migrations/*.sql; do

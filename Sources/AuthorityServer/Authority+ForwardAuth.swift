@@ -3,14 +3,19 @@ import NIOCore
 import NIOHTTP1
 
 extension Authority {
-    /// `GET /v1/auth` (any method): headers in, status out, no JSON. 204 allows; 401 for a
-    /// request without a link or with a malformed one; 403 for every other refusal. Never any
-    /// other status: a proxy would treat it as a server error.
+    /// `/v1/auth/nginx`, `/v1/auth/caddy`, `/v1/auth/traefik`, `/v1/auth/envoy/<path>` and bare
+    /// `/v1/auth` as `--forward-auth-dialect` says (any method): headers in, status out, no JSON.
+    /// 204 allows; 401 for a request without a link, with a malformed one, or without the headers
+    /// its dialect reads; 403 for every other refusal (`dialect_required` for bare `/v1/auth`
+    /// without a configured dialect). Never any other status: a proxy would treat it as a server error.
     public func forwardAuth(_ request: APIRequest, grant: Grant, on eventLoop: any EventLoop) -> RouteResult {
         guard grant.allows(.check) else { return .now(Self.refusal(.forbidden, reason: "forbidden")) }
+        let route = ForwardAuthRoute(path: request.path, configured: configuration.forwardAuthDialect)
+        guard case .dialect(let dialect, let envoyPath) = route else {
+            return .now(Self.refusal(.forbidden, reason: "dialect_required"))
+        }
         guard let forwarded = ForwardedRequest(
-            path: request.path, query: request.rawQuery, method: request.method, headers: request.headers,
-            mode: configuration.forwardAuthHeaders, addressMode: configuration.forwardAuthClientAddress)
+            dialect, envoyPath: envoyPath, query: request.rawQuery, method: request.method, headers: request.headers)
         else { return .now(Self.refusal(.unauthorized, reason: Reason.malformed.rawValue)) }
         let started = ContinuousClock.now
         let now = clock()

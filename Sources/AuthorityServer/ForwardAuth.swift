@@ -1,82 +1,130 @@
 import AuthorityCore
 import NIOHTTP1
 
-/// Which request headers describe the original request on `GET /v1/auth` (docs/proxies.md).
-public enum ForwardAuthHeaders: String, Sendable, CaseIterable {
-    /// `X-Original-URI`, else `X-Forwarded-Uri`, else the Envoy path form `/v1/auth/<original path>`.
-    case auto
-    /// nginx `auth_request`: `X-Original-URI`, `X-Original-Method`, `X-Original-Host` or `Host`.
+/// The proxy a forward-auth request comes from, which decides the only headers read for the
+/// original request (docs/proxies.md). Each reads only headers its proxy sets or overwrites, so a
+/// header the client adds never wins; no dialect falls back on another's headers.
+public enum ForwardAuthDialect: String, Sendable, CaseIterable {
+    /// nginx `auth_request` (`/v1/auth/nginx`): `X-Original-URI`, `X-Original-Method`,
+    /// `X-Original-Host`, `X-Real-IP`, each set by `proxy_set_header`.
     case nginx
-    /// Traefik ForwardAuth and Caddy `forward_auth`: `X-Forwarded-Uri`, `-Method`, `-Host`.
-    case forwarded
-    /// Envoy `ext_authz` HTTP mode: the original path after the `/v1/auth` prefix, the request's
-    /// own method and `Host`.
+    /// Caddy `forward_auth` (`/v1/auth/caddy`): `X-Forwarded-Uri`, `X-Forwarded-Method`,
+    /// `X-Forwarded-Host`, and the last `X-Forwarded-For` entry.
+    case caddy
+    /// Traefik ForwardAuth with `trustForwardHeader: false` (`/v1/auth/traefik`): the same headers as Caddy.
+    case traefik
+    /// Envoy `ext_authz` HTTP mode (`/v1/auth/envoy/<original path>`): the path after the prefix,
+    /// the request's own method, `Host`, and the last `X-Forwarded-For` entry when there is one.
     case envoy
 }
 
-/// Which header gives the client's address.
-public enum ForwardAuthClientAddress: String, Sendable, CaseIterable {
-    /// `X-Real-IP` when present, else the last (nearest proxy's) `X-Forwarded-For` entry.
-    case auto
-    case realIP = "x-real-ip"
-    /// The last `X-Forwarded-For` entry: the one your own proxy appended.
-    case forwardedForLast = "x-forwarded-for-last"
-    /// The first entry: only behind a chain of proxies that all overwrite the header.
-    case forwardedForFirst = "x-forwarded-for-first"
-    /// Never read a client address (IP-bound links are then refused).
-    case none
+/// How a request to `/v1/auth…` is to be read: the dialect, and for Envoy the original target.
+enum ForwardAuthRoute: Equatable {
+    case dialect(ForwardAuthDialect, envoyPath: Substring)
+    /// Bare `/v1/auth` (or another path under it) while no `--forward-auth-dialect` is set.
+    case dialectRequired
+
+    /// The named endpoints match exactly and first; any other path under `/v1/auth` is read as
+    /// the configured dialect (Envoy: the path after `/v1/auth`).
+    init(path: String, configured: ForwardAuthDialect?) {
+        switch path {
+        case "/v1/auth/nginx": self = .dialect(.nginx, envoyPath: "")
+        case "/v1/auth/caddy": self = .dialect(.caddy, envoyPath: "")
+        case "/v1/auth/traefik": self = .dialect(.traefik, envoyPath: "")
+        case _ where path == "/v1/auth/envoy" || path.hasPrefix("/v1/auth/envoy/"):
+            self = .dialect(.envoy, envoyPath: path.dropFirst("/v1/auth/envoy".count))
+        default:
+            guard let configured else { self = .dialectRequired; return }
+            self = .dialect(configured, envoyPath: configured == .envoy ? path.dropFirst("/v1/auth".count) : "")
+        }
+    }
 }
 
 /// The original request a proxy describes in a forward-auth request.
-struct ForwardedRequest {
+struct ForwardedRequest: Equatable {
     var target: String
     var method: String
-    var host: String?
+    var host: String
     var clientAddress: String?
 
-    /// Reads the original request; nil when the headers carry none (the answer is then 401).
-    init?(path: String, query: String?, method: HTTPMethod, headers: HTTPHeaders,
-          mode: ForwardAuthHeaders, addressMode: ForwardAuthClientAddress) {
-        let envoyPath = path.hasPrefix("/v1/auth/") ? String(path.dropFirst("/v1/auth".count)) + (query.map { "?" + $0 } ?? "") : nil
-        switch mode {
-        case .nginx:
-            guard let uri = headers.first(name: "X-Original-URI") else { return nil }
-            self.init(target: uri, method: headers.first(name: "X-Original-Method") ?? "GET",
-                      host: headers.first(name: "X-Original-Host") ?? headers.first(name: "Host"))
-        case .forwarded:
-            guard let uri = headers.first(name: "X-Forwarded-Uri") else { return nil }
-            self.init(target: uri, method: headers.first(name: "X-Forwarded-Method") ?? "GET",
-                      host: headers.first(name: "X-Forwarded-Host"))
-        case .envoy:
-            guard let envoyPath else { return nil }
-            self.init(target: envoyPath, method: method.rawValue, host: headers.first(name: "Host"))
-        case .auto:
-            if headers.contains(name: "X-Original-URI") {
-                self.init(path: path, query: query, method: method, headers: headers, mode: .nginx, addressMode: addressMode)
-            } else if headers.contains(name: "X-Forwarded-Uri") {
-                self.init(path: path, query: query, method: method, headers: headers, mode: .forwarded, addressMode: addressMode)
-            } else {
-                self.init(path: path, query: query, method: method, headers: headers, mode: .envoy, addressMode: addressMode)
-            }
-            return
+    /// Reads the original request the way `dialect` describes it; nil when a header it reads is
+    /// missing, repeated or a list where one value belongs (the answer is then 401 `malformed`).
+    /// `envoyPath` is the path after the Envoy prefix, `query` the request's own raw query.
+    init?(_ dialect: ForwardAuthDialect, envoyPath: Substring, query: String?, method: HTTPMethod, headers: HTTPHeaders) {
+        let read: ForwardedRequest?
+        switch dialect {
+        case .nginx: read = Self.nginx(headers)
+        case .caddy, .traefik: read = Self.forwarded(headers)
+        case .envoy: read = Self.envoy(envoyPath, query: query, method: method, headers: headers)
         }
-        clientAddress = Self.clientAddress(headers, mode: addressMode)
+        guard let read else { return nil }
+        self = read
     }
 
-    private init(target: String, method: String, host: String?) {
-        self.target = target
-        self.method = method
-        self.host = host
+    init(target: String, method: String, host: String, clientAddress: String?) {
+        (self.target, self.method, self.host, self.clientAddress) = (target, method, host, clientAddress)
     }
 
-    static func clientAddress(_ headers: HTTPHeaders, mode: ForwardAuthClientAddress) -> String? {
-        let forwardedFor: [String] = headers[canonicalForm: "X-Forwarded-For"].map { $0.trimmingCharacters(in: .whitespaces) }
-        switch mode {
-        case .auto: return headers.first(name: "X-Real-IP") ?? forwardedFor.last
-        case .realIP: return headers.first(name: "X-Real-IP")
-        case .forwardedForLast: return forwardedFor.last
-        case .forwardedForFirst: return forwardedFor.first
-        case .none: return nil
+    /// `X-Original-URI`, `X-Original-Method`, `X-Original-Host`, `X-Real-IP`: nginx's `proxy_set_header`s.
+    private static func nginx(_ headers: HTTPHeaders) -> ForwardedRequest? {
+        guard let target = one(headers, "X-Original-URI"), let method = token(headers, "X-Original-Method"),
+            let host = token(headers, "X-Original-Host"), let address = token(headers, "X-Real-IP")
+        else { return nil }
+        return ForwardedRequest(target: target, method: method, host: host, clientAddress: address)
+    }
+
+    /// `X-Forwarded-Uri`, `-Method`, `-Host` and the last `X-Forwarded-For` entry, all of which
+    /// Caddy and Traefik overwrite.
+    private static func forwarded(_ headers: HTTPHeaders) -> ForwardedRequest? {
+        guard let target = one(headers, "X-Forwarded-Uri"), let method = token(headers, "X-Forwarded-Method"),
+            let host = token(headers, "X-Forwarded-Host"), case .address(let address) = lastForwardedFor(headers)
+        else { return nil }
+        return ForwardedRequest(target: target, method: method, host: host, clientAddress: address)
+    }
+
+    /// The path after the prefix and the query, the request's own method, `Host`, and the last
+    /// `X-Forwarded-For` entry when Envoy passes the header.
+    private static func envoy(_ path: Substring, query: String?, method: HTTPMethod, headers: HTTPHeaders) -> ForwardedRequest? {
+        guard path.first == "/", let host = token(headers, "Host") else { return nil }
+        let address: String?
+        switch lastForwardedFor(headers) {
+        case .absent: address = nil
+        case .address(let last): address = last
+        case .malformed: return nil
         }
+        let target = String(path) + (query.map { "?" + $0 } ?? "")
+        return ForwardedRequest(target: target, method: method.rawValue, host: host, clientAddress: address)
+    }
+
+    /// The value of a header that must appear on exactly one line and not be empty. A request
+    /// target may hold a comma (`/files/a,b.txt`), so only the line count is checked.
+    static func one(_ headers: HTTPHeaders, _ name: String) -> String? {
+        let values = headers[name]
+        guard values.count == 1, let value = values.first, !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// Like `one`, for a single token (method, host, address): a comma means the value is a list.
+    static func token(_ headers: HTTPHeaders, _ name: String) -> String? {
+        guard let value = one(headers, name), !value.utf8.contains(UInt8(ascii: ",")) else { return nil }
+        return value
+    }
+
+    enum ForwardedFor: Equatable {
+        case absent
+        /// The last entry: the address that connected to the proxy, which the proxy appends (or sets alone).
+        case address(String)
+        /// On more than one line, or an empty last entry.
+        case malformed
+    }
+
+    static func lastForwardedFor(_ headers: HTTPHeaders) -> ForwardedFor {
+        let lines = headers["X-Forwarded-For"]
+        guard lines.count <= 1 else { return .malformed }
+        guard let line = lines.first else { return .absent }
+        var address = line.split(separator: ",", omittingEmptySubsequences: false).last ?? ""
+        while let first = address.first, first == " " || first == "\t" { address.removeFirst() }
+        while let last = address.last, last == " " || last == "\t" { address.removeLast() }
+        return address.isEmpty ? .malformed : .address(String(address))
     }
 }

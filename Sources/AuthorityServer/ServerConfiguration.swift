@@ -29,10 +29,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var blockingThreads = 2
     /// Event loops (the check path runs on them).
     public var eventLoops = System.coreCount
-    /// Which headers `GET /v1/auth` reads the original request from.
-    public var forwardAuthHeaders: ForwardAuthHeaders = .auto
-    /// Which header `GET /v1/auth` reads the client's address from.
-    public var forwardAuthClientAddress: ForwardAuthClientAddress = .auto
+    /// The dialect bare `/v1/auth` speaks; nil (the default) refuses it with `dialect_required`.
+    /// `/v1/auth/nginx`, `/caddy`, `/traefik` and `/envoy/…` need no setting.
+    public var forwardAuthDialect: ForwardAuthDialect?
     /// Longest `max-age` of an allowed forward-auth answer, in seconds (never past the link's expiry).
     public var forwardAuthMaxAge: Int64 = 60
     /// Wrong passwords in a row before a password-protected link locks.
@@ -54,7 +53,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         var maxTTL, notBeforeLeeway, rotationInterval, maintenanceInterval: Int64?
         var bodyLimit, blockingThreads, eventLoops: Int?
         var revocations: Bool?
-        var forwardAuthHeaders, forwardAuthClientIP: String?
+        var forwardAuthDialect: String?
         var forwardAuthMaxAge, passwordMaxFailures, passwordLockout, cookieTTL: Int64?
         var passwordThreads, verifyCacheEntries: Int?
 
@@ -65,7 +64,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             case notBeforeLeeway = "not_before_leeway", rotationInterval = "rotation_interval"
             case maintenanceInterval = "maintenance_interval", bodyLimit = "body_limit"
             case blockingThreads = "blocking_threads", eventLoops = "event_loops"
-            case forwardAuthHeaders = "forward_auth_headers", forwardAuthClientIP = "forward_auth_client_ip"
+            case forwardAuthDialect = "forward_auth_dialect"
             case forwardAuthMaxAge = "forward_auth_max_age", passwordMaxFailures = "password_max_failures"
             case passwordLockout = "password_lockout", cookieTTL = "cookie_ttl", passwordThreads = "password_threads"
             case verifyCacheEntries = "verify_cache_entries"
@@ -80,7 +79,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         let known = Set(File.CodingKeys.allCases.map(\.rawValue))
         if let unknown = Set(json.keys).subtracting(known).sorted().first {
-            throw .invalid(path, "unknown member \"\(unknown)\"")
+            let replaced = Self.removedMembers.contains(unknown) ? " (removed): " + Self.dialectReplacement("\"forward_auth_dialect\"") : ""
+            throw .invalid(path, "unknown member \"\(unknown)\"" + replaced)
         }
         let file: File
         do {
@@ -104,8 +104,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         blockingThreads = file.blockingThreads ?? blockingThreads
         eventLoops = file.eventLoops ?? eventLoops
         revocationsEnabled = file.revocations ?? revocationsEnabled
-        if let text = file.forwardAuthHeaders { forwardAuthHeaders = try Self.parseHeaders(text) }
-        if let text = file.forwardAuthClientIP { forwardAuthClientAddress = try Self.parseClientAddress(text) }
+        if let text = file.forwardAuthDialect { forwardAuthDialect = try Self.parseDialect(text) }
         forwardAuthMaxAge = file.forwardAuthMaxAge ?? forwardAuthMaxAge
         passwordMaxFailures = file.passwordMaxFailures ?? passwordMaxFailures
         passwordLockout = file.passwordLockout ?? passwordLockout
@@ -139,19 +138,25 @@ public struct ServerConfiguration: Sendable, Equatable {
                   "log-level must be trace, debug, info, notice, warning, error or critical")
     }
 
-    public static func parseHeaders(_ text: String) throws(ConfigurationError) -> ForwardAuthHeaders {
-        guard let value = ForwardAuthHeaders(rawValue: text) else {
-            throw .invalid("forward-auth-headers", "must be one of \(ForwardAuthHeaders.allCases.map(\.rawValue).joined(separator: ", "))")
+    public static func parseDialect(_ text: String) throws(ConfigurationError) -> ForwardAuthDialect {
+        guard let value = ForwardAuthDialect(rawValue: text) else {
+            throw .invalid("forward-auth-dialect", "must be one of \(dialectNames)")
         }
         return value
     }
 
-    public static func parseClientAddress(_ text: String) throws(ConfigurationError) -> ForwardAuthClientAddress {
-        guard let value = ForwardAuthClientAddress(rawValue: text) else {
-            throw .invalid("forward-auth-client-ip", "must be one of \(ForwardAuthClientAddress.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        return value
+    /// `nginx, caddy, traefik or envoy`.
+    public static let dialectNames = ForwardAuthDialect.allCases.dropLast().map(\.rawValue).joined(separator: ", ")
+        + " or " + ForwardAuthDialect.envoy.rawValue
+
+    /// What replaces the removed forward-auth settings, naming the setting as `name`.
+    public static func dialectReplacement(_ name: String) -> String {
+        "use the endpoint of your proxy (/v1/auth/nginx, /v1/auth/caddy, /v1/auth/traefik or /v1/auth/envoy/…), "
+            + "or \(name) (\(dialectNames)) for bare /v1/auth; see docs/proxies.md"
     }
+
+    /// Removed configuration file members; their use names what replaces them.
+    static let removedMembers: Set = ["forward_auth_headers", "forward_auth_client_ip"]
 
     /// Parses an octal mode such as `0660` or `660`.
     public static func parseMode(_ text: String) throws(ConfigurationError) -> UInt32 {

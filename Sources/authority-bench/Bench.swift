@@ -134,7 +134,7 @@ struct Runner {
 
         log("forward-auth, unique links")
         let forwardUnique = linkSet("forward-auth").map(Requests.forwardAuth)
-        try measure("forward-auth (GET /v1/auth), unique links", kind: .forwardAuthUnique, count: links, into: &report,
+        try measure("forward-auth (GET /v1/auth/nginx), unique links", kind: .forwardAuthUnique, count: links, into: &report,
                     request: { forwardUnique[$0] }, check: Self.expect(204))
 
         log("check, unique links")
@@ -159,8 +159,8 @@ struct Runner {
                     seconds: seconds, into: &report, request: { _ in oneForward }, check: Self.expect(204))
 
         log("the HTTP floor")
-        let floor = Requests.get("/v1/auth")
-        try measure("floor: GET /v1/auth without a link (HTTP, routing, 401; no parse, no verify)", kind: .floor,
+        let floor = Requests.get("/v1/auth/nginx")
+        try measure("floor: GET /v1/auth/nginx without headers (HTTP, routing, 401; no parse, no verify)", kind: .floor,
                     count: .max, seconds: seconds, into: &report, request: { _ in floor }, check: Self.expect(401))
 
         if let nginx {

@@ -22,7 +22,9 @@ enum Requests {
 
     /// What nginx `auth_request` sends (docs/examples/nginx.conf).
     static func forwardAuth(url: String) -> [UInt8] {
-        get("/v1/auth", headers: [("X-Original-URI", url), ("X-Original-Method", "GET"), ("X-Real-IP", "192.0.2.10")])
+        get("/v1/auth/nginx", headers: [
+            ("X-Original-URI", url), ("X-Original-Method", "GET"), ("X-Original-Host", "files.example"), ("X-Real-IP", "192.0.2.10"),
+        ])
     }
 
     static func revoke(id: String) -> [UInt8] { post("/v1/revocations", json: "{\"id\":\"\(id)\",\"reason\":\"benchmark\"}") }

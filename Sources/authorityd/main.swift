@@ -57,11 +57,17 @@ struct Authorityd: AsyncParsableCommand {
     var maintenanceInterval: Int64?
     @Option(name: .customLong("event-loops"), help: "Event loop threads (default: one per core).") var eventLoops: Int?
     @Option(name: .customLong("blocking-threads"), help: "Threads for SQLite reads and admin writes (default 2).") var blockingThreads: Int?
-    @Option(name: .customLong("forward-auth-headers"), help: "Where GET /v1/auth finds the original request: auto, nginx, forwarded, envoy (default auto).")
-    var forwardAuthHeaders: String?
-    @Option(name: .customLong("forward-auth-client-ip"), help: "Client address header for GET /v1/auth: auto, x-real-ip, x-forwarded-for-last, x-forwarded-for-first, none (default auto).")
-    var forwardAuthClientIP: String?
-    @Option(name: .customLong("forward-auth-max-age"), help: "Longest Cache-Control max-age of an allowed GET /v1/auth answer, seconds (default 60).")
+    @Option(
+        name: .customLong("forward-auth-dialect"),
+        help: """
+            The proxy bare /v1/auth answers: nginx, caddy, traefik or envoy (default none: 403 dialect_required). \
+            /v1/auth/nginx, /v1/auth/caddy, /v1/auth/traefik and /v1/auth/envoy/<path> need no setting.
+            """)
+    var forwardAuthDialect: String?
+    /// Removed flags, still recognised so that their use names what replaces them.
+    @Option(name: .customLong("forward-auth-headers"), help: .private) var removedForwardAuthHeaders: String?
+    @Option(name: .customLong("forward-auth-client-ip"), help: .private) var removedForwardAuthClientIP: String?
+    @Option(name: .customLong("forward-auth-max-age"), help: "Longest Cache-Control max-age of an allowed /v1/auth/… answer, seconds (default 60).")
     var forwardAuthMaxAge: Int64?
     @Option(name: .customLong("password-max-failures"), help: "Wrong passwords in a row before a link locks (default 5).")
     var passwordMaxFailures: Int64?
@@ -73,6 +79,15 @@ struct Authorityd: AsyncParsableCommand {
     var verifyCacheEntries: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
+
+    func validate() throws {
+        let removed = [
+            ("--forward-auth-headers", removedForwardAuthHeaders), ("--forward-auth-client-ip", removedForwardAuthClientIP),
+        ]
+        if let flag = removed.first(where: { $0.1 != nil })?.0 {
+            throw ValidationError("\(flag) was removed: \(ServerConfiguration.dialectReplacement("--forward-auth-dialect"))")
+        }
+    }
 
     func run() async throws {
         do {
@@ -108,10 +123,7 @@ struct Authorityd: AsyncParsableCommand {
         configuration.eventLoops = eventLoops ?? configuration.eventLoops
         configuration.blockingThreads = blockingThreads ?? configuration.blockingThreads
         configuration.logLevel = logLevel ?? configuration.logLevel
-        if let forwardAuthHeaders { configuration.forwardAuthHeaders = try ServerConfiguration.parseHeaders(forwardAuthHeaders) }
-        if let forwardAuthClientIP {
-            configuration.forwardAuthClientAddress = try ServerConfiguration.parseClientAddress(forwardAuthClientIP)
-        }
+        if let forwardAuthDialect { configuration.forwardAuthDialect = try ServerConfiguration.parseDialect(forwardAuthDialect) }
         configuration.forwardAuthMaxAge = forwardAuthMaxAge ?? configuration.forwardAuthMaxAge
         configuration.passwordMaxFailures = passwordMaxFailures ?? configuration.passwordMaxFailures
         configuration.passwordLockout = passwordLockout ?? configuration.passwordLockout

@@ -34,6 +34,25 @@ import Testing
         #expect(throws: ConfigurationError.self) { try configuration.apply(file: write(text, in: directory)) }
     }
 
+    @Test func forwardAuthDialectFromTheFileAndTheRemovedMembers() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = ServerConfiguration()
+        #expect(configuration.forwardAuthDialect == nil, "no dialect unless the operator names one")
+        try configuration.apply(file: write(#"{"forward_auth_dialect": "caddy"}"#, in: directory))
+        #expect(configuration.forwardAuthDialect == .caddy)
+        for text in [#"{"forward_auth_dialect": "auto"}"#, #"{"forward_auth_dialect": "Nginx"}"#] {
+            #expect(throws: ConfigurationError.self) { try configuration.apply(file: write(text, in: directory)) }
+        }
+        for member in ["forward_auth_headers", "forward_auth_client_ip"] {
+            let error = #expect(throws: ConfigurationError.self) {
+                try configuration.apply(file: write(#"{"\#(member)": "auto"}"#, in: directory))
+            }
+            #expect(error?.description.contains("unknown member \"\(member)\" (removed)") == true, "\(String(describing: error))")
+            #expect(error?.description.contains("\"forward_auth_dialect\"") == true)
+        }
+    }
+
     @Test func verifyCacheEntriesFromTheFileAndItsRange() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -91,9 +91,9 @@ import Testing
         let test = try TestAuthority()
         let once = try issue(test, IssueLinkRequest(resource: "/dl/a.zip", ttl: 600, maxUses: 1))
         func auth(_ url: String, cookie: String? = nil) throws -> APIResponse {
-            var headers: HTTPHeaders = ["X-Original-URI": url]
+            var headers: HTTPHeaders = ["X-Original-URI": url, "X-Original-Method": "GET", "X-Original-Host": "h", "X-Real-IP": "192.0.2.1"]
             if let cookie { headers.add(name: "Cookie", value: "theme=dark; \(UnlockCookie.name)=\(cookie)") }
-            let request = APIRequest(head: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/v1/auth", headers: headers), body: nil)
+            let request = APIRequest(head: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/v1/auth/nginx", headers: headers), body: nil)
             switch test.authority.forwardAuth(request, grant: Grant(rights: [.check]), on: test.group.next()) {
             case .now(let response): return response
             case .later(let future): return try future.wait()

@@ -9,22 +9,18 @@ import Testing
 @Suite(.serialized)
 struct NginxTests {
     static let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    static let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("docs/examples/nginx.conf")
-    static let secret = "the secret file\n"
+    static let example = exampleFile("nginx.conf")
+    static let secret = ServedFiles.report
 
-    /// Starts nginx on a free loopback port in front of `daemon`; returns the base URL and prefix.
-    func startNginx(for daemon: DaemonProcess) throws -> (process: Process, base: String, prefix: String) {
-        let prefix = daemon.directory + "/nginx"
+    /// Starts nginx on a free loopback port in front of the daemon at `socket`, with its files in
+    /// `directory/nginx`; returns the base URL and prefix.
+    func startNginx(in directory: String, socket: String) throws -> (process: Process, base: String, prefix: String) {
+        let prefix = directory + "/nginx"
         let root = prefix + "/www"
-        try FileManager.default.createDirectory(atPath: root + "/files", withIntermediateDirectories: true)
-        try Self.secret.write(toFile: root + "/files/report.txt", atomically: true, encoding: .utf8)
-        for path in [daemon.directory, prefix, root, root + "/files"] { chmod(path, 0o755) }
-        chmod(root + "/files/report.txt", 0o644)
+        try ServedFiles.create(root: root)
+        for path in [directory, prefix] { chmod(path, 0o755) }
         let port = try freePort()
-        let config = try String(contentsOf: Self.example, encoding: .utf8)
-            .replacingOccurrences(of: "@PREFIX@", with: prefix).replacingOccurrences(of: "@ROOT@", with: root)
-            .replacingOccurrences(of: "@SOCKET@", with: daemon.socketPath).replacingOccurrences(of: "@PORT@", with: String(port))
+        let config = try fillPlaceholders(Self.example, ["PREFIX": prefix, "ROOT": root, "SOCKET": socket, "PORT": String(port)])
         try config.write(toFile: prefix + "/nginx.conf", atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try #require(Self.nginx, "nginx is not installed"))
@@ -35,9 +31,34 @@ struct NginxTests {
         return (process, base, prefix)
     }
 
+    /// Forged headers, IP- and host-bound links, a one-time link to a directory and a HEAD, through
+    /// nginx.conf as documented.
+    @Test func clientHeadersNeverBeatNginxs() async throws {
+        try await DaemonProcess.with(arguments: ["--socket-mode", "0666"]) { daemon in
+            let (nginx, base, _) = try startNginx(in: daemon.directory, socket: daemon.socketPath)
+            defer { nginx.terminate(); nginx.waitUntilExit() }
+            try ForgeryChecks(base: base, daemon: daemon.client()).all()
+        }
+    }
+
+    /// What nginx really sends to the auth endpoint when the client forges every header: the
+    /// four headers /v1/auth/nginx reads, each once, with nginx's values (the client's
+    /// X-Forwarded-* and Forwarded pass through, which is why that endpoint never reads them).
+    @Test func nginxOverwritesWhatTheDaemonReads() throws {
+        let directory = try TemporaryDirectory("au-nginx-dump")
+        defer { directory.remove() }
+        let recorder = try HeaderRecorder(path: directory.path + "/auth.sock")
+        defer { recorder.stop() }
+        let (nginx, base, _) = try startNginx(in: directory.path, socket: recorder.path)
+        defer { nginx.terminate(); nginx.waitUntilExit() }
+        try expectAuthRequest(through: base, to: recorder, endpoint: "/v1/auth/nginx", passedThrough: ["X-Forwarded-Uri": ["/forged", "/forged2"]]) {
+            ["X-Original-URI": "/files/public.txt?a=1,2", "X-Original-Method": "GET", "X-Original-Host": $0, "X-Real-IP": "127.0.0.1"]
+        }
+    }
+
     @Test func nginxServesOnlyWhatTheDaemonAllows() async throws {
         try await DaemonProcess.with(arguments: ["--socket-mode", "0666"]) { daemon in
-            let (nginx, base, prefix) = try startNginx(for: daemon)
+            let (nginx, base, prefix) = try startNginx(in: daemon.directory, socket: daemon.socketPath)
             defer { nginx.terminate(); nginx.waitUntilExit() }
             let client = daemon.client()
             func issue(_ body: IssueLinkRequest) throws -> String {
@@ -83,48 +104,4 @@ struct NginxTests {
             }
         }
     }
-}
-
-/// One HTTP exchange through curl: status, lower-cased headers, body.
-func curl(_ url: String, method: String = "GET") throws -> (status: Int, headers: [String: String], body: String) {
-    let directory = FileManager.default.temporaryDirectory.path + "/curl-\(UUID().uuidString.prefix(8))"
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    process.arguments = ["-s", "-g", "-X", method, "-m", "10", "-D", directory + "/h", "-o", directory + "/b", url]
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw HarnessError("curl exited with \(process.terminationStatus)") }
-    let head = (try? String(contentsOfFile: directory + "/h", encoding: .utf8)) ?? ""
-    var headers: [String: String] = [:]
-    for line in head.components(separatedBy: "\r\n").dropFirst() {
-        let parts = line.split(separator: ":", maxSplits: 1)
-        if parts.count == 2 { headers[parts[0].lowercased()] = parts[1].trimmingCharacters(in: .whitespaces) }
-    }
-    let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
-    return (status, headers, (try? String(contentsOfFile: directory + "/b", encoding: .utf8)) ?? "")
-}
-
-/// A loopback TCP port nobody listens on right now.
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-        }
-    }
-    guard bound else { throw HarnessError("no free loopback port") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
-struct HarnessError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
