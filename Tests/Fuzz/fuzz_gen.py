@@ -310,8 +310,9 @@ class Generator:
     def forward_auth_case(self, op):
         rng = self.rng
         method = rng.choice(OTHER_METHODS + ["GET"] * 4)
-        path = "/v1/auth"
-        if rng.random() < 0.3:
+        # One endpoint per proxy (docs/proxies.md); the Envoy form carries the original path.
+        path = op.path.replace("/{path}", "")
+        if op.path == "/v1/auth" or "{path}" in op.path or rng.random() < 0.1:
             path += rng.choice(["/files/a.pdf", "/", "/files/report%202026.pdf?download=1&au_v=1",
                                 "/" + rng.choice(self.context.urls).split("/", 3)[-1],
                                 "/" + self.mutated_link().lstrip("/").split("://", 1)[-1].split("/", 1)[-1]])
@@ -333,7 +334,7 @@ class Generator:
 
     def method_case(self):
         rng = self.rng
-        path = rng.choice([p for p in self.spec.allow if p != "/v1/auth"])
+        path = rng.choice([p for p in self.spec.allow if not (p == "/v1/auth" or p.startswith("/v1/auth/"))])
         allow = self.spec.allow[path]
         method = rng.choice([m for m in OTHER_METHODS if m not in allow and m != "HEAD"])
         target = path.replace("{epoch}", "1")

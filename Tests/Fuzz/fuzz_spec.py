@@ -32,7 +32,7 @@ class Operation:
                 schema = spec.resolve(value.get("schema", {}))
                 self.answer_schemas[status] = (media, schema)
             self.statuses[status] = spec.error_codes(schema, status) if status >= 400 and content else None
-        self.forward_auth = self.path == "/v1/auth"
+        self.forward_auth = self.path == "/v1/auth" or self.path.startswith("/v1/auth/")
 
     @property
     def label(self):

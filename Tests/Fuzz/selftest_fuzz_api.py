@@ -44,7 +44,7 @@ ISSUED = b'{"url":"/a?au_v=1","id":"AAECAwQFBgcICQoLDA0ODw","epoch":1,"expires_a
 # Answers that hold: no failure.
 expect("documented 422", check_exchange(spec, case("issueLink"), answer(422, ERROR), True), [])
 expect("documented 201", check_exchange(spec, case("issueLink"), answer(201, ISSUED), True), [])
-expect("forward auth 401", check_exchange(spec, case("forwardAuth"), answer(401, headers=[("X-Authority-Reason", "no_link")]), True), [])
+expect("forward auth 401", check_exchange(spec, case("forwardAuthNginx"), answer(401, headers=[("X-Authority-Reason", "no_link")]), True), [])
 expect("403 for a caller without the right",
        check_exchange(spec, case("revoke", lacks_right=True), answer(403, b'{"error":{"code":"forbidden","message":"no"}}'), True), [])
 
@@ -66,9 +66,9 @@ expect("a code of another status", check_exchange(spec, case("issueLink"),
 expect("a 422 not documented for retire", check_exchange(spec, case("retireKey"), answer(422, ERROR), True), ["error-code"])
 expect("201 instead of 403", check_exchange(spec, case("issueLink", lacks_right=True), answer(201, ISSUED), True),
        ["undocumented-status"])
-expect("forward auth with a body", check_exchange(spec, case("forwardAuth"),
+expect("forward auth with a body", check_exchange(spec, case("forwardAuthNginx"),
                                                   answer(403, b"{}", [("X-Authority-Reason", "expired")]), True), ["auth-body"])
-expect("forward auth 413", check_exchange(spec, case("forwardAuth"), answer(413, b'{"error":{"code":"body.too_large","message":"m"}}',
+expect("forward auth 413", check_exchange(spec, case("forwardAuthNginx"), answer(413, b'{"error":{"code":"body.too_large","message":"m"}}',
                                                                                      JSON + [("Connection", "close")]), True),
        ["undocumented-status"])
 expect("405 with a wrong Allow", check_exchange(spec, case("listKeys", "405", method="POST", target="/v1/keys"),
