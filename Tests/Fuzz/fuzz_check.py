@@ -13,7 +13,7 @@ def _strict_object(pairs):
 def allowed_for(spec, case):
     """status -> the error codes allowed (None where the answer is not an error)."""
     generic = {413: {"body.too_large"}, 400: {"http.malformed"}}
-    if getattr(case, "unparsed_method", False):
+    if getattr(case, "unparsed_method", False) or getattr(case, "oversized_head", False):
         return {400: {"http.malformed"}}
     if case.expect == "404":
         return {404: spec.not_found, **generic}
