@@ -71,7 +71,9 @@ final class BenchDaemon {
     @discardableResult
     func start() throws -> Double {
         let started = now()
-        let command = [executable, "--socket", socketPath, "--state-dir", stateDirectory] + extraArguments
+        // Mode 0666: the held-connections scenarios connect as uid 65534.
+        let command = [executable, "--socket", socketPath, "--state-dir", stateDirectory, "--socket-mode", "0666"]
+            + extraArguments
         var environment = ProcessInfo.processInfo.environment
         for name in ["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "WATCHDOG_USEC"] { environment[name] = nil }
         let child = try ChildProcess(command, environment: environment, stdout: logPath, stderr: logPath)
