@@ -52,6 +52,24 @@ extension EndToEnd {
             }
         }
 
+        /// Past the hard limit of unsent bytes the connection is closed at once, before the idle
+        /// timeout: with the hard limit at the watermark (4 KiB), pipelined `GET /v1/health`
+        /// answers that back up pass both at once.
+        @Test func unsentBytesPastTheHardLimitCloseTheConnection() async throws {
+            let arguments = ["--write-buffer-limit", "4096", "--write-buffer-hard-limit", "4096", "--log-level", "debug"]
+            try await DaemonProcess.with(arguments: arguments) { daemon in
+                let flood = daemon.client(timeout: 0.2)
+                try flood.connect()
+                let chunk = Array(String(repeating: "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n", count: 100).utf8)
+                let start = Date()
+                while Self.since(start) < 1 { try? flood.sendRaw(chunk) }
+                #expect(flood.waitForClose(seconds: 3), "unsent answers past the hard limit kept the connection")
+                // /metrics itself is larger than this hard limit: the log says why it closed.
+                #expect(daemon.log.contains("reason=write_buffer_hard_limit"), "\(daemon.logTail(2_000))")
+                #expect(try daemon.client().get("/v1/health").status == 200)
+            }
+        }
+
         /// A slowloris drips a header byte every 0.3 s: closed at the request timeout counted from
         /// its first byte, however often it sends.
         @Test func aSlowlorisIsClosedAtTheRequestTimeout() async throws {
