@@ -137,11 +137,17 @@ extension EndToEnd {
 
         /// Under a descriptor limit of 64, connections exhaust it: the daemon backs off instead of
         /// spinning in its accept loop (its CPU time stays low), says so once, and serves again
-        /// once the connections close.
-        @Test func descriptorExhaustionBacksOffAndRecovers() async throws {
+        /// once the connections close. Both ways the daemon gets its socket: bound itself, and
+        /// inherited under socket activation (NIO's `withBoundSocket`).
+        @Test(arguments: [false, true])
+        func descriptorExhaustionBacksOffAndRecovers(socketActivated: Bool) async throws {
             let daemon = try DaemonProcess()
             defer { daemon.remove() }
             daemon.launcher = ["/usr/bin/prlimit", "--nofile=64:64", "--"]
+            if socketActivated {
+                daemon.launcher += ["/usr/bin/systemd-socket-activate", "-l", daemon.socketPath, "--fdname=authority"]
+                daemon.socketArgument = daemon.directory + "/unbound.sock"
+            }
             try daemon.start()
             let pid = try #require(daemon.pid)
             var held: [UnixHTTPClient] = []
