@@ -14,6 +14,8 @@ import Glibc
 public enum Application {
     public static func run(configuration: ServerConfiguration, logger: Logger) async throws {
         try configuration.validate()
+        try ProcessLimits.forbidCoreDumps()
+        ProcessLimits.raiseDescriptorLimit(for: configuration.maxConnections, logger: logger)
         let policy = try configuration.policyFile.map { path throws(ConfigurationError) in try Policy.load(path: path) }
             ?? Policy()
         let environment = ProcessInfo.processInfo.environment

@@ -24,6 +24,10 @@ public final class AuthorityMetrics: Sendable {
     private let commits: Counter
     private let committedWrites: Counter
     private let commitBatchSize: ValueHistogram
+    let connectionsOpen: Gauge
+    private let connectionsRefused: [ConnectionRefusal: Counter]
+    private let connectionsClosed: [ConnectionClosure: Counter]
+    let acceptErrors: Counter
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -59,7 +63,24 @@ public final class AuthorityMetrics: Sendable {
         commitBatchSize = registry.makeValueHistogram(
             name: "authority_commit_batch_size", buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096],
             help: "Writes per group-commit transaction")
+        connectionsOpen = registry.makeGauge(name: "authority_connections_open", help: "Open API connections")
+        connectionsRefused = Dictionary(uniqueKeysWithValues: ConnectionRefusal.allCases.map {
+            ($0, registry.makeCounter(
+                name: "authority_connections_refused_total", labels: [("limit", $0.rawValue)],
+                help: "Connections closed at once because a connection cap was reached"))
+        })
+        connectionsClosed = Dictionary(uniqueKeysWithValues: ConnectionClosure.allCases.map {
+            ($0, registry.makeCounter(
+                name: "authority_connections_closed_total", labels: [("reason", $0.rawValue)],
+                help: "Connections the daemon closed because a resource limit was reached"))
+        })
+        acceptErrors = registry.makeCounter(
+            name: "authority_accept_errors_total",
+            help: "Failed accepts (descriptors exhausted and the like), each followed by a back-off")
     }
+
+    func countRefused(_ limit: ConnectionRefusal) { connectionsRefused[limit]?.increment() }
+    func countClosed(_ reason: ConnectionClosure) { connectionsClosed[reason]?.increment() }
 
     func countCheck(_ reason: Reason) { checks[reason]?.increment() }
 
@@ -88,4 +109,19 @@ public final class AuthorityMetrics: Sendable {
             exported = (hits, misses)
         }
     }
+}
+
+/// Which cap refused a connection (the `limit` label of `authority_connections_refused_total`).
+enum ConnectionRefusal: String, CaseIterable, Sendable {
+    case total = "max_connections"
+    case perUID = "max_connections_per_uid"
+}
+
+/// Why the daemon closed a connection (the `reason` label of `authority_connections_closed_total`).
+enum ConnectionClosure: String, CaseIterable, Sendable {
+    case requestTimeout = "request_timeout"
+    case idleTimeout = "idle_timeout"
+    /// Answers waited unread for the idle timeout.
+    case writeStalled = "write_stalled"
+    case writeBufferHardLimit = "write_buffer_hard_limit"
 }

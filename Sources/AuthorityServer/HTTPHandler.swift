@@ -1,4 +1,5 @@
 import AuthorityAPI
+import AuthorityCore
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -10,6 +11,11 @@ struct DrainEvent: Sendable {}
 /// One connection: collects a request (head, body within the limit, end), hands it to the router
 /// with the caller's credentials, writes the answer. NIO's pipelining helper before it delivers one
 /// request at a time, so answers keep their order even when some come from the thread pool.
+///
+/// A complete request that arrives while the channel is not writable (earlier answers wait
+/// unread above the write-buffer watermark) is held, unanswered, until the channel is writable
+/// again; while it waits, the pipelining helper reads nothing more, so a client that sends
+/// without reading costs at most the watermark plus one answer.
 final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -18,6 +24,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let peer: PeerCredentials
     private let bodyLimit: Int
     private let logger: Logger
+    /// The connection's timers and back-pressure (nil in tests of the handler alone).
+    private let connectionGuard: ConnectionGuard?
 
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
@@ -26,12 +34,15 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// A request is between its head and its answer.
     private var busy = false
     private var draining = false
+    /// A complete request held until the channel is writable again.
+    private var parked: (head: HTTPRequestHead, request: APIRequest)?
 
-    init(router: Router, peer: PeerCredentials, bodyLimit: Int, logger: Logger) {
+    init(router: Router, peer: PeerCredentials, bodyLimit: Int, logger: Logger, connectionGuard: ConnectionGuard? = nil) {
         self.router = router
         self.peer = peer
         self.bodyLimit = bodyLimit
         self.logger = logger
+        self.connectionGuard = connectionGuard
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -53,28 +64,62 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             if body == nil { body = chunk } else { body!.writeBuffer(&chunk) }
         case .end:
             guard !answered, let head else { return }
+            connectionGuard?.requestReceived()
             let request = APIRequest(head: head, body: body)
             body = nil
-            switch router.respond(to: request, peer: peer, eventLoop: context.eventLoop) {
-            case .now(let response):
-                write(response, for: head, context: context)
-            case .later(let future):
-                future.assumeIsolated().whenComplete { [self] result in
-                    switch result {
-                    case .success(let response): write(response, for: head, context: context)
-                    case .failure(let error):
-                        logger.error("request failed", metadata: ["error": "\(error)", "http.path": "\(request.path)"])
-                        write(.error(.internalError, "internal error; see the daemon's log"), for: head, context: context)
-                    }
+            guard context.channel.isWritable else {
+                parked = (head, request)
+                return
+            }
+            respond(to: request, head: head, context: context)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let (head, request) = parked {
+            parked = nil
+            respond(to: request, head: head, context: context)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func respond(to request: APIRequest, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        switch router.respond(to: request, peer: peer, eventLoop: context.eventLoop) {
+        case .now(let response):
+            write(response, for: head, context: context)
+        case .later(let future):
+            future.assumeIsolated().whenComplete { [self] result in
+                switch result {
+                case .success(let response): write(response, for: head, context: context)
+                case .failure(let error):
+                    logger.error("request failed", metadata: ["error": "\(error)", "http.path": "\(request.path)"])
+                    write(.error(.internalError, "internal error; see the daemon's log"), for: head, context: context)
                 }
             }
         }
     }
 
+    /// 413 with the JSON error, except on the forward-auth endpoints, which answer only 204, 401
+    /// and 403 without a body: there an oversized request is a malformed one (401).
     private func answerTooLarge(context: ChannelHandlerContext) {
         answered = true
         guard let head else { return }
+        connectionGuard?.requestReceived()
+        guard !Self.isForwardAuth(head.uri) else {
+            var refusal = Authority.refusal(.unauthorized, reason: Reason.malformed.rawValue)
+            refusal.close = true
+            write(refusal, for: head, context: context)
+            return
+        }
         write(.error(.bodyTooLarge, "the body is larger than \(bodyLimit) bytes", close: true), for: head, context: context)
+    }
+
+    /// `/v1/auth`, anything under `/v1/auth/`, with or without a query.
+    static func isForwardAuth(_ uri: String) -> Bool {
+        let prefix = "/v1/auth"
+        guard uri.hasPrefix(prefix) else { return false }
+        let next = uri.utf8.dropFirst(prefix.utf8.count).first
+        return next == nil || next == UInt8(ascii: "/") || next == UInt8(ascii: "?")
     }
 
     private func write(_ response: APIResponse, for request: HTTPRequestHead, context: ChannelHandlerContext) {
@@ -89,8 +134,11 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         if response.body.readableBytes > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
         }
-        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        // Before the end is written: writing it may hand the next pipelined request to this
+        // handler at once, which must find the connection between requests.
         busy = false
+        connectionGuard?.answered(context: context)
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if close {
             done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
@@ -105,15 +153,32 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
-    /// A request NIO cannot parse gets a JSON 400 and the connection is closed.
+    /// A request NIO cannot parse gets a JSON 400 and the connection is closed (no answer once it
+    /// is closed: the decoder reports a half-read request at close).
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if error is HTTPParserError, !busy {
+        if error is HTTPParserError, !busy, context.channel.isActive {
             let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
             busy = true
             write(.error(.malformedHTTP, "the request is not valid HTTP/1.1", close: true), for: head, context: context)
             return
         }
-        logger.debug("connection error", metadata: ["error": "\(error)"])
+        logger.debug("connection error", metadata: ["error": "\(Self.kind(of: error))"])
         context.close(promise: nil)
+    }
+
+    /// An error's kind for the log: its type and case, never its payload. NIO's decoder errors
+    /// carry the client's bytes (`dataReceivedInErrorState(_, ByteBuffer)` prints them in hex),
+    /// which may hold passwords and signatures.
+    static func kind(of error: any Error) -> String {
+        switch error {
+        case let error as HTTPParserError: "HTTPParserError.\(error)"
+        case let error as ByteToMessageDecoderError:
+            switch error {
+            case .dataReceivedInErrorState(let first, _): "ByteToMessageDecoderError.dataReceivedInErrorState(\(kind(of: first)))"
+            case .leftoverDataWhenDone: "ByteToMessageDecoderError.leftoverDataWhenDone"
+            }
+        case let error as IOError: "IOError(errno \(error.errnoCode))"
+        default: String(reflecting: type(of: error))
+        }
     }
 }

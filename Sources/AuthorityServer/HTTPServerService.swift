@@ -21,6 +21,8 @@ public final class HTTPServerService: Service, CustomStringConvertible {
     let logger: Logger
     let inheritedSocket: CInt?
     private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let limiter: ConnectionLimiter
+    private let refusals = RateLimitedLog()
 
     public var description: String { "HTTPServerService(socket: \(configuration.socketPath))" }
 
@@ -34,6 +36,8 @@ public final class HTTPServerService: Service, CustomStringConvertible {
         self.notifier = notifier
         self.inheritedSocket = inheritedSocket
         self.logger = logger
+        limiter = ConnectionLimiter(
+            maxTotal: configuration.maxConnections, maxPerUID: configuration.maxConnectionsPerUID)
     }
 
     public func run() async throws {
@@ -58,8 +62,18 @@ public final class HTTPServerService: Service, CustomStringConvertible {
     }
 
     private func bind() async throws -> any Channel {
+        let metrics = router.metrics
+        let logger = logger
+        let watermark = ChannelOptions.Types.WriteBufferWaterMark(
+            low: configuration.writeBufferLimit / 2, high: configuration.writeBufferLimit)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptBackoff(metrics: metrics, logger: logger))
+                }
+            }
+            .childChannelOption(.writeBufferWaterMark, value: watermark)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture { try self.initialize(channel) }
             }
@@ -72,22 +86,54 @@ public final class HTTPServerService: Service, CustomStringConvertible {
         return channel
     }
 
-    /// Adds the HTTP pipeline, after reading the caller's credentials (refused without them).
+    /// Adds the HTTP pipeline, after reading the caller's credentials (refused without them) and
+    /// counting the connection against the caps (closed at once over one).
     private func initialize(_ channel: any Channel) throws {
         guard let peer = PeerCredentials.read(from: channel) else {
             logger.warning("connection without peer credentials refused")
             channel.close(promise: nil)
             return
         }
+        if let refusal = limiter.admit(uid: peer.uid) {
+            refuse(channel, peer: peer, refusal)
+            return
+        }
+        let metrics = router.metrics
+        metrics.connectionsOpen.increment()
         let id = ObjectIdentifier(channel)
         connections.withLock { $0[id] = channel }
-        channel.closeFuture.whenComplete { [self] _ in _ = connections.withLock { $0.removeValue(forKey: id) } }
+        channel.closeFuture.whenComplete { [self] _ in
+            _ = connections.withLock { $0.removeValue(forKey: id) }
+            limiter.release(uid: peer.uid)
+            metrics.connectionsOpen.decrement()
+        }
         var connectionLogger = logger
         connectionLogger[metadataKey: "caller.uid"] = "\(peer.uid)"
         connectionLogger[metadataKey: "caller.pid"] = "\(peer.pid)"
+        let connectionGuard = ConnectionGuard(
+            limits: ConnectionLimits(configuration), metrics: metrics, logger: connectionLogger)
+        try channel.pipeline.syncOperations.addHandler(connectionGuard)
         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
         try channel.pipeline.syncOperations.addHandler(
-            HTTPHandler(router: router, peer: peer, bodyLimit: configuration.bodyLimit, logger: connectionLogger))
+            HTTPHandler(
+                router: router, peer: peer, bodyLimit: configuration.bodyLimit, logger: connectionLogger,
+                connectionGuard: connectionGuard))
+    }
+
+    /// Closes a connection over a cap at once: counted, and logged at most once per 10 s.
+    private func refuse(_ channel: any Channel, peer: PeerCredentials, _ refusal: ConnectionRefusal) {
+        router.metrics.countRefused(refusal)
+        channel.close(promise: nil)
+        refusals.occurred { refused in
+            let open = limiter.open(uid: peer.uid)
+            logger.warning(
+                "connection refused: connection cap reached",
+                metadata: [
+                    "limit": "\(refusal.rawValue)", "caller.uid": "\(peer.uid)", "caller.pid": "\(peer.pid)",
+                    "connections.refused": "\(refused)", "connections.open": "\(open.total)",
+                    "connections.open_of_uid": "\(open.uid)",
+                ])
+        }
     }
 
     private func prepareSocketPath() throws {

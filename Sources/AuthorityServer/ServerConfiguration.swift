@@ -44,6 +44,22 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var cookieTTL: Int64 = 3_600
     /// Signatures remembered as verified, so repeated checks skip Ed25519; 0 switches the cache off.
     public var verifyCacheEntries = 65_536
+    /// Seconds from a request's first byte until its whole head and body must have arrived; past
+    /// it the connection is closed without an answer (slow senders, slowloris).
+    public var requestTimeout: Int64 = 10
+    /// Seconds a keep-alive connection may wait with no request in progress before it is closed;
+    /// also how long answers may wait unread (the client reads nothing) before it is closed. Above
+    /// nginx's default upstream `keepalive_timeout` (60 s), so that the proxy closes first.
+    public var idleTimeout: Int64 = 75
+    /// Open connections, all callers together; a connection over it is closed at once.
+    public var maxConnections = 8_192
+    /// Open connections of one uid (`SO_PEERCRED`); a connection over it is closed at once.
+    public var maxConnectionsPerUID = 2_048
+    /// Unsent answer bytes of one connection above which the daemon stops reading from it and
+    /// answering it, until the client has read them down to half.
+    public var writeBufferLimit = 65_536
+    /// Unsent answer bytes of one connection past which it is closed.
+    public var writeBufferHardLimit = 4_194_304
 
     public init() {}
 
@@ -56,6 +72,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         var forwardAuthDialect: String?
         var forwardAuthMaxAge, passwordMaxFailures, passwordLockout, cookieTTL: Int64?
         var passwordThreads, verifyCacheEntries: Int?
+        var requestTimeout, idleTimeout: Int64?
+        var maxConnections, maxConnectionsPerUID, writeBufferLimit, writeBufferHardLimit: Int?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case socket, database, policy, revocations
@@ -68,6 +86,9 @@ public struct ServerConfiguration: Sendable, Equatable {
             case forwardAuthMaxAge = "forward_auth_max_age", passwordMaxFailures = "password_max_failures"
             case passwordLockout = "password_lockout", cookieTTL = "cookie_ttl", passwordThreads = "password_threads"
             case verifyCacheEntries = "verify_cache_entries"
+            case requestTimeout = "request_timeout", idleTimeout = "idle_timeout", maxConnections = "max_connections"
+            case maxConnectionsPerUID = "max_connections_per_uid", writeBufferLimit = "write_buffer_limit"
+            case writeBufferHardLimit = "write_buffer_hard_limit"
         }
     }
 
@@ -111,6 +132,12 @@ public struct ServerConfiguration: Sendable, Equatable {
         cookieTTL = file.cookieTTL ?? cookieTTL
         passwordThreads = file.passwordThreads ?? passwordThreads
         verifyCacheEntries = file.verifyCacheEntries ?? verifyCacheEntries
+        requestTimeout = file.requestTimeout ?? requestTimeout
+        idleTimeout = file.idleTimeout ?? idleTimeout
+        maxConnections = file.maxConnections ?? maxConnections
+        maxConnectionsPerUID = file.maxConnectionsPerUID ?? maxConnectionsPerUID
+        writeBufferLimit = file.writeBufferLimit ?? writeBufferLimit
+        writeBufferHardLimit = file.writeBufferHardLimit ?? writeBufferHardLimit
     }
 
     /// Refuses values no daemon should run with.
@@ -134,6 +161,13 @@ public struct ServerConfiguration: Sendable, Equatable {
         try check((1...8).contains(passwordThreads), "password-threads must be 1 to 8")
         try check((1...604_800).contains(cookieTTL), "cookie-ttl must be 1 to 604800 seconds")
         try check((0...16_777_216).contains(verifyCacheEntries), "verify-cache-entries must be 0 (off) to 16777216")
+        try check((1...3_600).contains(requestTimeout), "request-timeout must be 1 to 3600 seconds")
+        try check((1...86_400).contains(idleTimeout), "idle-timeout must be 1 to 86400 seconds")
+        try check((1...1_048_576).contains(maxConnections), "max-connections must be 1 to 1048576")
+        try check((1...maxConnections).contains(maxConnectionsPerUID), "max-connections-per-uid must be 1 to max-connections")
+        try check((4_096...16_777_216).contains(writeBufferLimit), "write-buffer-limit must be 4096 to 16777216 bytes")
+        try check((writeBufferLimit...1_073_741_824).contains(writeBufferHardLimit),
+                  "write-buffer-hard-limit must be write-buffer-limit to 1073741824 bytes")
         try check(["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel),
                   "log-level must be trace, debug, info, notice, warning, error or critical")
     }

@@ -28,6 +28,9 @@ struct Bench: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Sizes of the revocation list for the check scenarios.")
     var revocations: [Int] = [10_000, 1_000_000]
 
+    @Option(name: .customLong("held-connections"), help: "Connections uid 65534 holds (idle, then slowloris) in the held-connections scenarios.")
+    var heldConnections = 2_000
+
     @Option(help: "Write the markdown report here as well as to stdout.")
     var output: String?
 
@@ -48,6 +51,7 @@ struct Bench: ParsableCommand {
     mutating func validate() throws {
         guard (1...4096).contains(connections) else { throw ValidationError("--connections must be 1 to 4096") }
         guard (1...10_000_000).contains(links) else { throw ValidationError("--links must be 1 to 10000000") }
+        guard (1...20_000).contains(heldConnections) else { throw ValidationError("--held-connections must be 1 to 20000") }
         guard seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds must be above 0 and at most 3600") }
         guard revocations.allSatisfy({ (1...100_000_000).contains($0) }), revocations == revocations.sorted() else {
             throw ValidationError("--revocations must be increasing counts from 1 to 100000000")
@@ -56,6 +60,7 @@ struct Bench: ParsableCommand {
             links = min(links, 400)
             seconds = min(seconds, 0.5)
             revocations = [1_000, 10_000]
+            heldConnections = min(heldConnections, 20)
         }
         let binary = daemon ?? Fixtures.executable(named: "authorityd")
         guard FileManager.default.isExecutableFile(atPath: binary) else {
@@ -76,6 +81,7 @@ struct Bench: ParsableCommand {
         let bench = Runner(
             daemon: BenchDaemon(executable: daemon!, directory: work, extraArguments: daemonArguments),
             driverConnections: connections, links: links, seconds: seconds, revocationSizes: revocations,
+            heldConnections: heldConnections,
             nginx: noNginx ? nil : StaticNginx(directory: work + "/nginx"))
         defer { try? bench.daemon.stop() }
         try bench.run(into: &report)
@@ -95,6 +101,7 @@ struct Runner {
     let links: Int
     let seconds: Double
     let revocationSizes: [Int]
+    let heldConnections: Int
     let nginx: StaticNginx?
 
     var driver: LoadDriver { LoadDriver(socketPath: daemon.socketPath, connections: driverConnections) }
@@ -152,6 +159,11 @@ struct Runner {
         let one = Requests.check(url: urls[links])
         try measure("check, one link repeated (cache hit)", kind: .checkRepeated, count: .max, seconds: seconds,
                     into: &report, request: { _ in one }, check: Self.expectValid)
+
+        for mode in [ConnectionHolder.Mode.idle, .slowloris] {
+            log("check, one link repeated, \(heldConnections) \(mode.rawValue) connections held by uid 65534")
+            try measureHeld(mode, request: one, into: &report)
+        }
 
         log("forward-auth, one link repeated")
         let oneForward = Requests.forwardAuth(url: urls[0])
@@ -232,6 +244,27 @@ struct Runner {
             name: name, kind: kind, run: run,
             cpuPerOperation: (after.cpuSeconds - before.cpuSeconds) / Double(max(run.completed, 1)), rssMiB: after.rssMiB))
         return run.throughput
+    }
+
+    /// The repeated check again while a helper running as uid 65534 holds `heldConnections`
+    /// connections (idle, or slowloris dripping a header byte a second per connection, reconnecting
+    /// whenever the daemon closes one): the load driver (root, another uid) must keep its latency.
+    func measureHeld(_ mode: ConnectionHolder.Mode, request: [UInt8], into report: inout Report) throws {
+        chmod(daemon.directory, 0o755)  // uid 65534 must reach the socket (mode 0666)
+        let holder = try ConnectionHolder(
+            socket: daemon.socketPath, count: heldConnections, mode: mode, reconnect: true, directory: daemon.directory)
+        defer { holder.stop() }
+        let opened = holder.wait(timeout: 60) { $0.open + $0.failed >= heldConnections }
+        guard let opened, opened.open == heldConnections else {
+            throw BenchError.scenario("uid 65534 held \(opened.map { "\($0)" } ?? "nothing") of \(heldConnections) \(mode) connections")
+        }
+        usleep(200_000)
+        try measure("check, one link repeated, \(heldConnections) \(mode.rawValue) connections held by uid 65534",
+                    kind: .held(mode.rawValue), count: .max, seconds: seconds, into: &report, request: { _ in request },
+                    check: Self.expectValid)
+        guard holder.report?.open == heldConnections else {
+            throw BenchError.scenario("the held connections dropped during the run: \(String(describing: holder.report))")
+        }
     }
 
     static func expect(_ status: Int) -> (Int, Answer) -> String? {

@@ -2,52 +2,13 @@ import AuthorityTesting
 import Foundation
 import Glibc
 
-/// CPU time and memory of a process (all its threads), from `/proc/PID/stat` and `/proc/PID/status`.
-struct ProcessSample {
-    /// utime + stime, seconds.
-    var cpuSeconds: Double
-    /// Resident set size now, MiB.
-    var rssMiB: Double
-
-    static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
-
-    /// The fields of `/proc/PID/stat` after the command name: index 0 is field 3 (state), 1 the
-    /// parent pid, 11 and 12 utime and stime. Nil when the process is gone.
-    static func statFields(_ pid: pid_t) -> [Substring]? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
-            let close = stat.lastIndex(of: ")")
-        else { return nil }
-        return stat[stat.index(after: close)...].split(separator: " ")
-    }
-
-    static func of(_ pid: pid_t) throws -> ProcessSample {
-        guard let fields = statFields(pid), fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12])
-        else {
-            throw BenchError.proc("unreadable /proc/\(pid)/stat")
-        }
-        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-        let rssKiB = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
-            .flatMap { Double($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? 0
-        return ProcessSample(cpuSeconds: (user + system) / ticksPerSecond, rssMiB: rssKiB / 1024)
-    }
-
-    /// The sum over `pids` (nginx: master and workers).
-    static func of(_ pids: [pid_t]) throws -> ProcessSample {
-        try pids.map(of).reduce(ProcessSample(cpuSeconds: 0, rssMiB: 0)) {
-            ProcessSample(cpuSeconds: $0.cpuSeconds + $1.cpuSeconds, rssMiB: $0.rssMiB + $1.rssMiB)
-        }
-    }
-}
-
 enum BenchError: Error, CustomStringConvertible {
-    case proc(String)
     case daemon(String)
     case scenario(String)
 
     var description: String {
         switch self {
-        case .proc(let message), .daemon(let message), .scenario(let message): message
+        case .daemon(let message), .scenario(let message): message
         }
     }
 }
@@ -110,7 +71,9 @@ final class BenchDaemon {
     @discardableResult
     func start() throws -> Double {
         let started = now()
-        let command = [executable, "--socket", socketPath, "--state-dir", stateDirectory] + extraArguments
+        // Mode 0666: the held-connections scenarios connect as uid 65534.
+        let command = [executable, "--socket", socketPath, "--state-dir", stateDirectory, "--socket-mode", "0666"]
+            + extraArguments
         var environment = ProcessInfo.processInfo.environment
         for name in ["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "WATCHDOG_USEC"] { environment[name] = nil }
         let child = try ChildProcess(command, environment: environment, stdout: logPath, stderr: logPath)

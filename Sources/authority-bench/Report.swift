@@ -6,6 +6,8 @@ struct Measurement {
         case issue, forwardAuthUnique, checkUnique, halfPeak, checkRepeated, forwardAuthRepeated, floor, nginx
         case checkRevoked(Int)
         case revocations, uses
+        /// The repeated check while uid 65534 holds connections (idle or slowloris).
+        case held(String)
     }
 
     var name: String
@@ -135,6 +137,7 @@ struct Report {
                                   goal: "≤ 200 MiB", holds: max(rss, finalRSS) <= 200))
             targets.append(Target(name: "start-up with \(state)", measured: "\(fixed(seconds, 3)) s", goal: "< 2 s", holds: seconds < 2))
         }
+        targets += heldTargets()
         for (kind, name) in [(Measurement.Kind.revocations, "durable revocations, \(connections) clients"),
                              (.uses, "durable uses, \(connections) clients")] {
             guard let m = first(kind) else { continue }
@@ -143,6 +146,29 @@ struct Report {
             targets.append(Target(
                 name: name, measured: "\(Int(rate))/s = \(fixed(factor, 2)) × \(Int(commitsPerSecond)) one-row commits/s",
                 goal: "≥ 10000/s and ≥ 3 × commits", holds: rate >= 10_000 && factor >= 3))
+        }
+        return targets
+    }
+}
+
+extension Report {
+    /// Trust boundary (issue #12): connections held by a caller with no rights cost the others
+    /// at most a doubling of p99, and memory proportionate to the connections.
+    func heldTargets() -> [Target] {
+        guard let unloaded = first(.checkRepeated) else { return [] }
+        let base = unloaded.run.latency(0.99, sorted: unloaded.run.latencies.sorted())
+        var targets: [Target] = []
+        for m in measurements {
+            guard case .held(let mode) = m.kind else { continue }
+            let p99 = m.run.latency(0.99, sorted: m.run.latencies.sorted())
+            targets.append(Target(
+                name: "check p99 with \(mode) connections held by uid 65534 vs unloaded",
+                measured: "\(fixed(p99, 3)) ms vs \(fixed(base, 3)) ms = \(fixed(p99 / base, 2)) ×", goal: "≤ 2 ×",
+                holds: p99 <= 2 * base))
+            targets.append(Target(
+                name: "RSS with \(mode) connections held by uid 65534 vs unloaded",
+                measured: "\(fixed(m.rssMiB, 1)) MiB vs \(fixed(unloaded.rssMiB, 1)) MiB", goal: "≤ unloaded + 64 MiB",
+                holds: m.rssMiB <= unloaded.rssMiB + 64))
         }
         return targets
     }

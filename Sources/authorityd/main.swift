@@ -77,6 +77,18 @@ struct Authorityd: AsyncParsableCommand {
     @Option(name: .customLong("cookie-ttl"), help: "Lifetime of an unlock cookie in seconds (default 3600).") var cookieTTL: Int64?
     @Option(name: .customLong("verify-cache-entries"), help: "Verified signatures remembered, so repeated checks skip Ed25519 (default 65536, 0: off).")
     var verifyCacheEntries: Int?
+    @Option(name: .customLong("request-timeout"), help: "Seconds from a request's first byte to its last; slower senders are closed (default 10).")
+    var requestTimeout: Int64?
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a keep-alive connection may sit idle, or leave answers unread, before it is closed (default 75).")
+    var idleTimeout: Int64?
+    @Option(name: .customLong("max-connections"), help: "Open connections, all callers together; more are closed at once (default 8192).")
+    var maxConnections: Int?
+    @Option(name: .customLong("max-connections-per-uid"), help: "Open connections of one caller uid; more are closed at once (default 2048).")
+    var maxConnectionsPerUID: Int?
+    @Option(name: .customLong("write-buffer-limit"), help: "Unsent answer bytes per connection above which it is not read until half is sent (default 65536).")
+    var writeBufferLimit: Int?
+    @Option(name: .customLong("write-buffer-hard-limit"), help: "Unsent answer bytes per connection past which it is closed (default 4194304).")
+    var writeBufferHardLimit: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
 
@@ -130,6 +142,12 @@ struct Authorityd: AsyncParsableCommand {
         configuration.passwordThreads = passwordThreads ?? configuration.passwordThreads
         configuration.cookieTTL = cookieTTL ?? configuration.cookieTTL
         configuration.verifyCacheEntries = verifyCacheEntries ?? configuration.verifyCacheEntries
+        configuration.requestTimeout = requestTimeout ?? configuration.requestTimeout
+        configuration.idleTimeout = idleTimeout ?? configuration.idleTimeout
+        configuration.maxConnections = maxConnections ?? configuration.maxConnections
+        configuration.maxConnectionsPerUID = maxConnectionsPerUID ?? configuration.maxConnectionsPerUID
+        configuration.writeBufferLimit = writeBufferLimit ?? configuration.writeBufferLimit
+        configuration.writeBufferHardLimit = writeBufferHardLimit ?? configuration.writeBufferHardLimit
         try configuration.validate()
         return configuration
     }

@@ -75,6 +75,41 @@ import Testing
         #expect(error == .invalid(path, "\"verify_cache_entries\" must be an integer"))
     }
 
+    @Test func connectionLimitsFromTheFileAndTheirRanges() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = ServerConfiguration()
+        #expect(configuration.requestTimeout == 10 && configuration.idleTimeout == 75)
+        #expect(configuration.maxConnections == 8_192 && configuration.maxConnectionsPerUID == 2_048)
+        #expect(configuration.writeBufferLimit == 65_536 && configuration.writeBufferHardLimit == 4_194_304)
+        try configuration.apply(file: write(#"""
+            {"request_timeout": 5, "idle_timeout": 30, "max_connections": 100, "max_connections_per_uid": 10,
+             "write_buffer_limit": 8192, "write_buffer_hard_limit": 65536}
+            """#, in: directory))
+        #expect(configuration.requestTimeout == 5 && configuration.idleTimeout == 30)
+        #expect(configuration.maxConnections == 100 && configuration.maxConnectionsPerUID == 10)
+        #expect(configuration.writeBufferLimit == 8_192 && configuration.writeBufferHardLimit == 65_536)
+        try configuration.validate()
+        let bad: [(WritableKeyPath<ServerConfiguration, Int>, Int, String)] = [
+            (\.maxConnections, 0, "max-connections must be 1 to 1048576"),
+            (\.maxConnectionsPerUID, 101, "max-connections-per-uid must be 1 to max-connections"),
+            (\.maxConnectionsPerUID, 0, "max-connections-per-uid must be 1 to max-connections"),
+            (\.writeBufferLimit, 1_024, "write-buffer-limit must be 4096 to 16777216 bytes"),
+            (\.writeBufferHardLimit, 4_096, "write-buffer-hard-limit must be write-buffer-limit to 1073741824 bytes"),
+        ]
+        for (member, value, message) in bad {
+            var wrong = configuration
+            wrong[keyPath: member] = value
+            let error = #expect(throws: ConfigurationError.self) { try wrong.validate() }
+            #expect(error?.description == "configuration: \(message)")
+        }
+        for (member, value) in [(\ServerConfiguration.requestTimeout, 0), (\.requestTimeout, 3_601), (\.idleTimeout, 0)] {
+            var wrong = configuration
+            wrong[keyPath: member] = Int64(value)
+            #expect(throws: ConfigurationError.self) { try wrong.validate() }
+        }
+    }
+
     @Test func validationRefusesNonsense() throws {
         var configuration = ServerConfiguration()
         configuration.maxTTL = 0

@@ -80,10 +80,17 @@ let stranger = PeerCredentials(pid: 2, uid: 1234, gid: 1234)
 struct PipelineHarness {
     let channel = EmbeddedChannel()
 
-    init(_ authority: Authority, peer: PeerCredentials = root, bodyLimit: Int = 65_536) throws {
+    /// With `limits`, the connection's guard comes first, as in the daemon; its timers run on the
+    /// embedded loop's clock. The channel is connected (active), as a real connection is.
+    init(_ authority: Authority, peer: PeerCredentials = root, bodyLimit: Int = 65_536, limits: ConnectionLimits? = nil) throws {
+        let connectionGuard = limits.map { ConnectionGuard(limits: $0, metrics: authority.metrics, logger: Logger(label: "test")) }
+        if let connectionGuard { try channel.pipeline.syncOperations.addHandler(connectionGuard) }
         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
         try channel.pipeline.syncOperations.addHandler(
-            HTTPHandler(router: Router(authority: authority), peer: peer, bodyLimit: bodyLimit, logger: Logger(label: "test")))
+            HTTPHandler(
+                router: Router(authority: authority), peer: peer, bodyLimit: bodyLimit, logger: Logger(label: "test"),
+                connectionGuard: connectionGuard))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
     }
 
     /// Sends raw request bytes and returns every answer written so far.
