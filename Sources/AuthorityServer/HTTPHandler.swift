@@ -33,6 +33,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var answered = false
     /// A request is between its head and its answer.
     private var busy = false
+    /// The current request's end arrived (it is complete, its answer may be on its way).
+    private var requestEnded = false
+    /// The client shut its write side: answer what was asked, then close.
+    private var inputClosed = false
     private var draining = false
     /// A complete request held until the channel is writable again.
     private var parked: (head: HTTPRequestHead, request: APIRequest)?
@@ -52,6 +56,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             body = nil
             answered = false
             busy = true
+            requestEnded = false
             if let length = requestHead.headers.first(name: "Content-Length").flatMap(Int.init), length > bodyLimit {
                 answerTooLarge(context: context)
             }
@@ -63,6 +68,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             if body == nil { body = chunk } else { body!.writeBuffer(&chunk) }
         case .end:
+            requestEnded = true
             guard !answered, let head else { return }
             connectionGuard?.requestReceived()
             let request = APIRequest(head: head, body: body)
@@ -123,7 +129,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func write(_ response: APIResponse, for request: HTTPRequestHead, context: ChannelHandlerContext) {
-        let close = response.close || draining || !request.isKeepAlive
+        let close = response.close || draining || inputClosed || !request.isKeepAlive
         var headers = response.headers
         headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
         if !headers.contains(name: "Cache-Control") { headers.add(name: "Cache-Control", value: "no-store") }
@@ -145,6 +151,13 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Remote half-closure is allowed: a client that sends its request and shuts its write side
+        // (`nc -N`, `shutdown(SHUT_WR)`) still gets the answer, then the connection closes.
+        if case .some(.inputClosed) = event as? ChannelEvent {
+            inputClosed = true
+            if !busy { context.close(promise: nil) }
+            return
+        }
         if event is DrainEvent {
             draining = true
             if !busy { context.close(promise: nil) }
@@ -156,9 +169,14 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// A request NIO cannot parse gets a JSON 400 and the connection is closed (no answer once it
     /// is closed: the decoder reports a half-read request at close).
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if error is HTTPParserError, !busy, context.channel.isActive {
+        // Between requests, or inside one whose head parsed but whose framing then broke (a
+        // `Transfer-Encoding` other than chunked, a bad chunk size, EOF inside the body): a 400.
+        // A complete request awaiting its answer keeps it (NIO's pipelining helper holds the
+        // error until the answer is out).
+        if error is HTTPParserError, !busy || !requestEnded, !answered, context.channel.isActive {
             let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
             busy = true
+            answered = true
             write(.error(.malformedHTTP, "the request is not valid HTTP/1.1", close: true), for: head, context: context)
             return
         }

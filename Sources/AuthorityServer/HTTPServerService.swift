@@ -74,6 +74,8 @@ public final class HTTPServerService: Service, CustomStringConvertible {
                 }
             }
             .childChannelOption(.writeBufferWaterMark, value: watermark)
+            // A client that shuts its write side after its request still gets the answer.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture { try self.initialize(channel) }
             }

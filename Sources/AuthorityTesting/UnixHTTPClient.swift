@@ -177,6 +177,12 @@ public final class UnixHTTPClient {
     /// Writes arbitrary text to the connection.
     public func sendRaw(_ text: String) throws { try sendRaw(Array(text.utf8)) }
 
+    /// Shuts the connection's write side (`shutdown(SHUT_WR)`, as `nc -N` does): the server sees
+    /// end of input but can still answer.
+    public func shutdownWrite() {
+        if descriptor >= 0 { _ = shutdown(descriptor, Int32(SHUT_WR)) }
+    }
+
     /// Reads one answer from the connection (for raw and pipelined requests). `method` tells whether
     /// a body follows (not for `HEAD`).
     public func readResponse(method: String = "GET") throws -> HTTPResponse {

@@ -210,5 +210,36 @@ extension EndToEnd {
                 #expect(try client.check(CheckLinkRequest(url: link.url, cookie: cookie)).reason == "ok")
             }
         }
+
+        /// Found by the API fuzzer: answers that come from the thread pool or the group commit were
+        /// lost when the client shut its write side after the request, and a head that parsed
+        /// followed by broken framing got no answer at all.
+        @Test func halfClosedAndBadlyFramedRequestsStillGetAnAnswer() async throws {
+            try await DaemonProcess.with { daemon in
+                for request in [
+                    "GET /v1/audit HTTP/1.1\r\nHost: x\r\n\r\n",
+                    "POST /v1/keys/rotate HTTP/1.1\r\nHost: x\r\n\r\n",
+                    "POST /v1/links HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 30\r\n\r\n"
+                        + "{\"resource\":\"/h.txt\",\"ttl\":60}",
+                ] {
+                    let client = daemon.client(timeout: 10)
+                    try client.sendRaw(request)
+                    client.shutdownWrite()
+                    let answer = try client.readResponse()
+                    #expect([200, 201].contains(answer.status), "\(request.prefix(30)): \(answer.status)")
+                    #expect(client.waitForClose(seconds: 5), "the connection stayed open after the answer")
+                }
+                for framing in [
+                    "POST /v1/links HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+                    "POST /v1/links HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+                    "POST /v1/links HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\n",
+                ] {
+                    let client = daemon.client(timeout: 10)
+                    try client.sendRaw(framing)
+                    expectError(try client.readResponse(), 400, "http.malformed", String(framing.prefix(60)))
+                }
+                #expect(try daemon.client().health().status == "ok")
+            }
+        }
     }
 }
