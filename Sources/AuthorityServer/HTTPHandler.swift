@@ -35,8 +35,11 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var busy = false
     /// The current request's end arrived (it is complete, its answer may be on its way).
     private var requestEnded = false
-    /// The client shut its write side: answer what was asked, then close.
+    /// The client shut its write side, or sent bytes that do not parse behind a request still
+    /// being answered: answer what was asked, then close.
     private var inputClosed = false
+    /// An answer that closes the connection is written; the close follows once it is out.
+    private var closing = false
     private var draining = false
     /// A complete request held until the channel is writable again.
     private var parked: (head: HTTPRequestHead, request: APIRequest)?
@@ -143,6 +146,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         // Before the end is written: writing it may hand the next pipelined request to this
         // handler at once, which must find the connection between requests.
         busy = false
+        // Also before: writing the end may deliver a parse error the pipelining helper held back,
+        // which must find the close already decided.
+        if close { closing = true }
         connectionGuard?.answered(context: context)
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if close {
@@ -180,6 +186,15 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             write(.error(.malformedHTTP, "the request is not valid HTTP/1.1", close: true), for: head, context: context)
             return
         }
+        // A parse error behind a complete request whose answer is still on its way (from the thread
+        // pool or the group commit): that answer is owed, and is written; then the connection closes.
+        if error is HTTPParserError, busy, requestEnded, context.channel.isActive {
+            inputClosed = true
+            return
+        }
+        // The decoder reports the same broken bytes again after the 400: that answer is already on
+        // its way, and closes the connection once written.
+        if error is HTTPParserError, closing { return }
         logger.debug("connection error", metadata: ["error": "\(Self.kind(of: error))"])
         context.close(promise: nil)
     }

@@ -238,6 +238,15 @@ extension EndToEnd {
                     try client.sendRaw(framing)
                     expectError(try client.readResponse(), 400, "http.malformed", String(framing.prefix(60)))
                 }
+                // A complete request answered off the event loop, then bytes that do not parse: the
+                // answer is still written, then the 400, then the connection closes.
+                let pipelined = daemon.client(timeout: 10)
+                let explain = "{\"url\":\"/a?au_v=1\"}"
+                try pipelined.sendRaw(
+                    "POST /v1/links/explain HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: \(explain.utf8.count)\r\n\r\n\(explain)GET /v1/health\r\n\r\n")
+                #expect(try pipelined.readResponse().status == 200)
+                expectError(try pipelined.readResponse(), 400, "http.malformed", "after a pipelined explain")
                 #expect(try daemon.client().health().status == "ok")
             }
         }
