@@ -36,6 +36,8 @@ public struct APIRequest: Sendable {
     /// and authority; any other target is kept as it is.
     static func originForm(_ uri: String) -> Substring {
         let bytes = uri.utf8
+        // Nearly every target is already in origin form: no work, no allocation.
+        if bytes.first == UInt8(ascii: "/") { return uri[...] }
         let lowered = bytes.prefix(8).map { (65...90).contains($0) ? $0 + 32 : $0 }
         let schemeLength = lowered.starts(with: "https://".utf8) ? 8 : lowered.starts(with: "http://".utf8) ? 7 : 0
         guard schemeLength > 0 else { return uri[...] }

@@ -99,9 +99,21 @@ struct ForwardedRequest: Equatable {
     /// The value of a header that must appear on exactly one line and not be empty. A request
     /// target may hold a comma (`/files/a,b.txt`), so only the line count is checked.
     static func one(_ headers: HTTPHeaders, _ name: String) -> String? {
-        let values = headers[name]
-        guard values.count == 1, let value = values.first, !value.isEmpty else { return nil }
-        return value
+        // One pass over the headers, no array: this runs four times per forward-auth request.
+        var found: String?
+        for (headerName, value) in headers where Self.sameName(headerName, name) {
+            guard found == nil else { return nil }
+            found = value
+        }
+        guard let found, !found.isEmpty else { return nil }
+        return found
+    }
+
+    /// Header names compare in ASCII case only, as bytes.
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        let x = a.utf8, y = b.utf8
+        guard x.count == y.count else { return false }
+        return zip(x, y).allSatisfy { ($0 | 0x20) == ($1 | 0x20) && (($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A || $0 == $1) }
     }
 
     /// Like `one`, for a single token (method, host, address): a comma means the value is a list.
@@ -119,9 +131,12 @@ struct ForwardedRequest: Equatable {
     }
 
     static func lastForwardedFor(_ headers: HTTPHeaders) -> ForwardedFor {
-        let lines = headers["X-Forwarded-For"]
-        guard lines.count <= 1 else { return .malformed }
-        guard let line = lines.first else { return .absent }
+        var line: String?
+        for (name, value) in headers where sameName(name, "X-Forwarded-For") {
+            guard line == nil else { return .malformed }
+            line = value
+        }
+        guard let line else { return .absent }
         var address = line.split(separator: ",", omittingEmptySubsequences: false).last ?? ""
         while let first = address.first, first == " " || first == "\t" { address.removeFirst() }
         while let last = address.last, last == " " || last == "\t" { address.removeLast() }
