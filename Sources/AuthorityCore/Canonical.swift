@@ -119,14 +119,14 @@ enum Canonical {
         bytes.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {
             guard byte < 0x80 else { return nil }
-            bytes.append((65...90).contains(byte) ? byte + 32 : byte)
+            bytes.append(ASCII.lowered(byte))
         }
         return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `text` with `A`–`Z` folded to `a`–`z` and every other byte kept.
     static func asciiFolded(_ text: some StringProtocol) -> String {
-        String(decoding: text.utf8.map { (65...90).contains($0) ? $0 + 32 : $0 }, as: UTF8.self)
+        String(decoding: text.utf8.map(ASCII.lowered), as: UTF8.self)
     }
 
     /// Whether `text` is a valid `au_h` value: lowercase DNS name, IPv4, or bracketed canonical

@@ -97,8 +97,7 @@ public enum LinkIssuer {
                 // ASCII case folding only: a non-ASCII host stays as given (and cannot be bound).
                 let lowered = authority.map { Canonical.asciiFolded($0) }
                 host = lowered
-                let secure = Canonical.asciiFolded(String(decoding: bytes.prefix(8), as: UTF8.self)).utf8
-                    .starts(with: "https://".utf8)
+                let secure = ASCII.hasPrefixIgnoringCase(bytes, "https://".utf8)
                 origin = lowered.map { (secure ? "https://" : "http://") + $0 } ?? ""
                 let questionMark = rest.firstIndex(of: UInt8(ascii: "?"))
                 path = try Canonical.path(rest[..<(questionMark ?? rest.endIndex)])

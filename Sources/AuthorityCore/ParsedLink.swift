@@ -35,11 +35,10 @@ public struct ParsedLink: Sendable {
     /// Separates an absolute URL's authority from its path and query.
     static func splitTarget(_ bytes: [UInt8]) throws(Malformed) -> (authority: String?, rest: ArraySlice<UInt8>) {
         if bytes.first == Canonical.slash { return (nil, bytes[...]) }
-        let lowered = bytes.prefix(8).map { (65...90).contains($0) ? $0 + 32 : $0 }
         let schemeLength: Int
-        if lowered.starts(with: Array("https://".utf8)) {
+        if ASCII.hasPrefixIgnoringCase(bytes, "https://".utf8) {
             schemeLength = 8
-        } else if lowered.starts(with: Array("http://".utf8)) {
+        } else if ASCII.hasPrefixIgnoringCase(bytes, "http://".utf8) {
             schemeLength = 7
         } else {
             throw Malformed("the target is neither an http(s) URL nor an absolute path")

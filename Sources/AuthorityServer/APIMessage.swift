@@ -1,4 +1,5 @@
 import AuthorityAPI
+import AuthorityCore
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -38,8 +39,8 @@ public struct APIRequest: Sendable {
         let bytes = uri.utf8
         // Nearly every target is already in origin form: no work, no allocation.
         if bytes.first == UInt8(ascii: "/") { return uri[...] }
-        let lowered = bytes.prefix(8).map { (65...90).contains($0) ? $0 + 32 : $0 }
-        let schemeLength = lowered.starts(with: "https://".utf8) ? 8 : lowered.starts(with: "http://".utf8) ? 7 : 0
+        let schemeLength = ASCII.hasPrefixIgnoringCase(bytes, "https://".utf8)
+            ? 8 : ASCII.hasPrefixIgnoringCase(bytes, "http://".utf8) ? 7 : 0
         guard schemeLength > 0 else { return uri[...] }
         let afterScheme = bytes.index(bytes.startIndex, offsetBy: schemeLength)
         guard let start = bytes[afterScheme...].firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") })

@@ -110,11 +110,7 @@ struct ForwardedRequest: Equatable {
     }
 
     /// Header names compare in ASCII case only, as bytes.
-    static func sameName(_ a: String, _ b: String) -> Bool {
-        let x = a.utf8, y = b.utf8
-        guard x.count == y.count else { return false }
-        return zip(x, y).allSatisfy { ($0 | 0x20) == ($1 | 0x20) && (($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A || $0 == $1) }
-    }
+    static func sameName(_ a: String, _ b: String) -> Bool { ASCII.equalsIgnoringCase(a.utf8, b.utf8) }
 
     /// Like `one`, for a single token (method, host, address): a comma means the value is a list.
     static func token(_ headers: HTTPHeaders, _ name: String) -> String? {

@@ -126,7 +126,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// `/v1/auth`, anything under `/v1/auth/`, with or without a query.
     static func isForwardAuth(_ uri: String) -> Bool {
         let prefix = "/v1/auth"
-        guard uri.hasPrefix(prefix) else { return false }
+        guard uri.utf8.starts(with: prefix.utf8) else { return false }
         let next = uri.utf8.dropFirst(prefix.utf8.count).first
         return next == nil || next == UInt8(ascii: "/") || next == UInt8(ascii: "?")
     }

@@ -1,4 +1,5 @@
 import AuthorityAPI
+import AuthorityCore
 import Foundation
 import NIOCore
 
@@ -39,10 +40,7 @@ extension APIRequest {
 
     /// `application/json` in any ASCII case, compared as bytes.
     private static func isJSON(_ mediaType: String) -> Bool {
-        let expected = Array("application/json".utf8)
-        let given = mediaType.utf8
-        return given.count == expected.count
-            && zip(given, expected).allSatisfy { ((65...90).contains($0) ? $0 + 32 : $0) == $1 }
+        ASCII.equalsIgnoringCase(mediaType.utf8, "application/json".utf8)
     }
 
     /// Shared: `JSONDecoder` keeps no state between calls.
