@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/deps.sh curl nginx caddy sqlite3
+scripts/deps.sh curl nginx caddy sqlite3 faketime
 
 echo "== independent verifier (Python, stock Ed25519) on Tests/Vectors/link-v1.json"
 python3 Tests/Vectors/selftest_python_verifier.py

@@ -34,6 +34,7 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
     /// A standing prefix revocation covers the resource: the link would be dead on arrival.
     case prefixBlocked = "link.prefix_blocked"
     case internalError = "internal"
+    case storageUnavailable = "storage.unavailable"
 
     public var status: Int {
         switch self {
@@ -46,6 +47,7 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
         case .unsupportedMediaType: 415
         case .unknownField, .invalidRequest: 422
         case .internalError: 500
+        case .storageUnavailable: 503
         }
     }
 }

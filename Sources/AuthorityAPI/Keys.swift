@@ -116,3 +116,38 @@ public struct HealthResponse: Codable, Sendable, Equatable {
         self.uptimeSeconds = uptimeSeconds
     }
 }
+
+/// `GET /v1/integrity`: every revocation and use counter checked against its MAC, and the head
+/// against them (docs/operations.md).
+public struct IntegrityResponse: Codable, Sendable, Equatable {
+    /// True when every sealed row and the head matched.
+    public var ok: Bool
+    /// The revocation list's version: changes to revocations and use counters so far.
+    public var serial: Int64
+    /// Hex of the head's MAC at that version.
+    public var head: String
+    /// Sealed rows checked.
+    public var rows: Int
+    /// The first problem found, or null.
+    public var problem: String?
+
+    public init(ok: Bool, serial: Int64, head: String, rows: Int, problem: String?) {
+        self.ok = ok
+        self.serial = serial
+        self.head = head
+        self.rows = rows
+        self.problem = problem
+    }
+
+    enum CodingKeys: String, CodingKey { case ok, serial, head, rows, problem }
+
+    /// `problem` is written as `null` when absent, so every answer has the same members.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(ok, forKey: .ok)
+        try container.encode(serial, forKey: .serial)
+        try container.encode(head, forKey: .head)
+        try container.encode(rows, forKey: .rows)
+        try container.encode(problem, forKey: .problem)
+    }
+}

@@ -106,6 +106,8 @@ public struct APIResponse: Sendable {
         var response = json(APIErrorBody(code: code.rawValue, message: message),
                             status: HTTPResponseStatus(statusCode: code.status))
         response.close = close
+        // Storage trouble passes (a lock released, space freed) or ends in a restart: try again.
+        if code == .storageUnavailable { response.headers.add(name: "Retry-After", value: "5") }
         return response
     }
 

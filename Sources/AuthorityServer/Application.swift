@@ -28,7 +28,7 @@ public enum Application {
             StoreConfiguration(
                 stateDirectory: configuration.stateDirectory, databasePath: configuration.databasePath,
                 masterKeyFile: configuration.masterKeyFile, credentialsDirectory: environment["CREDENTIALS_DIRECTORY"],
-                revocationsEnabled: configuration.revocationsEnabled),
+                revocationsEnabled: configuration.revocationsEnabled, adoptDatabase: configuration.adoptDatabase),
             now: Int64(Date().timeIntervalSince1970), logger: logger)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoops)
@@ -40,10 +40,13 @@ public enum Application {
         let server = HTTPServerService(
             router: Router(authority: authority), configuration: configuration, group: group, notifier: notifier,
             inheritedSocket: inherited, logger: logger)
-        let services: [any Service] = [
-            WatchdogService(notifier: notifier, group: group), server,
-            MaintenanceService(authority: authority, logger: logger),
-            PolicyReloadService(authority: authority, logger: logger),
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: WatchdogService(notifier: notifier, group: group)), .init(service: server),
+            .init(service: MaintenanceService(authority: authority, logger: logger)),
+            .init(service: PolicyReloadService(authority: authority, logger: logger)),
+            // A database gone from under the daemon drains the requests in flight (they are
+            // refused), then the daemon exits non-zero.
+            .init(service: StoreWatchService(store: store, logger: logger), failureTerminationBehavior: .gracefullyShutdownGroup),
         ]
         let serviceGroup = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -63,7 +66,11 @@ public enum Application {
     /// Refuses to start when another process answers on the socket path (NIO would otherwise
     /// delete its socket file); a stale socket file is left for NIO to replace.
     static func refuseIfServing(_ path: String) throws {
-        guard FileManager.default.fileExists(atPath: path) else { return }
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        guard info.st_mode & S_IFMT == S_IFSOCK else {
+            throw ConfigurationError.invalid("socket", "\(path) exists and is not a socket: remove it or choose another --socket")
+        }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return }
         defer { close(fd) }

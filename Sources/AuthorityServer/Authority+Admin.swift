@@ -11,15 +11,15 @@ extension Authority {
         -> EventLoopFuture<RevocationEntry>
     {
         let now = clock()
-        let (revocation, liveUntil): (Revocation, Int64?)
+        let revocation: Revocation
         do {
-            (revocation, liveUntil) = try self.revocation(body, now: now)
+            revocation = try self.revocation(body)
         } catch {
             return eventLoop.makeFailedFuture(error)
         }
         let caller = Caller(uid: peer.uid, pid: peer.pid)
         return eventLoop.future {
-            store.revoke(revocation, reason: body.reason, liveUntil: liveUntil, now: now, caller: caller, completion: $0)
+            store.revoke(revocation, reason: body.reason, now: now, caller: caller, completion: $0)
         }.map { [self] record in
             metrics.revocations.increment()
             let entry = Self.entry(record)
@@ -37,9 +37,9 @@ extension Authority {
     /// numbers to overflow; an `issued_before` in the future already ends every link under it.
     static let latestIssuedBefore: Int64 = 253_402_300_799
 
-    /// What `body` revokes and until when a live link could match it (nil: never collected); a
-    /// 422 for anything else.
-    private func revocation(_ body: RevokeRequest, now: Int64) throws(APIError) -> (Revocation, liveUntil: Int64?) {
+    /// What `body` revokes; a 422 for anything else. (How long it is kept, the store decides
+    /// from what was signed.)
+    private func revocation(_ body: RevokeRequest) throws(APIError) -> Revocation {
         guard configuration.revocationsEnabled else {
             throw APIError(.revocationsDisabled, "the revocation list is switched off (--no-revocations); rotate and retire keys instead")
         }
@@ -49,15 +49,15 @@ extension Authority {
         switch (body.id, body.prefix, body.issuedBefore) {
         case (let id?, nil, nil):
             guard let linkID = LinkID(id) else { throw APIError(.invalidRequest, "id must be a link id (22 base64url characters)") }
-            return (.id(linkID), now + configuration.maxTTL)
+            return .id(linkID)
         case (nil, let prefix?, nil):
             // A standing block: it ends links issued under the prefix later too, until lifted.
-            return (.prefix(try canonical(prefix)), nil)
+            return .prefix(try canonical(prefix))
         case (nil, let prefix, let time?):
             guard (0...Self.latestIssuedBefore).contains(time) else {
                 throw APIError(.invalidRequest, "issued_before must be a Unix time from 0 to \(Self.latestIssuedBefore)")
             }
-            return (.issuedBefore(time, prefix: try canonical(prefix ?? "/")), max(now, time) + configuration.maxTTL)
+            return .issuedBefore(time, prefix: try canonical(prefix ?? "/"))
         default:
             throw APIError(.invalidRequest, "give id, or prefix, or issued_before (with an optional prefix)")
         }
@@ -148,6 +148,17 @@ extension Authority {
             APIError(.keyLiveLinks, "links of epoch \(epoch) may be live until \(until) (\(iso8601(until))); retire with {\"force\": true} to end them now")
         case .noActiveKey, .inconsistent: APIError(.internalError, "the key ring is inconsistent; see the daemon's log")
         }
+    }
+
+    /// `GET /v1/integrity` (admin): the whole revocation list and every use counter checked
+    /// against their MACs, in a read snapshot; a problem is also logged at critical.
+    public func integrity() throws -> IntegrityResponse {
+        let report = try store.verifyIntegrity()
+        if let problem = report.problem {
+            logger.critical("integrity check failed", metadata: ["problem": "\(problem)", "db.path": "\(store.databasePath)"])
+        }
+        return IntegrityResponse(
+            ok: report.problem == nil, serial: report.serial, head: report.head, rows: report.rows, problem: report.problem)
     }
 
     /// `GET /v1/audit`: newest first.

@@ -37,7 +37,10 @@ extension Authority {
             link: link, client: client, password: nil, cookie: cookie, consume: true, issueCookie: false, now: now)
         return .later(finishStateful(stateful, keyRing: keyRing, on: eventLoop)
             .map { finish($0.reason, $0) }
-            .recover { _ in Self.refusal(.forbidden, reason: "unavailable") })
+            .recover { [self] error in
+                _ = storageTrouble(error)
+                return Self.refusal(.forbidden, reason: "unavailable")
+            })
     }
 
     private func forwardAuthAnswer(_ verdict: Verdict, reason: Reason, remaining: Int64?, now: Int64) -> APIResponse {

@@ -61,8 +61,11 @@ extension Authority {
                     }
                 }
             }
-        }.flatMapErrorThrowing { [logger] error in
-            logger.error("stateful check failed; refusing", metadata: ["link.id": "\(grant.id)", "error": "\(error)"])
+        }.flatMapErrorThrowing { [logger, store] error in
+            // Storage trouble is counted and logged at a bounded rate where it is answered.
+            if store.storageTrouble(error) == nil {
+                logger.error("stateful check failed; refusing", metadata: ["link.id": "\(grant.id)", "error": "\(error)"])
+            }
             throw error
         }
     }
@@ -96,10 +99,12 @@ extension Authority {
                 }
                 .flatMap { [self] correct in
                     guard let correct else { return eventLoop.makeSucceededFuture((.locked, false)) }
-                    return threadPool.runIfActive(eventLoop: eventLoop) { [store, configuration] in
-                        let attempt = try store.recordPasswordAttempt(
+                    let attempt = eventLoop.future {
+                        store.recordPasswordAttempt(
                             grant.id, success: correct, now: now, maxFailures: configuration.passwordMaxFailures,
-                            baseLockout: configuration.passwordLockout)
+                            baseLockout: configuration.passwordLockout, completion: $0)
+                    }
+                    return attempt.map { attempt -> (Reason, Bool) in
                         guard let attempt else { return (.passwordRequired, false) }
                         if attempt.locked { return (.locked, false) }
                         return correct ? (.ok, true) : (.passwordIncorrect, false)

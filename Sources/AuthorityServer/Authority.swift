@@ -8,24 +8,31 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 
-/// The daemon's behaviour behind the routes: checks on the calling event loop; revocations,
-/// issues and uses through the store's group commit (no thread waits for an fsync per request);
-/// other durable writes and SQLite reads on the thread pool. Holds no HTTP knowledge.
+/// The daemon's behaviour behind the routes: checks on the calling event loop; every durable
+/// write through the store's group commit (no event loop waits for an fsync); SQLite reads on
+/// the read pool, admin writes and maintenance on a pool of their own, so reads never queue
+/// behind writes, rotation, maintenance or password hashing. Holds no HTTP knowledge.
 public final class Authority: Sendable {
     public let store: AuthorityStore
     public let configuration: ServerConfiguration
     public let metrics: AuthorityMetrics
     let verifier: LinkVerifier
     let logger: Logger
+    /// SQLite reads only.
     let threadPool: NIOThreadPool
-    /// Argon2id runs here, never on the event loops or the write pool.
+    /// Admin writes (rotate, retire, lift) and maintenance, which wait for their commit.
+    let writePool: NIOThreadPool
+    /// Argon2id runs here, never on the event loops or the other pools.
     let passwordPool: NIOThreadPool
     let policy: Mutex<Policy>
     /// Password guesses in flight per link (bounded: docs/security.md).
     let guesses = GuessesInFlight(limit: 2)
-    /// The clock, Unix seconds. Checks and issues read it once per request.
+    /// The daemon's time, Unix seconds, which never runs backwards (`TimeMark`). Checks and
+    /// issues read it once per request.
     let clock: @Sendable () -> Int64
     let startedAt: Int64
+    /// Storage failures: one log line per interval, with a count.
+    let storageFailures = RateLimitedLog()
 
     public init(
         store: AuthorityStore, configuration: ServerConfiguration, policy: Policy, threadPool: NIOThreadPool,
@@ -40,20 +47,34 @@ public final class Authority: Sendable {
             cache: VerificationCache(capacity: configuration.verifyCacheEntries))
         self.logger = logger
         self.threadPool = threadPool
+        self.writePool = NIOThreadPool(numberOfThreads: 1)
         self.passwordPool = NIOThreadPool(numberOfThreads: configuration.passwordThreads)
         self.policy = Mutex(policy)
-        self.clock = clock
-        self.startedAt = clock()
+        let time = store.time
+        self.clock = { time.now(wall: clock()) }
+        self.startedAt = self.clock()
         metrics.activeEpoch.set(Int64(store.signingKey.epoch))
-        store.groupCommit.observe { [metrics] writes in metrics.countCommit(writes: writes) }
+        metrics.revocationListVersion.set(store.version.serial)
+        store.groupCommit.observe { [metrics, store] writes in
+            metrics.countCommit(writes: writes)
+            metrics.revocationListVersion.set(store.version.serial)
+        }
+        time.observeBackwardSteps { [metrics, logger] behind in
+            metrics.clockBackwardSteps.increment()
+            logger.warning(
+                "the clock stepped back behind the latest time already used; keeping that time until the clock catches up (links end early, never late)",
+                metadata: ["clock.behind_seconds": "\(behind)"])
+        }
+        writePool.start()
         passwordPool.start()
     }
 
-    /// After the server has drained: stops the password pool, then commits (or fails) every write
-    /// still queued for the group commit and refuses new ones.
+    /// After the server has drained: stops the password and write pools, then commits (or fails)
+    /// every write still queued, refuses new ones, checkpoints and writes the final head.
     public func shutdown() async {
         try? await passwordPool.shutdownGracefully()
-        store.groupCommit.close()
+        try? await writePool.shutdownGracefully()
+        store.close()
     }
 
     /// The rights of a caller under the current policy.
@@ -62,12 +83,13 @@ public final class Authority: Sendable {
     /// Replaces the policy (SIGHUP).
     public func replacePolicy(_ newPolicy: Policy) { policy.withLock { $0 = newPolicy } }
 
-    /// Runs blocking work on the thread pool; the future completes on `eventLoop`. Store errors
-    /// become API errors or a logged 500, never an empty answer.
-    func blocking(on eventLoop: any EventLoop, _ work: @escaping @Sendable () throws -> APIResponse)
+    /// Runs blocking work on the read pool, or with `writes` on the write pool; the future
+    /// completes on `eventLoop`. Store errors become API errors, a 503 or a logged 500, never an
+    /// empty answer.
+    func blocking(on eventLoop: any EventLoop, writes: Bool = false, _ work: @escaping @Sendable () throws -> APIResponse)
         -> EventLoopFuture<APIResponse>
     {
-        threadPool.runIfActive(eventLoop: eventLoop, work).recover { [self] in errorResponse($0) }
+        (writes ? writePool : threadPool).runIfActive(eventLoop: eventLoop, work).recover { [self] in errorResponse($0) }
     }
 
     /// The answer to a request whose work ends with `future` (a group commit): its value as JSON
@@ -78,11 +100,24 @@ public final class Authority: Sendable {
         future.map { .json($0, status: status) }.recover { [self] in errorResponse($0) }
     }
 
-    /// An API error answers as itself; anything else (a store error) is logged and answers 500.
-    private func errorResponse(_ error: any Error) -> APIResponse {
+    /// An API error answers as itself; storage trouble answers 503 `storage.unavailable` naming
+    /// the path and cause (logged at a bounded rate); anything else is logged and answers 500.
+    func errorResponse(_ error: any Error) -> APIResponse {
         if let error = error as? APIError { return error.response }
+        if let trouble = storageTrouble(error) { return .error(.storageUnavailable, trouble) }
         logger.error("request failed", metadata: ["error": "\(error)"])
         return .error(.internalError, "internal error; see the daemon's log")
+    }
+
+    /// The message of a storage failure (counted, and logged at most once per interval), or nil
+    /// for any other error.
+    func storageTrouble(_ error: any Error) -> String? {
+        guard let trouble = store.storageTrouble(error) else { return nil }
+        metrics.storageErrors.increment()
+        storageFailures.occurred { count in
+            logger.error("writes refused: storage unavailable", metadata: ["error": "\(trouble)", "refused": "\(count)"])
+        }
+        return trouble
     }
 
     /// `POST /v1/links/check`. Steps 1–8 answer on the event loop without touching SQLite; a

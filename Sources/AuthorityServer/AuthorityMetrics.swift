@@ -17,6 +17,9 @@ public final class AuthorityMetrics: Sendable {
     let passwordVerifications: Counter
     let rotations: Counter
     let activeEpoch: Gauge
+    let clockBackwardSteps: Counter
+    let storageErrors: Counter
+    let revocationListVersion: Gauge
     private let verifyCacheHits: Counter
     private let verifyCacheMisses: Counter
     /// The cache's counts as last added to the counters.
@@ -35,7 +38,7 @@ public final class AuthorityMetrics: Sendable {
         checks = Dictionary(uniqueKeysWithValues: Reason.allCases.map {
             ($0, registry.makeCounter(name: "authority_checks_total", labels: [("reason", $0.rawValue)], help: "Link checks by reason code"))
         })
-        let statuses: [UInt] = [200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 415, 422, 500]
+        let statuses: [UInt] = [200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 415, 422, 500, 503]
         responses = Dictionary(uniqueKeysWithValues: statuses.map {
             ($0, registry.makeCounter(name: "authority_http_requests_total", labels: [("status", String($0))], help: "HTTP answers by status"))
         })
@@ -52,6 +55,13 @@ public final class AuthorityMetrics: Sendable {
             name: "authority_password_verifications_total", help: "Password guesses hashed (Argon2id)")
         rotations = registry.makeCounter(name: "authority_key_rotations_total", help: "Key rotations")
         activeEpoch = registry.makeGauge(name: "authority_active_epoch", help: "The epoch that signs new links")
+        clockBackwardSteps = registry.makeCounter(
+            name: "authority_clock_backward_steps_total",
+            help: "Times the wall clock was found behind the latest time already used (the daemon kept that time)")
+        storageErrors = registry.makeCounter(
+            name: "authority_storage_errors_total", help: "Writes answered 503 storage.unavailable")
+        revocationListVersion = registry.makeGauge(
+            name: "authority_revocation_list_version", help: "Changes to revocations and use counters so far (the integrity head's serial)")
         verifyCacheHits = registry.makeCounter(
             name: "authority_verify_cache_hits_total", help: "Checks whose signature the verification cache knew")
         verifyCacheMisses = registry.makeCounter(

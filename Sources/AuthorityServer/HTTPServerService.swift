@@ -51,7 +51,12 @@ public final class HTTPServerService: Service, CustomStringConvertible {
                 "key.epoch": "\(authority.store.signingKey.epoch)",
             ])
         try await withGracefulShutdownHandler {
-            try await server.closeFuture.get()
+            // A cancelled group (another service failed) closes the socket too.
+            try await withTaskCancellationHandler {
+                try await server.closeFuture.get()
+            } onCancel: {
+                server.close(promise: nil)
+            }
         } onGracefulShutdown: { [self] in
             notifier.stopping()
             logger.notice("draining connections")

@@ -6,7 +6,8 @@ import ServiceLifecycle
 import UnixSignals
 
 /// Periodic upkeep: automatic rotation (when configured), retirement of epochs whose
-/// `retire_after` has passed, collection of revocations no live link can match.
+/// `retire_after` has passed, collection of revocations no live link can match, the time mark
+/// persisted and the WAL checkpointed. Runs on the write pool, never in the read pool's way.
 public struct MaintenanceService: Service, CustomStringConvertible {
     let authority: Authority
     let logger: Logger
@@ -26,7 +27,7 @@ public struct MaintenanceService: Service, CustomStringConvertible {
     public func tick() async {
         let store = authority.store
         let now = authority.clock()
-        let pool = authority.threadPool
+        let pool = authority.writePool
         do {
             try await pool.runIfActive {
                 let rotation = authority.configuration.rotationInterval
@@ -42,9 +43,40 @@ public struct MaintenanceService: Service, CustomStringConvertible {
                 }
                 try store.collectRevocations(now: now)
                 try store.collectExpiredLinkState(now: now)
+                try store.persistTime()
+                store.checkpoint()
             }
         } catch {
-            logger.error("maintenance failed", metadata: ["error": "\(error)"])
+            if authority.storageTrouble(error) == nil { logger.error("maintenance failed", metadata: ["error": "\(error)"]) }
+        }
+    }
+}
+
+/// Checks every second that the database file is still the one opened; when it was removed or
+/// replaced, logs it at critical and fails, which stops the daemon with a non-zero exit (writes
+/// stopped being acknowledged at the first commit that noticed). Under systemd the restart then
+/// refuses to start on the missing database.
+public struct StoreWatchService: Service, CustomStringConvertible {
+    let store: AuthorityStore
+    let logger: Logger
+    public var description: String { "StoreWatchService" }
+
+    public init(store: AuthorityStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(1))
+                do {
+                    try store.checkDatabaseFile()
+                } catch {
+                    logger.critical("stopping: \(error)")
+                    throw error
+                }
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ public struct Router: Sendable {
     /// The methods each path accepts, for 405 answers.
     static let allowed: [String: [HTTPMethod]] = [
         "/v1/health": [.GET], "/v1/links": [.POST], "/v1/links/check": [.POST], "/v1/links/explain": [.POST], "/v1/revocations": [.GET, .POST],
-        "/v1/keys": [.GET], "/v1/keys/rotate": [.POST], "/v1/audit": [.GET], "/metrics": [.GET],
+        "/v1/keys": [.GET], "/v1/keys/rotate": [.POST], "/v1/audit": [.GET], "/v1/integrity": [.GET], "/metrics": [.GET],
     ]
 
     public func respond(to request: APIRequest, peer: PeerCredentials, eventLoop: any EventLoop) -> RouteResult {
@@ -30,7 +30,8 @@ public struct Router: Sendable {
             switch request.decode(CheckLinkRequest.self).flatMap({ authority.check($0, on: eventLoop) }) {
             case .failure(let error): return .now(error.response)
             case .success(.now(let answer)): return .now(.json(answer))
-            case .success(.later(let future)): return .later(future.map { .json($0) })
+            case .success(.later(let future)):
+                return .later(future.map { .json($0) }.recover { [authority] in authority.errorResponse($0) })
             }
         case (.POST, "/v1/links/explain"):
             guard grant.allows(.check) else { return forbidden(.check) }
@@ -55,11 +56,14 @@ public struct Router: Sendable {
             return .now(.json(authority.keys()))
         case (.POST, "/v1/keys/rotate"):
             guard grant.allows(.admin) else { return forbidden(.admin) }
-            return deferred(.success(()), on: eventLoop, status: .created) { try authority.rotate(peer: peer) }
+            return deferred(.success(()), on: eventLoop, status: .created, writes: true) { try authority.rotate(peer: peer) }
         case (.GET, "/v1/audit"):
             guard grant.allows(.admin) else { return forbidden(.admin) }
             let limit = request.queryInteger("limit", default: 100, range: 1...1000)
             return deferred(limit, on: eventLoop) { try authority.audit(limit: Int($0)) }
+        case (.GET, "/v1/integrity"):
+            guard grant.allows(.admin) else { return forbidden(.admin) }
+            return deferred(.success(()), on: eventLoop) { try authority.integrity() }
         case (.GET, "/metrics"):
             guard grant.allows(.check) else { return forbidden(.check) }
             let text = metrics.text(verifyCache: authority.verifier.cache)
@@ -68,13 +72,13 @@ public struct Router: Sendable {
             if let serial = Self.revocationSerial(path) {
                 guard method == .DELETE else { return methodNotAllowed([.DELETE]) }
                 guard grant.allows(.admin) else { return forbidden(.admin) }
-                return deferred(serial, on: eventLoop) { try authority.liftRevocation(serial: $0, peer: peer) }
+                return deferred(serial, on: eventLoop, writes: true) { try authority.liftRevocation(serial: $0, peer: peer) }
             }
             if let epoch = Self.retireEpoch(path) {
                 guard method == .POST else { return methodNotAllowed([.POST]) }
                 guard grant.allows(.admin) else { return forbidden(.admin) }
                 let body = request.decode(RetireRequest.self, emptyAs: RetireRequest())
-                return deferred(body, on: eventLoop) { body in
+                return deferred(body, on: eventLoop, writes: true) { body in
                     try authority.retire(epoch: epoch, force: body.force ?? false, peer: peer)
                 }
             }
@@ -114,13 +118,16 @@ public struct Router: Sendable {
         return value
     }
 
+    /// Work off the event loop: a read on the read pool, or (`writes`) an admin write that waits
+    /// for its commit, on the write pool.
     private func deferred<Input: Sendable, Output: Encodable & SendableMetatype>(
-        _ input: Result<Input, APIError>, on eventLoop: any EventLoop, status: HTTPResponseStatus = .ok,
+        _ input: Result<Input, APIError>, on eventLoop: any EventLoop, status: HTTPResponseStatus = .ok, writes: Bool = false,
         _ work: @escaping @Sendable (Input) throws -> Output
     ) -> RouteResult {
         switch input {
         case .failure(let error): .now(error.response)
-        case .success(let input): .later(authority.blocking(on: eventLoop) { .json(try work(input), status: status) })
+        case .success(let input):
+            .later(authority.blocking(on: eventLoop, writes: writes) { .json(try work(input), status: status) })
         }
     }
 

@@ -19,6 +19,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Largest accepted request body, in bytes.
     public var bodyLimit = 65_536
     public var revocationsEnabled = true
+    /// One start only (a flag, never in the configuration file): accept the database as it is and
+    /// record it as the state directory's (after a restore; docs/operations.md).
+    public var adoptDatabase = false
     /// Automatic key rotation period in seconds; 0 switches it off.
     public var rotationInterval: Int64 = 0
     /// How often expired revocations are collected and due epochs retired, in seconds.

@@ -3,21 +3,22 @@ import Foundation
 import GRDB
 
 extension AuthorityStore {
-    /// Makes a fresh key the active epoch; the previous one turns `verify_only`. One transaction:
-    /// a crash at any point leaves exactly one active epoch. Returns the new epoch.
+    /// Makes a fresh key the active epoch; the previous one turns `verify_only`. One write of
+    /// the group commit: a crash at any point leaves exactly one active epoch. The WAL is then
+    /// checkpointed, so the new key is in the database file itself. Returns the new epoch.
     @discardableResult
     public func rotate(now: Int64, caller: Caller) throws -> UInt64 {
         let key = SigningKey.generate()
         let sealed = key.withSeed { masterKey.seal($0) }
-        let (epoch, previous) = try database.writeWithoutTransaction { db in
-            var ring = keyRing
-            let previous = ring.activeEpoch
-            // Epochs are SQLite integers: a ring already at 2^63 - 1 (a damaged row) cannot grow.
-            guard ring.newestEpoch < UInt64(Int64.max) else {
-                throw StoreError.keyRing(.inconsistent("epoch \(ring.newestEpoch) is the last one an epoch can be"))
-            }
-            let epoch = ring.rotate(to: key.publicKey, now: now)
-            try db.inTransaction(.immediate) {
+        let (epoch, previous, _) = try groupCommit.perform(
+            { [self] db -> (UInt64, UInt64?, KeyRing) in
+                var ring = keyRing
+                let previous = ring.activeEpoch
+                // Epochs are SQLite integers: a ring already at 2^63 - 1 (a damaged row) cannot grow.
+                guard ring.newestEpoch < UInt64(Int64.max) else {
+                    throw StoreError.keyRing(.inconsistent("epoch \(ring.newestEpoch) is the last one an epoch can be"))
+                }
+                let epoch = ring.rotate(to: key.publicKey, now: now)
                 if let previous {
                     try db.execute(
                         sql: "UPDATE signing_key SET status = 'verify_only' WHERE epoch = ?", arguments: [Int64(previous)])
@@ -26,40 +27,40 @@ extension AuthorityStore {
                 try AuditEntry.record(
                     db, at: now, caller: caller, action: "keys.rotate", epoch: epoch,
                     detail: previous.map { "previous epoch \($0)" })
-                return .commit
-            }
-            state.withLock {
-                $0.keyRing = ring
-                $0.signing = (epoch, key)
-            }
-            return (epoch, previous)
-        }
+                return (epoch, previous, ring)
+            },
+            afterCommit: { [self] epoch, _, ring in
+                state.withLock {
+                    $0.keyRing = ring
+                    $0.signing = (epoch, key)
+                }
+            })
         logger.notice(
             "key rotated",
             metadata: ["key.epoch": "\(epoch)", "key.previous": "\(previous.map(String.init) ?? "none")", "caller.uid": "\(caller.uid.map(String.init) ?? "-")"])
+        checkpoint()
         return epoch
     }
 
     /// Retires a `verify_only` epoch: its links then answer `retired_key`. Without `force`, refuses
     /// while links under it may still be live (`retire_after` in the future).
     public func retire(epoch: UInt64, force: Bool, now: Int64, caller: Caller) throws {
-        try database.writeWithoutTransaction { db in
-            var ring = keyRing
-            do throws(KeyRingError) {
-                try ring.retire(epoch: epoch, force: force, now: now)
-            } catch {
-                throw StoreError.keyRing(error)
-            }
-            try db.inTransaction(.immediate) {
+        try groupCommit.perform(
+            { [self] db -> KeyRing in
+                var ring = keyRing
+                do throws(KeyRingError) {
+                    try ring.retire(epoch: epoch, force: force, now: now)
+                } catch {
+                    throw StoreError.keyRing(error)
+                }
                 try db.execute(
                     sql: "UPDATE signing_key SET status = 'retired', retired_at = ? WHERE epoch = ?",
                     arguments: [now, Int64(epoch)])
                 try AuditEntry.record(
                     db, at: now, caller: caller, action: force ? "keys.retire.forced" : "keys.retire", epoch: epoch)
-                return .commit
-            }
-            state.withLock { $0.keyRing = ring }
-        }
+                return ring
+            },
+            afterCommit: { [self] ring in state.withLock { $0.keyRing = ring } })
         logger.notice("key retired", metadata: ["key.epoch": "\(epoch)", "forced": "\(force)"])
     }
 
@@ -81,8 +82,8 @@ extension AuthorityStore {
         epoch: UInt64, expiresAt: Int64, linkID: LinkID, detail: String?, state linkState: LinkState = LinkState(),
         now: Int64, caller: Caller, completion: @escaping @Sendable (Result<Void, any Error>) -> Void
     ) {
-        advanceRetireMark(epoch: epoch, expiresAt: expiresAt, completion: completion) { db in
-            try Self.insertLinkState(db, linkState, linkID: linkID, expiresAt: expiresAt)
+        advanceRetireMark(epoch: epoch, expiresAt: expiresAt, completion: completion) { [ledger] db in
+            try Self.insertLinkState(db, linkState, linkID: linkID, expiresAt: expiresAt, ledger: ledger)
             try AuditEntry.record(
                 db, at: now, caller: caller, action: "link.issue", linkID: linkID.description, epoch: epoch,
                 detail: detail)

@@ -29,11 +29,13 @@ public struct LinkState: Sendable {
 }
 
 extension AuthorityStore {
-    static func insertLinkState(_ db: Database, _ state: LinkState, linkID: LinkID, expiresAt: Int64) throws {
+    static func insertLinkState(_ db: Database, _ state: LinkState, linkID: LinkID, expiresAt: Int64, ledger: Ledger) throws {
         let id = Data(linkID.bytes)
         if let maxUses = state.maxUses {
-            try db.cachedStatement(sql: "INSERT INTO link_use (link_id, max_uses, expires_at) VALUES (?, ?, ?)")
-                .execute(arguments: [id, maxUses, expiresAt])
+            let mac = ledger.key.mac(useSeal(linkID: id, maxUses: maxUses, used: 0, expiresAt: expiresAt))
+            try db.cachedStatement(sql: "INSERT INTO link_use (link_id, max_uses, expires_at, mac) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [id, maxUses, expiresAt, Data(mac)])
+            ledger.change(from: nil, to: mac)
         }
         if let hash = state.passwordHash {
             try db.cachedStatement(sql: "INSERT INTO link_password (link_id, hash, expires_at) VALUES (?, ?, ?)")
@@ -41,25 +43,53 @@ extension AuthorityStore {
         }
     }
 
+    /// The bytes a use counter's MAC covers.
+    static func useSeal(linkID: Data, maxUses: Int64, used: Int64, expiresAt: Int64) -> [UInt8] {
+        var bytes = SealedBytes("link_use")
+        bytes.add([UInt8](linkID))
+        bytes.add(maxUses)
+        bytes.add(used)
+        bytes.add(expiresAt)
+        return bytes.bytes
+    }
+
+    static func useSeal(_ row: Row) -> [UInt8] {
+        useSeal(linkID: row["link_id"], maxUses: row["max_uses"], used: row["used"], expiresAt: row["expires_at"])
+    }
+
     /// Uses one use of `id` (group commit: the uses that arrive together share one transaction
     /// and one fsync); `completion` runs on the writer thread once the use is durable.
     public func consumeUse(_ id: LinkID, completion: @escaping @Sendable (Result<UseOutcome, any Error>) -> Void) {
-        groupCommit.submit({ db in try Self.consume(id, in: db) }, completion: completion)
+        groupCommit.submit({ [self] db in try consume(id, in: db) }, completion: completion)
     }
 
     /// Uses one use of each link, in order, all or none (one write of the group commit). A link
     /// listed twice uses two. Durable when this returns.
     public func consumeUses(_ ids: [LinkID]) throws -> [UseOutcome] {
-        try groupCommit.perform { db in try ids.map { try Self.consume($0, in: db) } }
+        try groupCommit.perform { [self] db in try ids.map { try consume($0, in: db) } }
     }
 
-    private static func consume(_ id: LinkID, in db: Database) throws -> UseOutcome {
+    /// Counts one use; the counter's MAC is checked before (a counter changed on disk is refused,
+    /// and the use with it) and renewed after.
+    private func consume(_ id: LinkID, in db: Database) throws -> UseOutcome {
+        let key = Data(id.bytes)
         // One statement: no row comes back when the link has no use left (or no counter).
-        let remaining = try Int64.fetchOne(
+        guard let row = try Row.fetchOne(
             db.cachedStatement(
-                sql: "UPDATE link_use SET used = used + 1 WHERE link_id = ? AND used < max_uses RETURNING max_uses - used"),
-            arguments: [Data(id.bytes)])
-        return remaining.map { .used(remaining: $0) } ?? .exhausted
+                sql: "UPDATE link_use SET used = used + 1 WHERE link_id = ? AND used < max_uses RETURNING max_uses, used, expires_at, mac"),
+            arguments: [key])
+        else { return .exhausted }
+        let maxUses: Int64 = row[0], used: Int64 = row[1], expiresAt: Int64 = row[2]
+        let old = (row[3] as Data?).map { [UInt8]($0) } ?? []
+        guard ledger.key.verify(old, of: Self.useSeal(linkID: key, maxUses: maxUses, used: used - 1, expiresAt: expiresAt)) else {
+            logger.critical("a use counter does not match its MAC: refusing its uses (restore from a backup: docs/operations.md)",
+                            metadata: ["link.id": "\(id)"])
+            throw StoreError.integrity(path: databasePath, "the use counter of link \(id) does not match its MAC")
+        }
+        let mac = ledger.key.mac(Self.useSeal(linkID: key, maxUses: maxUses, used: used, expiresAt: expiresAt))
+        try db.cachedStatement(sql: "UPDATE link_use SET mac = ? WHERE link_id = ?").execute(arguments: [Data(mac), key])
+        ledger.change(from: old, to: mac)
+        return .used(remaining: maxUses - used)
     }
 
     /// Uses left, or nil when the link has no use counter.
@@ -78,47 +108,60 @@ extension AuthorityStore {
         }
     }
 
-    /// Records a password attempt durably and says whether it counts: an attempt that arrives
-    /// while the link is locked (guesses queued before the lock) is refused as `locked` whatever
-    /// it was. A right one clears the failures; the `maxFailures`-th wrong one in a row locks the
-    /// link for `baseLockout` × 2^(lockouts so far), at most a day. Both cases write, so a wrong
-    /// password takes as long as a right one. Nil when the link has no password row.
+    /// Records a password attempt durably (a write of the group commit) and says whether it
+    /// counts: an attempt that arrives while the link is locked (guesses queued before the lock)
+    /// is refused as `locked` whatever it was. A right one clears the failures; the
+    /// `maxFailures`-th wrong one in a row locks the link for `baseLockout` × 2^(lockouts so far),
+    /// at most a day. Both cases write, so a wrong password takes as long as a right one. Nil when
+    /// the link has no password row. `completion` runs on the writer thread.
+    public func recordPasswordAttempt(
+        _ id: LinkID, success: Bool, now: Int64, maxFailures: Int64, baseLockout: Int64,
+        completion: @escaping @Sendable (Result<(record: PasswordRecord, locked: Bool)?, any Error>) -> Void
+    ) {
+        groupCommit.submit(
+            { db -> (record: PasswordRecord, locked: Bool)? in
+                let key = Data(id.bytes)
+                guard var record = try Row.fetchOne(
+                    db, sql: "SELECT hash, failures, lockouts, locked_until FROM link_password WHERE link_id = ?", arguments: [key]
+                ).map({ PasswordRecord(hash: $0[0], failures: $0[1], lockouts: $0[2], lockedUntil: $0[3]) })
+                else { return nil }
+                if record.lockedUntil > now { return (record, true) }
+                if success {
+                    record.failures = 0
+                } else {
+                    record.failures += 1
+                    if record.failures >= maxFailures {
+                        let factor = Int64(1) << min(record.lockouts, 20)
+                        record.lockedUntil = now + min(baseLockout * factor, 86_400)
+                        record.lockouts += 1
+                        record.failures = 0
+                    }
+                }
+                try db.execute(
+                    sql: "UPDATE link_password SET failures = ?, lockouts = ?, locked_until = ? WHERE link_id = ?",
+                    arguments: [record.failures, record.lockouts, record.lockedUntil, key])
+                return (record, false)
+            }, completion: completion)
+    }
+
+    /// `recordPasswordAttempt`, waiting until it is durable.
     public func recordPasswordAttempt(_ id: LinkID, success: Bool, now: Int64, maxFailures: Int64, baseLockout: Int64)
         throws -> (record: PasswordRecord, locked: Bool)?
     {
-        try database.write { db in
-            let key = Data(id.bytes)
-            guard var record = try Row.fetchOne(
-                db, sql: "SELECT hash, failures, lockouts, locked_until FROM link_password WHERE link_id = ?", arguments: [key]
-            ).map({ PasswordRecord(hash: $0[0], failures: $0[1], lockouts: $0[2], lockedUntil: $0[3]) })
-            else { return nil }
-            if record.lockedUntil > now { return (record, true) }
-            if success {
-                record.failures = 0
-            } else {
-                record.failures += 1
-                if record.failures >= maxFailures {
-                    let factor = Int64(1) << min(record.lockouts, 20)
-                    record.lockedUntil = now + min(baseLockout * factor, 86_400)
-                    record.lockouts += 1
-                    record.failures = 0
-                }
-            }
-            try db.execute(
-                sql: "UPDATE link_password SET failures = ?, lockouts = ?, locked_until = ? WHERE link_id = ?",
-                arguments: [record.failures, record.lockouts, record.lockedUntil, key])
-            return (record, false)
+        try GroupCommit.wait {
+            recordPasswordAttempt(
+                id, success: success, now: now, maxFailures: maxFailures, baseLockout: baseLockout, completion: $0)
         }
     }
 
     /// Deletes use counters and password rows of links that have expired. Returns how many.
     @discardableResult
     public func collectExpiredLinkState(now: Int64) throws -> Int {
-        try database.write { db in
-            try db.execute(sql: "DELETE FROM link_use WHERE expires_at <= ?", arguments: [now])
-            let uses = db.changesCount
+        try groupCommit.perform { [ledger] db in
+            let macs = try Row.fetchAll(db, sql: "DELETE FROM link_use WHERE expires_at <= ? RETURNING mac", arguments: [now])
+            for row in macs { ledger.change(from: (row[0] as Data?).map { [UInt8]($0) }, to: nil) }
             try db.execute(sql: "DELETE FROM link_password WHERE expires_at <= ?", arguments: [now])
-            return uses + db.changesCount
+            return macs.count + db.changesCount
         }
     }
 }

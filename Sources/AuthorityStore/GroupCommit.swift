@@ -56,6 +56,8 @@ public final class GroupCommit: @unchecked Sendable {
     /// Largest number of writes in one transaction.
     public let maximumBatch: Int
     private let database: DatabaseWriter
+    /// The integrity head; nil only in GroupCommit's own tests.
+    private let ledger: Ledger?
     private let condition = NSCondition()
     private var queue: [Job] = []
     private var running = false
@@ -63,8 +65,9 @@ public final class GroupCommit: @unchecked Sendable {
     private var counts = Statistics()
     private var observer: (@Sendable (_ committedWrites: Int) -> Void)?
 
-    init(database: DatabaseWriter, maximumBatch: Int = 4_096) {
+    init(database: DatabaseWriter, ledger: Ledger? = nil, maximumBatch: Int = 4_096) {
         self.database = database
+        self.ledger = ledger
         self.maximumBatch = maximumBatch
     }
 
@@ -165,19 +168,26 @@ public final class GroupCommit: @unchecked Sendable {
         return Array(queue.prefix(maximumBatch))
     }
 
-    /// One transaction for `batch`, then the after-commit actions, then the completions.
+    /// One transaction for `batch`, then the after-commit actions, then the completions. After
+    /// the commit, the ledger checks that the database file is still the one opened and writes
+    /// the head file; if it cannot, the in-memory views still follow the database, but every
+    /// write of the batch fails with that error instead of being acknowledged.
     private func write(_ batch: [Job]) {
         var outcomes: [Outcome] = []
         outcomes.reserveCapacity(batch.count)
+        var unacknowledged: StoreError?
         do {
             try database.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
-                    for job in batch { outcomes.append(try Self.run(job, in: db)) }
+                    for job in batch { outcomes.append(try run(job, in: db)) }
+                    try ledger?.willCommit(db)
                     return .commit
                 }
+                do throws(StoreError) { try ledger?.didCommit() } catch { unacknowledged = error }
                 for case .worked(let done) in outcomes { done.afterCommit() }
             }
         } catch {
+            ledger?.didFail()
             // Nothing of the batch is durable. A write that failed alone keeps its own error; the
             // one that aborted the transaction (not in `outcomes`) gets its error, which is this one.
             condition.withLock { counts.failedBatches += 1 }
@@ -194,6 +204,10 @@ public final class GroupCommit: @unchecked Sendable {
             return self.observer
         }
         observer?(worked)
+        if let unacknowledged {
+            for job in batch { job.fail(unacknowledged) }
+            return
+        }
         for outcome in outcomes {
             switch outcome {
             case .worked(let done): done.complete()
@@ -202,9 +216,11 @@ public final class GroupCommit: @unchecked Sendable {
         }
     }
 
-    /// Runs `job` in a savepoint. An error rolls the savepoint back and fails the job alone, unless
-    /// SQLite aborted the whole transaction: then it is rethrown and the batch fails.
-    private static func run(_ job: Job, in db: Database) throws -> Outcome {
+    /// Runs `job` in a savepoint. An error rolls the savepoint back (and the ledger's changes of
+    /// the job) and fails the job alone, unless SQLite aborted the whole transaction: then it is
+    /// rethrown and the batch fails.
+    private func run(_ job: Job, in db: Database) throws -> Outcome {
+        let head = ledger?.pending
         // Prepared once per connection: a batch runs these twice per write.
         try db.cachedStatement(sql: "SAVEPOINT authority_write").execute()
         do {
@@ -213,6 +229,7 @@ public final class GroupCommit: @unchecked Sendable {
             return .worked(done)
         } catch {
             guard db.isInsideTransaction else { throw error }
+            if let head { ledger?.pending = head }
             try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT authority_write").execute()
             try db.cachedStatement(sql: "RELEASE SAVEPOINT authority_write").execute()
             return .failed(job, error)

@@ -25,12 +25,19 @@ public final class MasterKey: @unchecked Sendable {
 
     deinit { sodium_free(key) }
 
+    /// The key's bytes, for deriving subkeys (never copied out).
+    func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        body(UnsafeBufferPointer(start: key, count: Self.byteCount))
+    }
+
     /// Where the master key comes from, in order: the systemd credential `master.key`, a file
     /// given in the configuration, else `master.key` in the state directory (created 0600 on first
     /// start, with a warning in the log). When `$CREDENTIALS_DIRECTORY` is set, its `master.key`
     /// must exist unless a file is configured: the daemon then never creates a key of its own.
+    /// Nor does it when `mayCreate` is false (`database` already holds keys sealed under one).
     public static func load(
-        credentialsDirectory: String?, configuredFile: String?, stateDirectory: String, logger: Logger
+        credentialsDirectory: String?, configuredFile: String?, stateDirectory: String, mayCreate: Bool = true,
+        database: String = "", logger: Logger
     ) throws(StoreError) -> MasterKey {
         if let credentialsDirectory, !credentialsDirectory.isEmpty {
             // Under systemd with credentials, a missing or unreadable master.key is an error,
@@ -48,6 +55,7 @@ public final class MasterKey: @unchecked Sendable {
         }
         let path = stateDirectory + "/master.key"
         if FileManager.default.fileExists(atPath: path) { return try read(path) }
+        guard mayCreate else { throw .masterKeyMissing(path: path, database: database) }
         try create(path)
         logger.warning(
             "created a new master key in the state directory; keep a copy apart from the database backups, or provide one as the systemd credential master.key",

@@ -13,11 +13,16 @@ public struct StoreConfiguration: Sendable {
     /// The active epoch's durable `retire_after` grows in steps of this many seconds, so that
     /// issuing a link writes to disk only when its expiry passes the recorded mark.
     public var retireAfterStep: Int64
+    /// Accept the database as it is and record it in `authority.head` (after a restore, or to
+    /// accept a loss the daemon refused to start over): docs/operations.md.
+    public var adoptDatabase: Bool
 
     public init(
         stateDirectory: String, databasePath: String? = nil, masterKeyFile: String? = nil,
-        credentialsDirectory: String? = nil, revocationsEnabled: Bool = true, retireAfterStep: Int64 = 3600
+        credentialsDirectory: String? = nil, revocationsEnabled: Bool = true, retireAfterStep: Int64 = 3600,
+        adoptDatabase: Bool = false
     ) {
+        self.adoptDatabase = adoptDatabase
         self.stateDirectory = stateDirectory
         self.databasePath = databasePath
         self.masterKeyFile = masterKeyFile

@@ -11,7 +11,7 @@ struct Authorityd: AsyncParsableCommand {
     /// `--version` print as usual and exit 0).
     static func main() async {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(processArguments())
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -29,6 +29,16 @@ struct Authorityd: AsyncParsableCommand {
             FileHandle.standardError.write(Data("authorityd: \(line) (see authorityd --help)\n".utf8))
             Foundation.exit(2)
         }
+    }
+
+    /// The arguments after the program name. Swift on Linux finds them by walking back from
+    /// `environ`, which fails (no arguments at all) when a preloaded library such as libfaketime
+    /// has changed the environment before `main`: then they are read from /proc/self/cmdline.
+    static func processArguments() -> [String] {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        guard arguments.isEmpty, let data = FileManager.default.contents(atPath: "/proc/self/cmdline") else { return arguments }
+        return Array(data.split(separator: 0, omittingEmptySubsequences: false).dropFirst().map { String(decoding: $0, as: UTF8.self) }
+            .dropLast(data.last == 0 ? 1 : 0))
     }
 
     static let configuration = CommandConfiguration(
@@ -51,6 +61,10 @@ struct Authorityd: AsyncParsableCommand {
     var notBeforeLeeway: Int64?
     @Option(name: .customLong("body-limit"), help: "Largest request body in bytes (default 65536).") var bodyLimit: Int?
     @Flag(name: .customLong("no-revocations"), help: "Switch the revocation list off.") var noRevocations = false
+    @Flag(
+        name: .customLong("adopt-database"),
+        help: "For one start after a restore: accept the database as it is and record it as the state directory's (docs/operations.md).")
+    var adoptDatabase = false
     @Option(name: .customLong("rotation-interval"), help: "Rotate the signing key every N seconds (default 0: off).")
     var rotationInterval: Int64?
     @Option(name: .customLong("maintenance-interval"), help: "Seconds between retirement and clean-up rounds (default 60).")
@@ -130,6 +144,7 @@ struct Authorityd: AsyncParsableCommand {
         configuration.notBeforeLeeway = notBeforeLeeway ?? configuration.notBeforeLeeway
         configuration.bodyLimit = bodyLimit ?? configuration.bodyLimit
         if noRevocations { configuration.revocationsEnabled = false }
+        configuration.adoptDatabase = adoptDatabase
         configuration.rotationInterval = rotationInterval ?? configuration.rotationInterval
         configuration.maintenanceInterval = maintenanceInterval ?? configuration.maintenanceInterval
         configuration.eventLoops = eventLoops ?? configuration.eventLoops

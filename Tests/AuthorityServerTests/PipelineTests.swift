@@ -93,9 +93,9 @@ import Testing
         #expect(try harness.send(PipelineHarness.request("GET", "/metrics")).first?.status == 200)
     }
 
-    /// A write the store refuses (here: the group commit is closed) answers a JSON 500 with a
-    /// message, never an empty answer or none.
-    @Test func aStoreErrorOnAGroupCommitWriteIsAJSON500() throws {
+    /// A write the store cannot make (here: the group commit is closed) answers a JSON 503
+    /// `storage.unavailable` with Retry-After, never an empty answer, a generic 500 or none.
+    @Test func aStoreErrorOnAGroupCommitWriteIsAJSON503() throws {
         let test = try TestAuthority()
         let harness = try PipelineHarness(test.authority)
         test.authority.store.groupCommit.close()
@@ -103,8 +103,9 @@ import Testing
             ("/v1/revocations", #"{"id":"AAAAAAAAAAAAAAAAAAAAAA"}"#), ("/v1/links", #"{"resource":"/a","ttl":5}"#),
         ] {
             let answer = try harness.send(PipelineHarness.request("POST", path, json: json)).first
-            #expect(answer?.status == 500, "\(path)")
-            #expect(answer?.errorCode == "internal", "\(path)")
+            #expect(answer?.status == 503, "\(path)")
+            #expect(answer?.errorCode == "storage.unavailable", "\(path)")
+            #expect(answer?.headers["retry-after"] == "5", "\(path)")
         }
     }
 

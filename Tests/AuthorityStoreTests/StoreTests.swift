@@ -24,6 +24,7 @@ func open(_ state: String, now: Int64 = t0, revocations: Bool = true, masterKeyF
         "0001_initial.sql": "86893307457981a5ade0f6be9c436a77f81d9fdb5f727ebe1616fbf7a70371db",
         "0002_uses_and_passwords.sql": "343948d080c587785852923505dbbaa5c0f9f5b4f62a438deae71d976fe7f0de",
         "0003_standing_prefix_blocks.sql": "1faad6ad36bfa46e9c71e4bbe09a11dad20e470d702d37f46c40bd7100a60fcf",
+        "0004_durable_truth.sql": "6266c58c5ce7e63b5358b85c436f907a2391052a07ac5f13f622de17882472af",
     ]
 
     @Test func shippedMigrationsArePinned() throws {
@@ -114,7 +115,7 @@ func open(_ state: String, now: Int64 = t0, revocations: Bool = true, masterKeyF
         try await TemporaryDirectory.with { dir in
             let store = try open(dir)
             let block = try store.revoke(.prefix("/p/"), reason: nil, now: t0, caller: .daemon)
-            try store.revoke(.id(.random()), reason: nil, liveUntil: t0 + 10, now: t0, caller: .daemon)
+            try store.revoke(.id(.random()), reason: nil, now: t0, caller: .daemon)
             #expect(try store.collectRevocations(now: t0 + 86_400 * 3_650) == 1)
             #expect(try store.listRevocations().map(\.id) == [block.id])
             #expect(try open(dir).revocations?.isRevoked(id: .random(), path: "/p/x", issuedAt: t0 + 1) == true)
@@ -133,8 +134,8 @@ func open(_ state: String, now: Int64 = t0, revocations: Bool = true, masterKeyF
         try await TemporaryDirectory.with { dir in
             do {
                 let store = try open(dir)
-                try store.revoke(.prefix("/old/"), reason: nil, liveUntil: t0 + 10, now: t0, caller: .daemon)
-                try store.revoke(.issuedBefore(t0, prefix: "/ib/"), reason: nil, liveUntil: t0 + 10, now: t0, caller: .daemon)
+                try store.revoke(.prefix("/old/"), reason: nil, now: t0, caller: .daemon)
+                try store.revoke(.issuedBefore(t0, prefix: "/ib/"), reason: nil, now: t0, caller: .daemon)
             }
             // Undo 0003 as if this database came from the daemon before it.
             let queue = try DatabaseQueue(path: dir + "/authority.sqlite")
@@ -143,7 +144,8 @@ func open(_ state: String, now: Int64 = t0, revocations: Bool = true, masterKeyF
             }
             try queue.close()
             let store = try open(dir)
-            #expect(try store.listRevocations().map(\.liveUntil) == [nil, t0 + 10])
+            // No link was ever signed: nothing the issued-before revocation matches outlives t0.
+            #expect(try store.listRevocations().map(\.liveUntil) == [nil, t0])
             #expect(try store.collectRevocations(now: t0 + 11) == 1)
             #expect(try store.listRevocations().map(\.revocation) == [.prefix("/old/")])
         }
