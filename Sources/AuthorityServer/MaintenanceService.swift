@@ -67,16 +67,20 @@ public struct StoreWatchService: Service, CustomStringConvertible {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(1))
-                do {
-                    try store.checkDatabaseFile()
-                } catch {
-                    logger.critical("stopping: \(error)")
-                    throw error
+        do {
+            try await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .seconds(1))
+                    do {
+                        try store.checkDatabaseFile()
+                    } catch {
+                        logger.critical("stopping: \(error)")
+                        throw error
+                    }
                 }
             }
+        } catch is CancellationError {
+            // A graceful shutdown: the watch ends with the daemon.
         }
     }
 }

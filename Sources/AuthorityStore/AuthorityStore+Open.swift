@@ -47,7 +47,7 @@ extension AuthorityStore {
         let path = configuration.resolvedDatabasePath
         let headPath = configuration.stateDirectory + "/" + HeadFile.name
         let initialised = FileManager.default.fileExists(atPath: headPath)
-        let databaseBytes = fileSize(path)
+        let databaseBytes = try fileSize(path)
         let adopt = configuration.adoptDatabase
         if initialised, !adopt, (databaseBytes ?? 0) == 0 {
             throw StoreError.databaseMissing(path: path, head: headPath, state: databaseBytes == nil ? "missing" : "empty")
@@ -129,10 +129,15 @@ extension AuthorityStore {
             ledger: ledger)
     }
 
-    /// The size of `path`, nil when it does not exist.
-    static func fileSize(_ path: String) -> Int64? {
+    /// The size of the regular file `path`, nil when it does not exist; anything but a regular
+    /// file (a directory, a socket) cannot be a database.
+    static func fileSize(_ path: String) throws(StoreError) -> Int64? {
         var info = stat()
-        return stat(path, &info) == 0 ? Int64(info.st_size) : nil
+        guard stat(path, &info) == 0 else { return nil }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw .cannotOpenDatabase(path: path, errno: info.st_mode & S_IFMT == S_IFDIR ? EISDIR : EINVAL)
+        }
+        return Int64(info.st_size)
     }
 
     private static func openDatabase(_ path: String) throws -> DatabasePool {
