@@ -15,10 +15,12 @@ CREATE TABLE store_meta (
     head_mac     BLOB    NOT NULL CHECK (length(head_mac) = 32)
 ) STRICT;
 
--- Each revocation and each use counter carries a keyed BLAKE2b MAC of its content (NULL until the
--- daemon seals the rows of a database migrated from an earlier version, once, at start).
+-- Each revocation, use counter and key epoch carries a keyed BLAKE2b MAC of its content (NULL
+-- until the daemon seals the rows of a database migrated from an earlier version, once, at start).
+-- Epochs are sealed because their retire_after marks bound how long revocations are kept.
 ALTER TABLE revocation ADD COLUMN mac BLOB CHECK (mac IS NULL OR length(mac) = 32);
 ALTER TABLE link_use ADD COLUMN mac BLOB CHECK (mac IS NULL OR length(mac) = 32);
+ALTER TABLE signing_key ADD COLUMN mac BLOB CHECK (mac IS NULL OR length(mac) = 32);
 
 -- Revocations were collected at created_at + the max-ttl in force when they were made; a later,
 -- lower max-ttl or a clock step could end them before their links. From now on live_until comes

@@ -7,7 +7,7 @@ public struct IntegrityReport: Sendable, Equatable {
     public var serial: Int64
     /// Hex of the head's MAC: with `serial`, the revocation list's version.
     public var head: String
-    /// Sealed rows checked (revocations and use counters).
+    /// Sealed rows checked (revocations, use counters, key epochs).
     public var rows: Int
     /// The first problem, nil when everything matched.
     public var problem: String?
@@ -21,7 +21,7 @@ extension AuthorityStore {
             guard let meta = try StoreMeta.fetch(db) else {
                 return IntegrityReport(serial: 0, head: "", rows: 0, problem: "store_meta is missing")
             }
-            let rows = try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM revocation) + (SELECT count(*) FROM link_use)") ?? 0
+            let rows = try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM revocation) + (SELECT count(*) FROM link_use) + (SELECT count(*) FROM signing_key)") ?? 0
             var report = IntegrityReport(
                 serial: meta.head.serial, head: meta.mac.map { String(format: "%02x", $0) }.joined(), rows: rows, problem: nil)
             do {

@@ -22,8 +22,10 @@ extension AuthorityStore {
                 if let previous {
                     try db.execute(
                         sql: "UPDATE signing_key SET status = 'verify_only' WHERE epoch = ?", arguments: [Int64(previous)])
+                    try ledger.resealKey(db, epoch: previous)
                 }
                 try KeyRow.insert(db, epoch: epoch, publicKey: key.publicKey, sealed: sealed, now: now)
+                try ledger.resealKey(db, epoch: epoch)
                 try AuditEntry.record(
                     db, at: now, caller: caller, action: "keys.rotate", epoch: epoch,
                     detail: previous.map { "previous epoch \($0)" })
@@ -56,6 +58,7 @@ extension AuthorityStore {
                 try db.execute(
                     sql: "UPDATE signing_key SET status = 'retired', retired_at = ? WHERE epoch = ?",
                     arguments: [now, Int64(epoch)])
+                try ledger.resealKey(db, epoch: epoch)
                 try AuditEntry.record(
                     db, at: now, caller: caller, action: force ? "keys.retire.forced" : "keys.retire", epoch: epoch)
                 return ring
@@ -143,6 +146,7 @@ extension AuthorityStore {
                     try db.execute(
                         sql: "UPDATE signing_key SET retire_after = max(coalesce(retire_after, 0), ?) WHERE epoch = ?",
                         arguments: [mark, Int64(epoch)])
+                    try ledger.resealKey(db, epoch: epoch)
                 } else if ring.records[epoch]?.status == .retired {
                     throw StoreError.keyRing(.alreadyRetired(epoch))
                 }

@@ -190,9 +190,11 @@ extension AuthorityStore {
         let signing = SigningKey.generate()
         let sealed = signing.withSeed { masterKey.seal($0) }
         let storeID = LinkID.random().bytes
-        let head = IntegrityHead(serial: 0, digest: zeroDigest, clockMark: now)
+        var head = IntegrityHead(serial: 0, digest: zeroDigest, clockMark: now)
         try database.write { db in
             try KeyRow.insert(db, epoch: 1, publicKey: signing.publicKey, sealed: sealed, now: now)
+            head.digest = try KeyRow.reseal(db, epoch: 1, key: key).new
+            head.serial = 1
             try AuditEntry.record(db, at: now, caller: .daemon, action: "keys.init", epoch: 1)
             try StoreMeta.insert(db, storeID: storeID, head: head, key: key, now: now)
         }
@@ -212,6 +214,10 @@ extension AuthorityStore {
                 let mac = key.mac(revocationSeal(row))
                 try db.execute(sql: "UPDATE revocation SET mac = ? WHERE id = ?", arguments: [Data(mac), row["id"] as Int64])
                 head.digest = xorDigest(head.digest, mac)
+                sealed += 1
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT epoch FROM signing_key") {
+                head.digest = xorDigest(head.digest, try KeyRow.reseal(db, epoch: UInt64(row[0] as Int64), key: key).new)
                 sealed += 1
             }
             for row in try Row.fetchAll(db, sql: "SELECT * FROM link_use") {
@@ -240,6 +246,14 @@ extension AuthorityStore {
             let mac = (row["mac"] as Data?).map { [UInt8]($0) } ?? []
             guard key.verify(mac, of: revocationSeal(row)) else {
                 throw StoreError.integrity(path: path, "revocation serial \(row["id"] as Int64) does not match its MAC (changed or damaged)")
+            }
+            digest = xorDigest(digest, mac)
+        }
+        let keys = try Row.fetchCursor(db, sql: "SELECT * FROM signing_key ORDER BY epoch")
+        while let row = try keys.next() {
+            let mac = (row["mac"] as Data?).map { [UInt8]($0) } ?? []
+            guard key.verify(mac, of: KeyRow.seal(row)) else {
+                throw StoreError.integrity(path: path, "key epoch \(row["epoch"] as Int64) does not match its MAC (changed or damaged)")
             }
             digest = xorDigest(digest, mac)
         }

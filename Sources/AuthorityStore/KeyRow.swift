@@ -33,6 +33,30 @@ struct KeyRow {
             arguments: [Int64(epoch), Data(publicKey.bytes), Data(sealed.nonce), Data(sealed.sealed), now])
     }
 
+    /// The bytes an epoch row's MAC covers: every column but the MAC.
+    static func seal(_ row: Row) -> [UInt8] {
+        var bytes = SealedBytes("signing_key")
+        bytes.add(row["epoch"] as Int64)
+        bytes.add((row["public_key"] as Data?).map { [UInt8]($0) })
+        bytes.add((row["nonce"] as Data?).map { [UInt8]($0) })
+        bytes.add((row["sealed_seed"] as Data?).map { [UInt8]($0) })
+        bytes.add(row["status"] as String?)
+        bytes.add(row["created_at"] as Int64?)
+        bytes.add(row["retire_after"] as Int64?)
+        bytes.add(row["retired_at"] as Int64?)
+        return bytes.bytes
+    }
+
+    /// Seals epoch `epoch` again after a change to its row: returns (old MAC, new MAC).
+    static func reseal(_ db: Database, epoch: UInt64, key: IntegrityKey) throws -> (old: [UInt8]?, new: [UInt8]) {
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM signing_key WHERE epoch = ?"), arguments: [Int64(epoch)])
+        else { throw StoreError.corruptRow("signing_key epoch \(epoch) is missing") }
+        let mac = key.mac(seal(row))
+        try db.cachedStatement(sql: "UPDATE signing_key SET mac = ? WHERE epoch = ?").execute(arguments: [Data(mac), Int64(epoch)])
+        return ((row["mac"] as Data?).map { [UInt8]($0) }, mac)
+    }
+
     /// Opens the sealed seed and checks it against the stored public key.
     func open(with masterKey: MasterKey) throws(StoreError) -> SigningKey {
         guard let key = masterKey.openSigningKey(nonce: nonce, sealed: sealedSeed) else {

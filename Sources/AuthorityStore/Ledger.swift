@@ -63,6 +63,12 @@ final class Ledger: @unchecked Sendable {
         pending.serial += 1
     }
 
+    /// Seals epoch `epoch` again after a change to its row.
+    func resealKey(_ db: Database, epoch: UInt64) throws {
+        let (old, new) = try KeyRow.reseal(db, epoch: epoch, key: key)
+        change(from: old, to: new)
+    }
+
     /// Inside the transaction, after its writes: the new head (and time mark) into `store_meta`.
     func willCommit(_ db: Database) throws {
         pending.clockMark = max(pending.clockMark, time.value)

@@ -202,11 +202,11 @@ import Testing
             store.close()
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: dir + "/authority.sqlite" + suffix) }
             try old.write(to: URL(fileURLWithPath: dir + "/authority.sqlite"))
-            #expect(throws: StoreError.changesLost(path: dir + "/authority.sqlite", databaseSerial: 1, acknowledgedSerial: 2)) {
+            #expect(throws: StoreError.changesLost(path: dir + "/authority.sqlite", databaseSerial: 2, acknowledgedSerial: 3)) {
                 try reopen(dir)
             }
             let adopted = try reopen(dir, adopt: true)
-            #expect(adopted.version.serial == 1)
+            #expect(adopted.version.serial == 2)  // epoch 1, then the first revocation
             adopted.close()
             _ = try reopen(dir)
         }
@@ -246,6 +246,23 @@ import Testing
             _ = try reopen(dir)
             try Data(repeating: 0, count: 1_024).write(to: URL(fileURLWithPath: head))
             #expect(throws: StoreError.headDamaged(head: head)) { try reopen(dir) }
+        }
+    }
+}
+
+extension DurabilityTests {
+    /// A lowered retire_after would shorten how long the next revocation is kept: epochs are
+    /// sealed too.
+    @Test func aChangedKeyEpochRefusesStart() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try open(dir)
+            try store.noteIssued(epoch: 1, expiresAt: t0 + 86_400)
+            store.close()
+            try sql(dir, "UPDATE signing_key SET retire_after = 0")
+            #expect(throws: StoreError.integrity(
+                path: dir + "/authority.sqlite", "key epoch 1 does not match its MAC (changed or damaged)")) {
+                try reopen(dir)
+            }
         }
     }
 }

@@ -125,6 +125,28 @@ extension EndToEnd {
             }
         }
 
+        /// `authorityctl verify` on a running daemon: 0 while every MAC matches; 1 naming the
+        /// revocation once a row was changed behind the daemon's back (here by sqlite3).
+        @Test func verifyNamesAChangedRevocation() async throws {
+            try await DaemonProcess.with { daemon in
+                Ctl.expect(try daemon.ctl("revoke", "--prefix", "/v/one/"), 0)
+                let target = try daemon.client().revoke(RevokeRequest(prefix: "/v/two/"))
+                let ok = Ctl.expect(try daemon.ctl("verify"), 0)
+                #expect(ok.lines.first == "integrity     ok", "\(ok)")
+                #expect(ok.lines.contains("rows checked  3"), "\(ok)")  // epoch 1 and two revocations
+                let (status, _, error) = try run(
+                    "/usr/bin/sqlite3",
+                    [daemon.stateDirectory + "/authority.sqlite", ".timeout 5000", "UPDATE revocation SET reason = 'x' WHERE prefix = '/v/two/'"])
+                #expect(status == 0, "\(error)")
+                let failed = try daemon.ctl("verify")
+                #expect(failed.status == 1, "\(failed)")
+                #expect(failed.stdout.contains("revocation serial \(target.serial) does not match its MAC"), "\(failed)")
+                let json = try Ctl.decode(IntegrityResponse.self, try daemon.ctl("verify", "--json"))
+                #expect(!json.ok && json.rows == 3 && json.serial == 3)
+                #expect(daemon.log.contains("integrity check failed"))
+            }
+        }
+
         @Test func statusWithTheRevocationListSwitchedOff() async throws {
             try await DaemonProcess.with(arguments: ["--no-revocations"]) { daemon in
                 let status = Ctl.expect(try daemon.ctl("status"), 0)
