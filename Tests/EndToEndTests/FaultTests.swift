@@ -287,6 +287,32 @@ extension EndToEnd {
             _ = daemon.terminate()
         }
 
+        /// The documented backup (sqlite3 .backup while serving) and restore: the restored,
+        /// older database is refused until adopted; then it serves what the backup held.
+        @Test func theDocumentedBackupAndRestore() async throws {
+            try await DaemonProcess.with { daemon in
+                let client = daemon.client()
+                let before = try revokePrefixes(client, 10, tag: "before-backup")
+                let backup = daemon.directory + "/backup.sqlite"
+                let database = daemon.stateDirectory + "/authority.sqlite"
+                let (status, _, error) = try run("/usr/bin/sqlite3", [database, ".timeout 10000", ".backup \(backup)"])
+                #expect(status == 0, "\(error)")
+                #expect(try run("/usr/bin/sqlite3", [backup, "PRAGMA integrity_check"]).1 == "ok\n")
+                _ = try revokePrefixes(client, 5, tag: "after-backup")
+                #expect(try daemon.terminate() == .exited(0))
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+                try FileManager.default.copyItem(atPath: backup, toPath: database)
+                try expectRefusal(daemon, "was acknowledged")
+                daemon.arguments = ["--adopt-database"]
+                try daemon.start()
+                #expect(daemon.log.contains("adopted the database"))
+                #expect(Set(try daemon.client().allRevocations().compactMap(\.prefix)) == Set(before))
+                #expect(try daemon.client().get("/v1/integrity").decode(IntegrityResponse.self).ok)
+                daemon.arguments = []
+                #expect(try daemon.restart() == .exited(0))
+            }
+        }
+
         /// Smaller ones: a regular file at the socket path and a database path that cannot be a
         /// file each fail with one line that names the path.
         @Test func badPathsAreNamed() async throws {
