@@ -86,30 +86,6 @@ func oneRowCommitsPerSecond(directory: String, seconds: Double) throws -> Double
     return rate
 }
 
-/// Fills the revocation table of a stopped daemon's database directly (one transaction), so a
-/// list of a million entries takes seconds rather than a million API calls. 1 % of the entries
-/// are prefix revocations under `/bench/revoked/`, the rest random link ids: neither covers the
-/// links the benchmark checks, so every check walks the list and passes.
-func addRevocations(_ count: Int, database path: String) throws {
-    let queue = try DatabaseQueue(path: path)
-    let now = Int64(Date().timeIntervalSince1970)
-    try queue.write { db in
-        let existing = try Int.fetchOne(db, sql: "SELECT count(*) FROM revocation") ?? 0
-        let byID = try db.makeStatement(
-            sql: "INSERT INTO revocation (link_id, reason, created_at, live_until) VALUES (?, 'benchmark', ?, ?)")
-        let byPrefix = try db.makeStatement(
-            sql: "INSERT INTO revocation (prefix, reason, created_at, live_until) VALUES (?, 'benchmark', ?, ?)")
-        for serial in existing..<(existing + count) {
-            if serial % 100 == 99 {
-                try byPrefix.execute(arguments: ["/bench/revoked/\(serial)/", now, now + 30 * 86_400])
-            } else {
-                try byID.execute(arguments: [Data(LinkID.random().bytes), now, now + 30 * 86_400])
-            }
-        }
-    }
-    try queue.close()
-}
-
 /// The machine, for the report.
 func machineDescription() -> String {
     let cpuInfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""

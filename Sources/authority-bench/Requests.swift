@@ -28,6 +28,9 @@ enum Requests {
     }
 
     static func revoke(id: String) -> [UInt8] { post("/v1/revocations", json: "{\"id\":\"\(id)\",\"reason\":\"benchmark\"}") }
+    static func revoke(prefix: String) -> [UInt8] {
+        post("/v1/revocations", json: "{\"prefix\":\"\(prefix)\",\"reason\":\"benchmark\"}")
+    }
 
     /// The string value of `"name":"…"` in a JSON answer, or nil.
     static func member(_ name: String, in text: String) -> String? {
