@@ -12,7 +12,9 @@ CREATE TABLE store_meta (
     clock_mark   INTEGER NOT NULL,
     head_serial  INTEGER NOT NULL CHECK (head_serial >= 0),
     head_digest  BLOB    NOT NULL CHECK (length(head_digest) = 32),
-    head_mac     BLOB    NOT NULL CHECK (length(head_mac) = 32)
+    head_mac     BLOB    NOT NULL CHECK (length(head_mac) = 32),
+    -- The serial the next revocation gets: serials are never reused, also after a lift.
+    next_revocation INTEGER NOT NULL DEFAULT 1
 ) STRICT;
 
 -- Each revocation, use counter and key epoch carries a keyed BLAKE2b MAC of its content (NULL

@@ -97,6 +97,10 @@ extension AuthorityStore {
         let ledger = Ledger(
             key: key, storeID: meta.storeID, headFile: headFile, databaseFile: try FileIdentity(path: path), time: time,
             head: head)
+        ledger.nextRevocationSerial = try database.read { db in
+            let recorded = try Int64.fetchOne(db, sql: "SELECT next_revocation FROM store_meta") ?? 1
+            return max(recorded, (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM revocation") ?? 0) &+ 1)
+        }
         try ledger.writeHeadFile()
         if adopt, !created { logger.notice("adopted the database as this state directory's", metadata: ["db.path": "\(path)", "version": "\(head.serial)"]) }
         return try makeStore(database, masterKey: masterKey, configuration: configuration, logger: logger, ledger: ledger)

@@ -50,18 +50,19 @@ extension AuthorityStore {
                 let liveUntil = try Self.liveUntil(of: revocation, now: now, in: db)
                 let uid = caller.uid.map { Int64($0) }
                 let linkBytes = linkID.map { Data($0.bytes) }
-                try db.cachedStatement(
-                    sql: """
-                        INSERT INTO revocation (link_id, prefix, issued_before, reason, created_at, live_until, actor_uid)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """
-                ).execute(arguments: [linkBytes, prefix, issuedBefore, reason, now, liveUntil, uid])
-                let id = db.lastInsertedRowID
+                let id = ledger.nextRevocationSerial
+                guard id > 0, id < Int64.max else { throw StoreError.invalidRevocation("the revocation serials are used up") }
                 let mac = ledger.key.mac(
                     Self.revocationSeal(
                         id: id, linkID: linkBytes, prefix: prefix, issuedBefore: issuedBefore, reason: reason, createdAt: now,
                         liveUntil: liveUntil, actorUID: uid))
-                try db.cachedStatement(sql: "UPDATE revocation SET mac = ? WHERE id = ?").execute(arguments: [Data(mac), id])
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO revocation (id, link_id, prefix, issued_before, reason, created_at, live_until, actor_uid, mac)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """
+                ).execute(arguments: [id, linkBytes, prefix, issuedBefore, reason, now, liveUntil, uid, Data(mac)])
+                ledger.nextRevocationSerial = id + 1
                 ledger.change(from: nil, to: mac)
                 try AuditEntry.record(
                     db, at: now, caller: caller, action: "revoke", linkID: linkID?.description,

@@ -45,6 +45,9 @@ final class Ledger: @unchecked Sendable {
     let time: TimeMark
     private(set) var committed: IntegrityHead
     var pending: IntegrityHead
+    /// The serial the next revocation gets: chosen here so that its row and its MAC are written in
+    /// one statement, and never reused after a lift (a gap left by a failed write is harmless).
+    var nextRevocationSerial: Int64 = 1
 
     init(key: IntegrityKey, storeID: [UInt8], headFile: HeadFile, databaseFile: FileIdentity, time: TimeMark, head: IntegrityHead) {
         self.key = key
@@ -73,13 +76,16 @@ final class Ledger: @unchecked Sendable {
     func willCommit(_ db: Database) throws {
         pending.clockMark = max(pending.clockMark, time.value)
         guard pending != committed else { return }
-        try Self.writeMeta(db, pending, storeID: storeID, key: key)
-    }
-
-    static func writeMeta(_ db: Database, _ head: IntegrityHead, storeID: [UInt8], key: IntegrityKey) throws {
+        // Every new revocation changes the head, so the next serial is written with it.
         try db.cachedStatement(
-            sql: "UPDATE store_meta SET clock_mark = ?, head_serial = ?, head_digest = ?, head_mac = ? WHERE only_row = 1"
-        ).execute(arguments: [head.clockMark, head.serial, Data(head.digest), Data(head.mac(storeID: storeID, key: key))])
+            sql: """
+                UPDATE store_meta SET clock_mark = ?, head_serial = ?, head_digest = ?, head_mac = ?, next_revocation = ?
+                WHERE only_row = 1
+                """
+        ).execute(arguments: [
+            pending.clockMark, pending.serial, Data(pending.digest), Data(pending.mac(storeID: storeID, key: key)),
+            nextRevocationSerial,
+        ])
     }
 
     /// After the commit: throws when the change must not be acknowledged (the database file was

@@ -266,3 +266,21 @@ extension DurabilityTests {
         }
     }
 }
+
+extension DurabilityTests {
+    /// A serial names one revocation for ever: lifting the newest does not hand its serial to the
+    /// next one, also across a reopen.
+    @Test func aLiftedSerialIsNeverReused() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try open(dir)
+            _ = try store.revoke(.prefix("/a/"), reason: nil, now: t0, caller: .daemon)
+            let second = try store.revoke(.prefix("/b/"), reason: nil, now: t0, caller: .daemon)
+            _ = try store.liftRevocation(serial: second.id, reason: nil, now: t0, caller: .daemon)
+            #expect(try store.revoke(.prefix("/c/"), reason: nil, now: t0, caller: .daemon).id == second.id + 1)
+            let third = try store.revoke(.prefix("/d/"), reason: nil, now: t0, caller: .daemon)
+            _ = try store.liftRevocation(serial: third.id, reason: nil, now: t0, caller: .daemon)
+            store.close()
+            #expect(try reopen(dir).revoke(.prefix("/e/"), reason: nil, now: t0, caller: .daemon).id == third.id + 1)
+        }
+    }
+}

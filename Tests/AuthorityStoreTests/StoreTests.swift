@@ -24,7 +24,7 @@ func open(_ state: String, now: Int64 = t0, revocations: Bool = true, masterKeyF
         "0001_initial.sql": "86893307457981a5ade0f6be9c436a77f81d9fdb5f727ebe1616fbf7a70371db",
         "0002_uses_and_passwords.sql": "343948d080c587785852923505dbbaa5c0f9f5b4f62a438deae71d976fe7f0de",
         "0003_standing_prefix_blocks.sql": "1faad6ad36bfa46e9c71e4bbe09a11dad20e470d702d37f46c40bd7100a60fcf",
-        "0004_durable_truth.sql": "bcdad4a629efb01d73d2177bcbafbef0016ce17406f16d328fc7e893b397b518",
+        "0004_durable_truth.sql": "7c4e59944f91cc0c4b610cdb41ceeb26dae7614fcf61865899794a1aa097161a",
     ]
 
     @Test func shippedMigrationsArePinned() throws {
