@@ -26,11 +26,14 @@ final class IntegrityKey: @unchecked Sendable {
         return out
     }
 
-    /// Whether `mac` is `message`'s MAC (compared in constant time).
+    /// Whether `mac` is `message`'s MAC (compared in constant time; nothing allocated).
     func verify(_ mac: [UInt8], of message: [UInt8]) -> Bool {
         guard mac.count == Self.macCount else { return false }
-        let expected = self.mac(message)
-        return sodium_memcmp(expected, mac, Self.macCount) == 0
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.macCount) { expected in
+            guard let out = expected.baseAddress else { return false }
+            _ = crypto_generichash(out, Self.macCount, message, UInt64(message.count), key, Self.byteCount)
+            return sodium_memcmp(out, mac, Self.macCount) == 0
+        }
     }
 }
 
@@ -40,7 +43,9 @@ struct SealedBytes {
     private(set) var bytes: [UInt8]
 
     init(_ label: String) {
-        bytes = Array(label.utf8)
+        bytes = []
+        bytes.reserveCapacity(192)
+        bytes += label.utf8
         bytes.append(0)
     }
 
@@ -60,12 +65,10 @@ struct SealedBytes {
     mutating func add(_ value: String?) { add(value.map { Array($0.utf8) }) }
 }
 
-/// XOR of two 32-byte digests: the head's digest is the XOR of every sealed row's MAC, so adding,
-/// changing or removing a row changes it in O(1).
-func xorDigest(_ a: [UInt8], _ b: [UInt8]) -> [UInt8] {
-    var out = a
-    for index in out.indices { out[index] ^= b[index] }
-    return out
+/// XORs a 32-byte MAC into a digest, in place: the head's digest is the XOR of every sealed
+/// row's MAC, so adding, changing or removing a row changes it in O(1).
+func xorDigest(_ digest: inout [UInt8], _ mac: [UInt8]) {
+    for index in 0..<min(digest.count, mac.count) { digest[index] ^= mac[index] }
 }
 
 let zeroDigest = [UInt8](repeating: 0, count: IntegrityKey.macCount)

@@ -61,8 +61,8 @@ final class Ledger: @unchecked Sendable {
 
     /// Records that a sealed row changed from MAC `old` (nil: it is new) to `new` (nil: deleted).
     func change(from old: [UInt8]?, to new: [UInt8]?) {
-        if let old { pending.digest = xorDigest(pending.digest, old) }
-        if let new { pending.digest = xorDigest(pending.digest, new) }
+        if let old { xorDigest(&pending.digest, old) }
+        if let new { xorDigest(&pending.digest, new) }
         pending.serial += 1
     }
 

@@ -145,14 +145,22 @@ extension EndToEnd {
                 let limit = "/" + Array(repeating: "c", count: 127).joined(separator: "/") + "/"
                 #expect(try client.revoke(RevokeRequest(prefix: limit)).prefix == limit)
                 // The old daemon committed such rows and then segfaulted at every start: write the
-                // 60,000-segment prefix straight into the stopped daemon's database and start it.
+                // 60,000-segment prefix straight into the stopped daemon's database. Written by
+                // hand it carries no MAC: the start refuses it, naming it (issue #13)...
                 _ = daemon.terminate()
+                let database = daemon.stateDirectory + "/authority.sqlite"
                 let (status, _, errors) = try run(
-                    "/usr/bin/sqlite3",
-                    [daemon.stateDirectory + "/authority.sqlite",
-                     "INSERT INTO revocation (prefix, created_at) VALUES ('\(deep)', 1)"])
+                    "/usr/bin/sqlite3", [database, "INSERT INTO revocation (prefix, created_at) VALUES ('\(deep)', 1)"])
                 #expect(status == 0, "\(errors)")
+                try daemon.launch()
+                #expect(daemon.waitForExit(timeout: 30) == .exited(1))
+                #expect(daemon.logTail(2_000).contains("does not match its MAC"))
+                // ...while a database from before the MACs (no store_meta, no authority.head) gets
+                // its rows sealed as they are, the deep one included, and starts.
+                #expect(try run("/usr/bin/sqlite3", [database, "DELETE FROM store_meta"]).0 == 0)
+                try FileManager.default.removeItem(atPath: daemon.stateDirectory + "/authority.head")
                 try daemon.start()
+                #expect(daemon.log.contains("sealed the rows of a database from an earlier version"))
                 let link = try client.issue(IssueLinkRequest(resource: "/a/", ttl: 600, prefix: true))
                 let under = link.url.replacingOccurrences(of: "/a/?", with: "/a/a/a/x?")
                 #expect(try client.reason(under) == "ok")
