@@ -80,8 +80,11 @@ extension AuthorityStore {
         }
         guard let meta else { throw StoreError.integrity(path: path, "store_meta is missing") }
         // The master key first: under a wrong one every MAC fails too, and this says why.
-        let keys = try database.read { db in try KeyRow.fetchAll(db) }
-        _ = try keys.first { $0.record.status == .active }?.open(with: masterKey)
+        let records = try database.read { db in try KeyRow.fetchAll(db) }
+        guard let active = records.first(where: { $0.record.status == .active }) else {
+            throw StoreError.keyRing(.noActiveKey)
+        }
+        let signingKey = try active.open(with: masterKey)
         let verifyStarted = ContinuousClock.now
         let digest = try verifyRows(database, key: key, path: path)
         logger.info(
@@ -112,33 +115,31 @@ extension AuthorityStore {
         }
         try ledger.writeHeadFile()
         if adopt, !created { logger.notice("adopted the database as this state directory's", metadata: ["db.path": "\(path)", "version": "\(head.serial)"]) }
-        return try makeStore(database, masterKey: masterKey, configuration: configuration, logger: logger, ledger: ledger)
+        return try makeStore(
+            database, masterKey: masterKey, records: records, signing: (active.record.epoch, signingKey),
+            configuration: configuration, logger: logger, ledger: ledger)
     }
 
     private static func makeStore(
-        _ database: DatabasePool, masterKey: MasterKey, configuration: StoreConfiguration, logger: Logger, ledger: Ledger
+        _ database: DatabasePool, masterKey: MasterKey, records: [KeyRow], signing: (epoch: UInt64, key: SigningKey),
+        configuration: StoreConfiguration, logger: Logger, ledger: Ledger
     ) throws -> AuthorityStore {
-        let records = try database.read { db in try KeyRow.fetchAll(db) }
         let keyRing: KeyRing
         do {
             keyRing = try KeyRing(records: records.map(\.record))
         } catch {
             throw StoreError.keyRing(error)
         }
-        guard let active = records.first(where: { $0.record.status == .active }) else {
-            throw StoreError.keyRing(.noActiveKey)
-        }
-        let signingKey = try active.open(with: masterKey)
         let revocations = configuration.revocationsEnabled ? try database.read { db in try loadRevocations(db) } : nil
         logger.info(
             "store opened",
             metadata: [
-                "db.path": "\(ledger.databaseFile.path)", "key.epoch": "\(active.record.epoch)", "version": "\(ledger.committed.serial)",
+                "db.path": "\(ledger.databaseFile.path)", "key.epoch": "\(signing.epoch)", "version": "\(ledger.committed.serial)",
                 "revocations": "\(revocations.map { String($0.count) } ?? "disabled")",
             ])
         return AuthorityStore(
             database: database, masterKey: masterKey, configuration: configuration, logger: logger,
-            state: State(keyRing: keyRing, signing: (active.record.epoch, signingKey), revocations: revocations),
+            state: State(keyRing: keyRing, signing: signing, revocations: revocations),
             ledger: ledger)
     }
 
@@ -258,36 +259,29 @@ extension AuthorityStore {
 
     static func verifyRows(_ db: Database, key: IntegrityKey, path: String) throws -> [UInt8] {
         var digest = zeroDigest
-        // Columns by position: this loop runs once per stored revocation at every start.
-        let revocations = try Row.fetchCursor(
-            db, sql: "SELECT id, link_id, prefix, issued_before, reason, created_at, live_until, actor_uid, mac FROM revocation ORDER BY id")
-        while let row = try revocations.next() {
-            let mac = (row[8] as Data?).map { [UInt8]($0) } ?? []
-            let id: Int64 = row[0]
-            let sealed = revocationSeal(
-                id: id, linkID: row[1], prefix: row[2], issuedBefore: row[3], reason: row[4], createdAt: row[5],
-                liveUntil: row[6], actorUID: row[7])
-            guard key.verify(mac, of: sealed) else {
-                throw StoreError.integrity(path: path, "revocation serial \(id) does not match its MAC (changed or damaged)")
+        /// Each row of `sql` against its MAC (the column `mac`), XORed into `digest`.
+        func check(_ sql: String, sealed: (Row) -> [UInt8], name: (Row) -> String) throws {
+            let rows = try Row.fetchCursor(db, sql: sql)
+            while let row = try rows.next() {
+                let mac = (row["mac"] as Data?).map { [UInt8]($0) } ?? []
+                guard key.verify(mac, of: sealed(row)) else {
+                    throw StoreError.integrity(path: path, "\(name(row)) does not match its MAC (changed or damaged)")
+                }
+                xorDigest(&digest, mac)
             }
-            xorDigest(&digest, mac)
         }
-        let keys = try Row.fetchCursor(db, sql: "SELECT * FROM signing_key ORDER BY epoch")
-        while let row = try keys.next() {
-            let mac = (row["mac"] as Data?).map { [UInt8]($0) } ?? []
-            guard key.verify(mac, of: KeyRow.seal(row)) else {
-                throw StoreError.integrity(path: path, "key epoch \(row["epoch"] as Int64) does not match its MAC (changed or damaged)")
-            }
-            xorDigest(&digest, mac)
-        }
-        let uses = try Row.fetchCursor(db, sql: "SELECT * FROM link_use ORDER BY link_id")
-        while let row = try uses.next() {
-            let mac = (row["mac"] as Data?).map { [UInt8]($0) } ?? []
-            guard key.verify(mac, of: useSeal(row)) else {
-                let id = (row["link_id"] as Data?).map { LinkID(bytes: [UInt8]($0)).description } ?? "?"
-                throw StoreError.integrity(path: path, "the use counter of link \(id) does not match its MAC (changed or damaged)")
-            }
-            xorDigest(&digest, mac)
+        // Revocation columns by position: this runs once per stored revocation at every start.
+        try check(
+            "SELECT id, link_id, prefix, issued_before, reason, created_at, live_until, actor_uid, mac FROM revocation ORDER BY id",
+            sealed: { row in
+                revocationSeal(
+                    id: row[0], linkID: row[1], prefix: row[2], issuedBefore: row[3], reason: row[4], createdAt: row[5],
+                    liveUntil: row[6], actorUID: row[7])
+            },
+            name: { row in "revocation serial \(row[0] as Int64)" })
+        try check("SELECT * FROM signing_key ORDER BY epoch", sealed: KeyRow.seal, name: { row in "key epoch \(row["epoch"] as Int64)" })
+        try check("SELECT * FROM link_use ORDER BY link_id", sealed: useSeal) { row in
+            "the use counter of link \((row["link_id"] as Data?).map { LinkID(bytes: [UInt8]($0)).description } ?? "?")"
         }
         return digest
     }
