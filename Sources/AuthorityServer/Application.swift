@@ -19,12 +19,12 @@ public enum Application {
         let policy = try configuration.policyFile.map { path throws(ConfigurationError) in try Policy.load(path: path) }
             ?? Policy()
         let environment = ProcessInfo.processInfo.environment
-        try AuthorityStore.createDirectory(configuration.stateDirectory)
+        try SQLiteStore.createDirectory(configuration.stateDirectory)
         let lock = try StateLock(directory: configuration.stateDirectory)
         defer { lock.release() }
         let inherited = SocketActivation.inheritedSocket(environment: environment)
         if inherited == nil { try refuseIfServing(configuration.socketPath) }
-        let store = try AuthorityStore.open(
+        let store = try SQLiteStore.open(
             StoreConfiguration(
                 stateDirectory: configuration.stateDirectory, databasePath: configuration.databasePath,
                 masterKeyFile: configuration.masterKeyFile, credentialsDirectory: environment["CREDENTIALS_DIRECTORY"],

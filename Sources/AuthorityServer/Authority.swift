@@ -13,7 +13,7 @@ import Synchronization
 /// the read pool, admin writes and maintenance on a pool of their own, so reads never queue
 /// behind writes, rotation, maintenance or password hashing. Holds no HTTP knowledge.
 public final class Authority: Sendable {
-    public let store: AuthorityStore
+    public let store: SQLiteStore
     public let configuration: ServerConfiguration
     public let metrics: AuthorityMetrics
     let verifier: LinkVerifier
@@ -35,7 +35,7 @@ public final class Authority: Sendable {
     let storageFailures = RateLimitedLog()
 
     public init(
-        store: AuthorityStore, configuration: ServerConfiguration, policy: Policy, threadPool: NIOThreadPool,
+        store: SQLiteStore, configuration: ServerConfiguration, policy: Policy, threadPool: NIOThreadPool,
         metrics: AuthorityMetrics = AuthorityMetrics(), logger: Logger,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) {

@@ -57,11 +57,11 @@ public struct MaintenanceService: Service, CustomStringConvertible {
 /// stopped being acknowledged at the first commit that noticed). Under systemd the restart then
 /// refuses to start on the missing database.
 public struct StoreWatchService: Service, CustomStringConvertible {
-    let store: AuthorityStore
+    let store: SQLiteStore
     let logger: Logger
     public var description: String { "StoreWatchService" }
 
-    public init(store: AuthorityStore, logger: Logger) {
+    public init(store: SQLiteStore, logger: Logger) {
         self.store = store
         self.logger = logger
     }

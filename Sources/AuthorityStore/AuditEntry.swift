@@ -26,7 +26,7 @@ public struct AuditEntry: Sendable, Equatable {
     }
 }
 
-extension AuthorityStore {
+extension SQLiteStore {
     /// The newest audit entries first.
     public func auditLog(limit: Int = 100) throws -> [AuditEntry] {
         try database.read { db in

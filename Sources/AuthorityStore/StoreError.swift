@@ -93,7 +93,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-extension AuthorityStore {
+extension SQLiteStore {
     /// What to tell a caller whose write failed for a storage reason that is not theirs (the
     /// database locked by another process, the disk full or failing, read-only, removed, a row
     /// failing its MAC, the store closing): the path and the cause; nil for any other error.

@@ -21,7 +21,7 @@ var logger = Logger(label: "authority-store-stress")
 logger.logLevel = .error
 do {
     let now = Int64(Date().timeIntervalSince1970)
-    let store = try AuthorityStore.open(StoreConfiguration(stateDirectory: arguments[2]), now: now, logger: logger)
+    let store = try SQLiteStore.open(StoreConfiguration(stateDirectory: arguments[2]), now: now, logger: logger)
     for _ in 0..<count {
         if arguments[1] == "rotate" {
             let epoch = try store.rotate(now: now, caller: .daemon)

@@ -24,7 +24,7 @@ final class TestAuthority: Sendable {
         var configuration = ServerConfiguration()
         configuration.stateDirectory = directory.path
         configure(&configuration)
-        let store = try AuthorityStore.open(
+        let store = try SQLiteStore.open(
             StoreConfiguration(stateDirectory: directory.path, revocationsEnabled: configuration.revocationsEnabled),
             now: 1_800_000_000, logger: Logger(label: "test"))
         pool = NIOThreadPool(numberOfThreads: 1)

@@ -9,13 +9,13 @@ import Testing
 
 /// Issue #13: what the store keeps, refuses and notices under faults, on real SQLite files.
 @Suite struct DurabilityTests {
-    func reopen(_ dir: String, adopt: Bool = false, now: Int64 = t0, masterKeyFile: String? = nil) throws -> AuthorityStore {
-        try AuthorityStore.open(
+    func reopen(_ dir: String, adopt: Bool = false, now: Int64 = t0, masterKeyFile: String? = nil) throws -> SQLiteStore {
+        try SQLiteStore.open(
             StoreConfiguration(stateDirectory: dir, masterKeyFile: masterKeyFile, adoptDatabase: adopt), now: now, logger: logger)
     }
 
     /// A link with `maxUses` uses, recorded as the daemon records an issue.
-    func issueUseLimited(_ store: AuthorityStore, maxUses: Int64) throws -> LinkID {
+    func issueUseLimited(_ store: SQLiteStore, maxUses: Int64) throws -> LinkID {
         let id = LinkID.random()
         try store.recordIssue(
             epoch: 1, expiresAt: t0 + 600, linkID: id, detail: nil, state: LinkState(maxUses: maxUses), now: t0, caller: .daemon)

@@ -11,8 +11,8 @@ let logger = Logger(label: "test")
 let t0: Int64 = 1_800_000_000
 
 func open(_ state: String, now: Int64 = t0, revocations: Bool = true, masterKeyFile: String? = nil,
-          credentials: String? = nil) throws -> AuthorityStore {
-    try AuthorityStore.open(
+          credentials: String? = nil) throws -> SQLiteStore {
+    try SQLiteStore.open(
         StoreConfiguration(stateDirectory: state, masterKeyFile: masterKeyFile, credentialsDirectory: credentials,
                            revocationsEnabled: revocations),
         now: now, logger: logger)

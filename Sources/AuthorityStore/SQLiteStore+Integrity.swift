@@ -13,7 +13,7 @@ public struct IntegrityReport: Sendable, Equatable {
     public var problem: String?
 }
 
-extension AuthorityStore {
+extension SQLiteStore {
     /// Checks every sealed row against its MAC and the head against the rows, in one read
     /// snapshot (checks keep running meanwhile); does not stop the daemon.
     public func verifyIntegrity() throws -> IntegrityReport {

@@ -2,7 +2,7 @@ import AuthorityCore
 import Foundation
 import GRDB
 
-extension AuthorityStore {
+extension SQLiteStore {
     /// Makes a fresh key the active epoch; the previous one turns `verify_only`. One write of
     /// the group commit: a crash at any point leaves exactly one active epoch. The WAL is then
     /// checkpointed, so the new key is in the database file itself. Returns the new epoch.

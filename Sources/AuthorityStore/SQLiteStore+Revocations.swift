@@ -29,7 +29,7 @@ public struct RevocationRecord: Sendable, Equatable {
     }
 }
 
-extension AuthorityStore {
+extension SQLiteStore {
     /// Records a revocation durably (group commit), then adds it to the in-memory index, then
     /// calls `completion` (on the writer thread): it is effective for the very next check once
     /// `completion` runs. Prefixes must be canonical paths. How long it is kept comes from what
@@ -180,7 +180,7 @@ extension AuthorityStore {
     }
 }
 
-extension AuthorityStore {
+extension SQLiteStore {
     /// Lifts revocation `serial` (an audited admin act: the only way a standing prefix block
     /// ends): deletes it and rebuilds the index without it, in one write of the group commit, so
     /// no revocation committed meanwhile is lost from memory. Returns what was lifted; nil when

@@ -28,7 +28,7 @@ public struct LinkState: Sendable {
     }
 }
 
-extension AuthorityStore {
+extension SQLiteStore {
     static func insertLinkState(_ db: Database, _ state: LinkState, linkID: LinkID, expiresAt: Int64, ledger: Ledger) throws {
         let id = Data(linkID.bytes)
         if let maxUses = state.maxUses {

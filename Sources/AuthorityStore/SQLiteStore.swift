@@ -14,7 +14,7 @@ import Glibc
 /// runs). The writes of the hot path (revocations, issues, uses) go through `groupCommit`, which
 /// shares one transaction among the writes that arrive together. In-memory views (key ring,
 /// revocation index) change only after the commit, in commit order.
-public final class AuthorityStore: Sendable {
+public final class SQLiteStore: Sendable {
     struct State {
         var keyRing: KeyRing
         var signing: (epoch: UInt64, key: SigningKey)

@@ -35,14 +35,14 @@ struct StoreMeta {
     }
 }
 
-extension AuthorityStore {
+extension SQLiteStore {
     /// Opens the state directory, master key and database, refusing anything that is not this
     /// state directory's own intact database (docs/operations.md): a missing or empty database
     /// once `authority.head` exists, a foreign one, one that fails `PRAGMA quick_check`, a sealed
     /// row that does not match its MAC, a database behind the acknowledged head. The first start
     /// creates the first key epoch and `authority.head`. `configuration.adoptDatabase` accepts the
     /// database as it is (after a restore) and records it in `authority.head`.
-    public static func open(_ configuration: StoreConfiguration, now wall: Int64, logger: Logger) throws -> AuthorityStore {
+    public static func open(_ configuration: StoreConfiguration, now wall: Int64, logger: Logger) throws -> SQLiteStore {
         try createDirectory(configuration.stateDirectory)
         let path = configuration.resolvedDatabasePath
         let headPath = configuration.stateDirectory + "/" + HeadFile.name
@@ -123,7 +123,7 @@ extension AuthorityStore {
     private static func makeStore(
         _ database: DatabasePool, masterKey: MasterKey, records: [KeyRow], signing: (epoch: UInt64, key: SigningKey),
         configuration: StoreConfiguration, logger: Logger, ledger: Ledger
-    ) throws -> AuthorityStore {
+    ) throws -> SQLiteStore {
         let keyRing: KeyRing
         do {
             keyRing = try KeyRing(records: records.map(\.record))
@@ -137,7 +137,7 @@ extension AuthorityStore {
                 "db.path": "\(ledger.databaseFile.path)", "key.epoch": "\(signing.epoch)", "version": "\(ledger.committed.serial)",
                 "revocations": "\(revocations.map { String($0.count) } ?? "disabled")",
             ])
-        return AuthorityStore(
+        return SQLiteStore(
             database: database, masterKey: masterKey, configuration: configuration, logger: logger,
             state: State(keyRing: keyRing, signing: signing, revocations: revocations),
             ledger: ledger)
