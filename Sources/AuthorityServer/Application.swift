@@ -32,17 +32,14 @@ public enum Application {
             now: Int64(Date().timeIntervalSince1970), logger: logger)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoops)
-        let threadPool = NIOThreadPool(numberOfThreads: configuration.blockingThreads)
-        threadPool.start()
-        let authority = Authority(
-            store: store, configuration: configuration, policy: policy, threadPool: threadPool, logger: logger)
+        let authority = Authority(store: store, configuration: configuration, policy: policy, logger: logger)
         let notifier = SystemdNotifier(environment: environment)
         let server = HTTPServerService(
             router: Router(authority: authority), configuration: configuration, group: group, notifier: notifier,
-            inheritedSocket: inherited, logger: logger)
+            inheritedSocket: inherited, activeEpoch: { store.snapshot.signing.epoch }, logger: logger)
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: WatchdogService(notifier: notifier, group: group)), .init(service: server),
-            .init(service: MaintenanceService(authority: authority, logger: logger)),
+            .init(service: MaintenanceService(authority: authority)),
             .init(service: PolicyReloadService(authority: authority, logger: logger)),
             // A database gone from under the daemon drains the requests in flight (they are
             // refused), then the daemon exits non-zero.
@@ -54,12 +51,10 @@ public enum Application {
             try await serviceGroup.run()
         } catch {
             await authority.shutdown()
-            try? await threadPool.shutdownGracefully()
             try? await group.shutdownGracefully()
             throw error
         }
         await authority.shutdown()
-        try await threadPool.shutdownGracefully()
         try await group.shutdownGracefully()
     }
 

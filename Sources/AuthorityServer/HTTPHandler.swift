@@ -115,7 +115,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard let head else { return }
         connectionGuard?.requestReceived()
         guard !Self.isForwardAuth(head.uri) else {
-            var refusal = Authority.refusal(.unauthorized, reason: Reason.malformed.rawValue)
+            var refusal = Router.refusal(.unauthorized, reason: Reason.malformed.rawValue)
             refusal.close = true
             write(refusal, for: head, context: context)
             return

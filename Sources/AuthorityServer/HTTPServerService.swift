@@ -15,6 +15,8 @@ import Glibc
 /// lets each connection finish the request in progress, and returns.
 public final class HTTPServerService: Service, CustomStringConvertible {
     let router: Router
+    /// The active epoch, for the ready message.
+    let activeEpoch: @Sendable () -> UInt64
     let configuration: ServerConfiguration
     let group: MultiThreadedEventLoopGroup
     let notifier: SystemdNotifier
@@ -28,9 +30,10 @@ public final class HTTPServerService: Service, CustomStringConvertible {
 
     public init(
         router: Router, configuration: ServerConfiguration, group: MultiThreadedEventLoopGroup,
-        notifier: SystemdNotifier, inheritedSocket: CInt?, logger: Logger
+        notifier: SystemdNotifier, inheritedSocket: CInt?, activeEpoch: @escaping @Sendable () -> UInt64, logger: Logger
     ) {
         self.router = router
+        self.activeEpoch = activeEpoch
         self.configuration = configuration
         self.group = group
         self.notifier = notifier
@@ -42,13 +45,13 @@ public final class HTTPServerService: Service, CustomStringConvertible {
 
     public func run() async throws {
         let server = try await bind()
-        let authority = router.authority
-        notifier.ready(status: "serving; active epoch \(authority.store.signingKey.epoch)")
+        let epoch = activeEpoch()
+        notifier.ready(status: "serving; active epoch \(epoch)")
         logger.notice(
             "serving",
             metadata: [
                 "socket": "\(inheritedSocket == nil ? configuration.socketPath : "inherited fd \(inheritedSocket!)")",
-                "key.epoch": "\(authority.store.signingKey.epoch)",
+                "key.epoch": "\(epoch)",
             ])
         try await withGracefulShutdownHandler {
             // A cancelled group (another service failed) closes the socket too.

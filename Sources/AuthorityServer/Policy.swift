@@ -5,30 +5,6 @@ import Foundation
 import Glibc
 #endif
 
-/// A right a caller may hold (docs/api.md, Authorisation).
-public enum Right: String, Sendable, CaseIterable, Codable {
-    case check, issue, revoke, admin
-}
-
-/// What one caller may do.
-public struct Grant: Sendable, Equatable {
-    public var rights: Set<Right>
-    /// Canonical path prefixes `issue` is limited to; nil means anywhere.
-    public var issuePrefixes: [String]?
-
-    public static let none = Grant(rights: [], issuePrefixes: [])
-
-    public func allows(_ right: Right) -> Bool { rights.contains(.admin) || rights.contains(right) }
-
-    /// Whether this caller may issue a link for canonical resource `path`.
-    public func mayIssue(path: String) -> Bool {
-        guard allows(.issue) else { return false }
-        if rights.contains(.admin) { return true }
-        guard let prefixes = issuePrefixes else { return true }
-        return prefixes.contains { LinkGrant.path(path, isUnder: $0) }
-    }
-}
-
 /// Maps peer credentials to rights. Root and the daemon's own user are always admin.
 public struct Policy: Sendable, Equatable {
     public enum Subject: Sendable, Equatable {
@@ -53,19 +29,19 @@ public struct Policy: Sendable, Equatable {
         self.daemonUID = daemonUID
     }
 
-    public func grant(for peer: PeerCredentials) -> Grant {
-        if peer.uid == 0 || peer.uid == daemonUID { return Grant(rights: [.admin], issuePrefixes: nil) }
+    public func rights(for peer: PeerCredentials) -> CallerRights {
+        if peer.uid == 0 || peer.uid == daemonUID { return CallerRights(rights: [.admin], issuePrefixes: nil) }
         let matching = rules.filter { rule in
             switch rule.subject {
             case .uid(let uid): uid == peer.uid
             case .gid(let gid): gid == peer.gid || peer.groups.contains(gid)
             }
         }
-        guard !matching.isEmpty else { return Grant(rights: defaultRights, issuePrefixes: nil) }
+        guard !matching.isEmpty else { return CallerRights(rights: defaultRights, issuePrefixes: nil) }
         let rights = matching.reduce(into: Set<Right>()) { $0.formUnion($1.rights) }
         let issuers = matching.filter { $0.rights.contains(.issue) || $0.rights.contains(.admin) }
         let unrestricted = issuers.contains { $0.issuePrefixes == nil }
-        return Grant(rights: rights, issuePrefixes: unrestricted ? nil : issuers.flatMap { $0.issuePrefixes ?? [] })
+        return CallerRights(rights: rights, issuePrefixes: unrestricted ? nil : issuers.flatMap { $0.issuePrefixes ?? [] })
     }
 }
 

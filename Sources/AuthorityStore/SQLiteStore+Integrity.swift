@@ -45,8 +45,20 @@ extension SQLiteStore {
     }
 
     /// Throws `databaseReplaced` when the database file was removed or replaced under the daemon.
-    public func checkDatabaseFile() throws {
+    public func checkAlive() throws {
         try ledger.databaseFile.check()
+    }
+
+    /// Retires due epochs, collects revocations and link state no live link needs, persists the
+    /// time mark and checkpoints the WAL.
+    public func maintain(now: Int64) throws -> MaintenanceReport {
+        var report = MaintenanceReport()
+        report.retired = try retireDue(now: now)
+        report.revocationsCollected = try collectRevocations(now: now)
+        report.linkStatesCollected = try collectExpiredLinkState(now: now)
+        try persistTime()
+        checkpoint()
+        return report
     }
 
     /// Persists the time mark (one small write of the group commit) and rewrites `authority.head`

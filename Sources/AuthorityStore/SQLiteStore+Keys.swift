@@ -32,7 +32,7 @@ extension SQLiteStore {
                 return (epoch, previous, ring)
             },
             afterCommit: { [self] epoch, _, ring in
-                state.withLock {
+                update {
                     $0.keyRing = ring
                     $0.signing = (epoch, key)
                 }
@@ -63,7 +63,7 @@ extension SQLiteStore {
                     db, at: now, caller: caller, action: force ? "keys.retire.forced" : "keys.retire", epoch: epoch)
                 return ring
             },
-            afterCommit: { [self] ring in state.withLock { $0.keyRing = ring } })
+            afterCommit: { [self] ring in update { $0.keyRing = ring } })
         logger.notice("key retired", metadata: ["key.epoch": "\(epoch)", "forced": "\(force)"])
     }
 
@@ -156,7 +156,7 @@ extension SQLiteStore {
             afterCommit: { [self] mark in
                 guard let mark else { return }
                 // Cannot throw: the epoch was checked in this same hold of the database writer.
-                state.withLock { try? $0.keyRing.noteIssued(epoch: epoch, expiresAt: mark) }
+                update { try? $0.keyRing.noteIssued(epoch: epoch, expiresAt: mark) }
             },
             completion: { completion($0.map { _ in }) })
     }

@@ -139,7 +139,7 @@ extension SQLiteStore {
             ])
         return SQLiteStore(
             database: database, masterKey: masterKey, configuration: configuration, logger: logger,
-            state: State(keyRing: keyRing, signing: signing, revocations: revocations),
+            snapshot: StoreSnapshot(keyRing: keyRing, signing: signing, revocations: revocations),
             ledger: ledger)
     }
 

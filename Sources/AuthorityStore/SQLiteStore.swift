@@ -14,18 +14,18 @@ import Glibc
 /// runs). The writes of the hot path (revocations, issues, uses) go through `groupCommit`, which
 /// shares one transaction among the writes that arrive together. In-memory views (key ring,
 /// revocation index) change only after the commit, in commit order.
-public final class SQLiteStore: Sendable {
-    struct State {
-        var keyRing: KeyRing
-        var signing: (epoch: UInt64, key: SigningKey)
-        var revocations: RevocationIndex?
+public final class SQLiteStore: Store {
+    /// The snapshot and who hears of its changes, under one lock.
+    struct Shared {
+        var snapshot: StoreSnapshot
+        var observers: [@Sendable (StoreSnapshot) -> Void] = []
     }
 
     let database: DatabasePool
     let masterKey: MasterKey
     let configuration: StoreConfiguration
     let logger: Logger
-    let state: Mutex<State>
+    let shared: Mutex<Shared>
     let ledger: Ledger
     /// The daemon's time, which never runs backwards (persisted with the commits).
     public let time: TimeMark
@@ -33,14 +33,14 @@ public final class SQLiteStore: Sendable {
     public let groupCommit: GroupCommit
 
     init(
-        database: DatabasePool, masterKey: MasterKey, configuration: StoreConfiguration, logger: Logger, state: State,
+        database: DatabasePool, masterKey: MasterKey, configuration: StoreConfiguration, logger: Logger, snapshot: StoreSnapshot,
         ledger: Ledger
     ) {
         self.database = database
         self.masterKey = masterKey
         self.configuration = configuration
         self.logger = logger
-        self.state = Mutex(state)
+        self.shared = Mutex(Shared(snapshot: snapshot))
         self.ledger = ledger
         self.time = ledger.time
         self.groupCommit = GroupCommit(database: database, ledger: ledger)
@@ -48,19 +48,40 @@ public final class SQLiteStore: Sendable {
 
     /// The database file.
     public var databasePath: String { ledger.databaseFile.path }
+    public var location: String { databasePath }
+
+    /// Key ring, signing key and revocation index as of the last commit.
+    public var snapshot: StoreSnapshot { shared.withLock { $0.snapshot } }
 
     /// The key ring as of the last commit.
-    public var keyRing: KeyRing { state.withLock { $0.keyRing } }
+    public var keyRing: KeyRing { snapshot.keyRing }
 
     /// The active epoch and its signing key.
-    public var signingKey: (epoch: UInt64, key: SigningKey) { state.withLock { $0.signing } }
+    public var signingKey: (epoch: UInt64, key: SigningKey) { snapshot.signing }
 
     /// The revocation index as of the last commit; nil when the revocation list is switched off.
-    public var revocations: RevocationIndex? { state.withLock { $0.revocations } }
+    public var revocations: RevocationIndex? { snapshot.revocations }
 
-    /// Key ring and revocations in one consistent snapshot, for a check.
-    public var checkState: (keyRing: KeyRing, revocations: RevocationIndex?) {
-        state.withLock { ($0.keyRing, $0.revocations) }
+    public func subscribe(_ observer: @escaping @Sendable (StoreSnapshot) -> Void) -> StoreSnapshot {
+        shared.withLock { shared in
+            shared.observers.append(observer)
+            return shared.snapshot
+        }
+    }
+
+    public func observeCommits(_ observer: @escaping @Sendable (_ writes: Int) -> Void) {
+        groupCommit.observe(observer)
+    }
+
+    /// Changes the snapshot after a commit (on the writer thread, so in commit order), then tells
+    /// the observers, before the write's completion runs.
+    func update(_ change: (inout StoreSnapshot) -> Void) {
+        let (snapshot, observers) = shared.withLock { shared in
+            change(&shared.snapshot)
+            shared.snapshot.generation &+= 1
+            return (shared.snapshot, shared.observers)
+        }
+        for observer in observers { observer(snapshot) }
     }
 
     /// Creates the state directory 0700 when it does not exist (an existing one keeps its mode).

@@ -1,18 +1,9 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import AuthorityAPI
 
 /// Text for people: times in UTC (`2026-11-29 05:00:00Z`), relative times, aligned columns.
 enum Format {
     /// `2026-11-29 05:00:00Z`.
-    static func utc(_ seconds: Int64) -> String {
-        var time = time_t(seconds)
-        var parts = tm()
-        guard gmtime_r(&time, &parts) != nil else { return "@\(seconds)" }
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) "
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
-    }
+    static func utc(_ seconds: Int64) -> String { UTCTime.rfc3339(seconds, separator: " ") }
 
     /// A time in UTC, or `-` when there is none.
     static func utc(_ seconds: Int64?, none: String = "-") -> String { seconds.map { utc($0) } ?? none }

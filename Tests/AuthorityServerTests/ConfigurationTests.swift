@@ -136,20 +136,20 @@ import Testing
         defaultRights: [.check], daemonUID: 999)
 
     @Test func rootAndTheDaemonAreAdmin() {
-        #expect(policy.grant(for: PeerCredentials(pid: 1, uid: 0, gid: 0)).allows(.admin))
-        #expect(policy.grant(for: PeerCredentials(pid: 1, uid: 999, gid: 999)).allows(.revoke))
+        #expect(policy.rights(for: PeerCredentials(pid: 1, uid: 0, gid: 0)).allows(.admin))
+        #expect(policy.rights(for: PeerCredentials(pid: 1, uid: 999, gid: 999)).allows(.revoke))
     }
 
     @Test func rulesUnionAndPrefixes() {
-        let uploader = policy.grant(for: PeerCredentials(pid: 1, uid: 1000, gid: 1000, groups: [50]))
+        let uploader = policy.rights(for: PeerCredentials(pid: 1, uid: 1000, gid: 1000, groups: [50]))
         #expect(uploader.rights == [.check, .issue, .revoke])
         #expect(uploader.mayIssue(path: "/uploads/a"))
         #expect(!uploader.mayIssue(path: "/private/a"))
-        let unrestricted = policy.grant(for: PeerCredentials(pid: 1, uid: 2000, gid: 2000))
+        let unrestricted = policy.rights(for: PeerCredentials(pid: 1, uid: 2000, gid: 2000))
         #expect(unrestricted.mayIssue(path: "/anything"))
-        let stranger = policy.grant(for: PeerCredentials(pid: 1, uid: 3000, gid: 3000))
+        let stranger = policy.rights(for: PeerCredentials(pid: 1, uid: 3000, gid: 3000))
         #expect(stranger.rights == [.check] && !stranger.mayIssue(path: "/a"))
-        let byPrimaryGroup = policy.grant(for: PeerCredentials(pid: 1, uid: 3001, gid: 50))
+        let byPrimaryGroup = policy.rights(for: PeerCredentials(pid: 1, uid: 3001, gid: 50))
         #expect(byPrimaryGroup.rights == [.revoke])
     }
 

@@ -8,7 +8,7 @@ import Testing
 /// sets, each exactly once; a header another proxy would set, or a client could add, never wins.
 @Suite struct ForwardAuthTests {
     func link(_ test: TestAuthority, _ body: IssueLinkRequest) throws -> String {
-        try test.issue(body, grant: Grant(rights: [.admin]), peer: root).url
+        try test.issue(body, rights: CallerRights(rights: [.admin]), peer: root).url
     }
 
     func auth(_ harness: PipelineHarness, method: String = "GET", path: String, host: String = "auth",

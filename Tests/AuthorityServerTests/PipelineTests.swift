@@ -98,7 +98,7 @@ import Testing
     @Test func aStoreErrorOnAGroupCommitWriteIsAJSON503() throws {
         let test = try TestAuthority()
         let harness = try PipelineHarness(test.authority)
-        test.authority.store.groupCommit.close()
+        test.store.groupCommit.close()
         for (path, json) in [
             ("/v1/revocations", #"{"id":"AAAAAAAAAAAAAAAAAAAAAA"}"#), ("/v1/links", #"{"resource":"/a","ttl":5}"#),
         ] {
@@ -112,7 +112,7 @@ import Testing
     @Test func commitsAreCounted() throws {
         let test = try TestAuthority()
         _ = try test.revoke(RevokeRequest(prefix: "/m/"), peer: root)
-        _ = try test.issue(IssueLinkRequest(resource: "/n/a", ttl: 60), grant: Grant(rights: [.issue]), peer: root)
+        _ = try test.issue(IssueLinkRequest(resource: "/n/a", ttl: 60), rights: CallerRights(rights: [.issue]), peer: root)
         let text = test.authority.metrics.text()
         #expect(text.contains("authority_commits_total 2"), "\(text)")
         #expect(text.contains("authority_committed_writes_total 2"))

@@ -30,7 +30,7 @@ import Testing
 
     @Test func issuePrefixesCompareAsBytes() throws {
         let policy = try Self.load(#"{"rules": [{"uid": 7, "rights": ["issue"], "issue_prefixes": ["/caf%C3%A9/"]}]}"#)
-        let grant = policy.grant(for: PeerCredentials(pid: 1, uid: 7, gid: 7))
+        let grant = policy.rights(for: PeerCredentials(pid: 1, uid: 7, gid: 7))
         #expect(grant.mayIssue(path: "/caf%C3%A9/menu.txt"))
         #expect(!grant.mayIssue(path: "/caf%C3%A9x/menu.txt"))
         #expect(!grant.mayIssue(path: "/CAF%C3%A9/menu.txt"))

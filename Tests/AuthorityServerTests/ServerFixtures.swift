@@ -14,8 +14,8 @@ import Synchronization
 /// A real store in a temporary directory behind a real `Authority`, with a settable clock.
 final class TestAuthority: Sendable {
     let directory: TemporaryDirectory
+    let store: SQLiteStore
     let authority: Authority
-    let pool: NIOThreadPool
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let clock = TestClock()
 
@@ -24,14 +24,13 @@ final class TestAuthority: Sendable {
         var configuration = ServerConfiguration()
         configuration.stateDirectory = directory.path
         configure(&configuration)
-        let store = try SQLiteStore.open(
+        configuration.blockingThreads = 1
+        store = try SQLiteStore.open(
             StoreConfiguration(stateDirectory: directory.path, revocationsEnabled: configuration.revocationsEnabled),
             now: 1_800_000_000, logger: Logger(label: "test"))
-        pool = NIOThreadPool(numberOfThreads: 1)
-        pool.start()
         let clock = clock
         authority = Authority(
-            store: store, configuration: configuration, policy: policy, threadPool: pool, logger: Logger(label: "test"),
+            store: store, configuration: configuration, policy: policy, logger: Logger(label: "test"),
             clock: { clock.value.withLock { $0 } })
     }
 
@@ -40,31 +39,40 @@ final class TestAuthority: Sendable {
         set { clock.value.withLock { $0 = newValue } }
     }
 
-    /// A check through `Authority.check`, waiting for the stateful steps when there are any.
+    var loop: any EventLoop { group.next() }
+
+    /// A check through `Checker.check`, waiting for the stateful steps when there are any.
     func check(_ body: CheckLinkRequest) throws -> CheckLinkResponse {
-        switch authority.check(body, on: group.next()) {
-        case .failure(let error): throw error
-        case .success(.now(let answer)): return answer
-        case .success(.later(let future)): return try future.wait()
-        }
+        try authority.checker.check(body, on: loop).wait()
     }
 
-    /// An issue through `Authority.issue`, waiting for its group commit.
-    func issue(_ body: IssueLinkRequest, grant: Grant, peer: PeerCredentials) throws -> IssueLinkResponse {
-        try authority.issue(body, grant: grant, peer: peer, on: group.next()).wait()
+    /// An issue through `Issuer.issue`, waiting for its group commit.
+    func issue(_ body: IssueLinkRequest, rights: CallerRights, peer: PeerCredentials) throws -> IssueLinkResponse {
+        try authority.issuer.issue(body, rights: rights, caller: peer, on: loop).wait()
     }
 
-    /// A revocation through `Authority.revoke`, waiting for its group commit.
+    /// A revocation through `Administration.revoke`, waiting for its group commit.
     func revoke(_ body: RevokeRequest, peer: PeerCredentials) throws -> RevocationEntry {
-        try authority.revoke(body, peer: peer, on: group.next()).wait()
+        try authority.administration.revoke(body, caller: peer, on: loop).wait()
     }
+
+    var administration: Administration { authority.administration }
 
     deinit {
-        authority.store.groupCommit.close()
-        try? pool.syncShutdownGracefully()
-        try? authority.passwordPool.syncShutdownGracefully()
+        store.groupCommit.close()
+        authority.runtime.pools.syncShutdown()
         try? group.syncShutdownGracefully()
         directory.remove()
+    }
+}
+
+extension Reply {
+    /// The value, waiting for it when it comes later.
+    func wait() throws -> Value {
+        switch self {
+        case .now(let result): try result.get()
+        case .later(let future): try future.wait()
+        }
     }
 }
 

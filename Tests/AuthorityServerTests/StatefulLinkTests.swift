@@ -8,7 +8,7 @@ import Testing
 
 @Suite struct StatefulLinkTests {
     func issue(_ test: TestAuthority, _ body: IssueLinkRequest) throws -> IssueLinkResponse {
-        try test.issue(body, grant: Grant(rights: [.admin]), peer: root)
+        try test.issue(body, rights: CallerRights(rights: [.admin]), peer: root)
     }
 
     @Test func anNUseLinkGivesExactlyNThenUsesExhausted() throws {
@@ -25,7 +25,7 @@ import Testing
         #expect(remaining == [2, 1, 0])
         let after = try test.check(CheckLinkRequest(url: link.url))
         #expect(after.reason == "uses_exhausted" && !after.valid && after.remainingUses == 0)
-        #expect(try test.authority.store.remainingUses(try #require(LinkID(link.id))) == 0)
+        #expect(try test.store.remainingUses(try #require(LinkID(link.id))) == 0)
     }
 
     @Test func concurrentConsumersGetExactlyTheUsesThereAre() async throws {
@@ -94,7 +94,7 @@ import Testing
             var headers: HTTPHeaders = ["X-Original-URI": url, "X-Original-Method": "GET", "X-Original-Host": "h", "X-Real-IP": "192.0.2.1"]
             if let cookie { headers.add(name: "Cookie", value: "theme=dark; \(UnlockCookie.name)=\(cookie)") }
             let request = APIRequest(head: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/v1/auth/nginx", headers: headers), body: nil)
-            switch test.authority.forwardAuth(request, grant: Grant(rights: [.check]), on: test.group.next()) {
+            switch Router(authority: test.authority).forwardAuth(request, on: test.loop) {
             case .now(let response): return response
             case .later(let future): return try future.wait()
             }
@@ -113,8 +113,8 @@ import Testing
     @Test func expiredLinkStateIsCollected() throws {
         let test = try TestAuthority()
         _ = try issue(test, IssueLinkRequest(resource: "/g", ttl: 10, maxUses: 2, password: "pw"))
-        #expect(try test.authority.store.collectExpiredLinkState(now: test.now + 9) == 0)
-        #expect(try test.authority.store.collectExpiredLinkState(now: test.now + 10) == 2)
+        #expect(try test.store.collectExpiredLinkState(now: test.now + 9) == 0)
+        #expect(try test.store.collectExpiredLinkState(now: test.now + 10) == 2)
     }
 
     /// The cookie is signed by the active epoch, which may have signed no link: rotating past it
@@ -123,17 +123,17 @@ import Testing
     @Test func aCookieKeepsItsEpochFromRetiring() async throws {
         let test = try TestAuthority()
         let link = try issue(test, IssueLinkRequest(resource: "/c", ttl: 7_200, password: "pw"))
-        _ = try test.authority.rotate(peer: root)  // epoch 2 signs no link
+        _ = try test.administration.rotate(caller: root, on: test.loop).wait()  // epoch 2 signs no link
         let answer = try test.check(CheckLinkRequest(url: link.url, password: "pw"))
         let cookie = try #require(answer.cookie)
         #expect(cookie.hasPrefix("1.2."))
-        _ = try test.authority.rotate(peer: root)  // epoch 2 is now verify-only
-        await MaintenanceService(authority: test.authority, logger: .init(label: "test")).tick()
-        #expect(test.authority.store.keyRing.records[2]?.status == .verifyOnly)
+        _ = try test.administration.rotate(caller: root, on: test.loop).wait()  // epoch 2 is now verify-only
+        await MaintenanceService(authority: test.authority).tick()
+        #expect(test.store.keyRing.records[2]?.status == .verifyOnly)
         #expect(try test.check(CheckLinkRequest(url: link.url, cookie: cookie)).reason == "ok")
         test.now += 7_201  // past the cookie (one hour) and its mark (rounded up to the hour)
-        await MaintenanceService(authority: test.authority, logger: .init(label: "test")).tick()
-        #expect(test.authority.store.keyRing.records[2]?.status == .retired)
+        await MaintenanceService(authority: test.authority).tick()
+        #expect(test.store.keyRing.records[2]?.status == .retired)
     }
 
     /// 100 wrong guesses at once used to all be hashed (the lock was checked only before each was
@@ -152,7 +152,7 @@ import Testing
     }
 
     static func counter(_ name: String, in test: TestAuthority) -> Int? {
-        let text = test.authority.metrics.text(verifyCache: test.authority.verifier.cache)
+        let text = test.authority.metrics.text(verifyCache: test.authority.checker.verifier.cache)
         let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
         return line.flatMap { Double($0.split(separator: " ").last ?? "").map { Int($0) } }
     }

@@ -127,7 +127,7 @@ import Testing
             try store.revoke(.id(.random()), reason: nil, now: t0, caller: .daemon)
             try FileManager.default.removeItem(atPath: dir + "/authority.sqlite")
             #expect(throws: StoreError.self) { try store.revoke(.id(.random()), reason: nil, now: t0, caller: .daemon) }
-            #expect(throws: StoreError.self) { try store.checkDatabaseFile() }
+            #expect(throws: StoreError.self) { try store.checkAlive() }
             #expect(store.storageTrouble(StoreError.databaseReplaced(path: "p", why: "w")) != nil)
         }
     }

@@ -1,7 +1,6 @@
 import AuthorityCore
 import AuthorityStore
 import NIOCore
-import Synchronization
 
 /// What the stateful steps (uses, password) decided.
 struct StatefulOutcome: Sendable {
@@ -21,7 +20,7 @@ struct StatefulRequest: Sendable {
     var now: Int64
 }
 
-extension Authority {
+extension Checker {
     /// Steps 9–10 of docs/link-format.md §6 for a link that passed steps 1–8: `uses_exhausted`,
     /// then `password_required` / `password_incorrect` / `locked`; then the use is counted
     /// (group commit) and the answer is `ok` only once it is durable. Runs off the event loop;
@@ -35,7 +34,7 @@ extension Authority {
         // UPDATE of the group commit finds an exhausted link by itself.
         let needsRead = useLimited && (!request.consume || grant.flags.contains(.passwordProtected))
         let remaining: EventLoopFuture<Int64?> = needsRead
-            ? threadPool.runIfActive(eventLoop: eventLoop) { [store] in try store.remainingUses(grant.id) }
+            ? runtime.pools.reads.runIfActive(eventLoop: eventLoop) { [store] in try store.remainingUses(grant.id) }
             : eventLoop.makeSucceededFuture(useLimited ? 1 : nil)
         return remaining.flatMap { [self] remaining -> EventLoopFuture<StatefulOutcome> in
             if useLimited, (remaining ?? 0) <= 0 {
@@ -61,10 +60,10 @@ extension Authority {
                     }
                 }
             }
-        }.flatMapErrorThrowing { [logger, store] error in
+        }.flatMapErrorThrowing { [runtime, store] error in
             // Storage trouble is counted and logged at a bounded rate where it is answered.
             if store.storageTrouble(error) == nil {
-                logger.error("stateful check failed; refusing", metadata: ["link.id": "\(grant.id)", "error": "\(error)"])
+                runtime.logger.error("stateful check failed; refusing", metadata: ["link.id": "\(grant.id)", "error": "\(error)"])
             }
             throw error
         }
@@ -87,22 +86,22 @@ extension Authority {
         // so guesses at one link cannot fill the password pool ahead of other links.
         guard guesses.reserve(grant.id) else { return eventLoop.makeSucceededFuture((.locked, false)) }
         let now = request.now
-        return threadPool.runIfActive(eventLoop: eventLoop) { [store] in try store.passwordRecord(grant.id) }
+        return runtime.pools.reads.runIfActive(eventLoop: eventLoop) { [store] in try store.passwordRecord(grant.id) }
             .flatMap { [self] record -> EventLoopFuture<(Reason, Bool)> in
                 guard let record else { return eventLoop.makeSucceededFuture((.passwordRequired, false)) }
                 if record.lockedUntil > now { return eventLoop.makeSucceededFuture((.locked, false)) }
-                return passwordPool.runIfActive(eventLoop: eventLoop) { [store, metrics] () throws -> Bool? in
+                return runtime.pools.passwords.runIfActive(eventLoop: eventLoop) { [store, runtime] () throws -> Bool? in
                     // The link may have locked while this guess waited for the pool: check again.
                     if let current = try store.passwordRecord(grant.id), current.lockedUntil > now { return nil }
-                    metrics.passwordVerifications.increment()
+                    runtime.metrics.passwordVerifications.increment()
                     return PasswordHash.verify(password, hash: record.hash)
                 }
                 .flatMap { [self] correct in
                     guard let correct else { return eventLoop.makeSucceededFuture((.locked, false)) }
                     let attempt = eventLoop.future {
                         store.recordPasswordAttempt(
-                            grant.id, success: correct, now: now, maxFailures: configuration.passwordMaxFailures,
-                            baseLockout: configuration.passwordLockout, completion: $0)
+                            grant.id, success: correct, now: now, maxFailures: settings.passwordMaxFailures,
+                            baseLockout: settings.passwordLockout, completion: $0)
                     }
                     return attempt.map { attempt -> (Reason, Bool) in
                         guard let attempt else { return (.passwordRequired, false) }
@@ -116,33 +115,9 @@ extension Authority {
 
     private func makeCookie(_ request: StatefulRequest) -> UnlockCookie {
         let grant = request.link.grant
-        let (epoch, key) = store.signingKey
+        let (epoch, key) = state.signing
         return UnlockCookie.issue(
-            linkID: grant.id, expiresAt: min(grant.expiresAt, request.now + configuration.cookieTTL),
+            linkID: grant.id, expiresAt: min(grant.expiresAt, request.now + settings.cookieTTL),
             address: grant.network == nil ? nil : request.client, epoch: epoch, key: key)
-    }
-}
-
-/// Password guesses in progress, per link: at most `limit` at a time each.
-final class GuessesInFlight: Sendable {
-    let limit: Int
-    private let counts = Mutex<[LinkID: Int]>([:])
-
-    init(limit: Int) { self.limit = limit }
-
-    /// Takes a slot for a guess at `id`; false when the link already has `limit` guesses in flight.
-    func reserve(_ id: LinkID) -> Bool {
-        counts.withLock { counts in
-            guard counts[id, default: 0] < limit else { return false }
-            counts[id, default: 0] += 1
-            return true
-        }
-    }
-
-    func release(_ id: LinkID) {
-        counts.withLock { counts in
-            let left = counts[id, default: 1] - 1
-            counts[id] = left > 0 ? left : nil
-        }
     }
 }

@@ -1,45 +1,6 @@
 import AuthorityCore
 import NIOHTTP1
 
-/// The proxy a forward-auth request comes from, which decides the only headers read for the
-/// original request (docs/proxies.md). Each reads only headers its proxy sets or overwrites, so a
-/// header the client adds never wins; no dialect falls back on another's headers.
-public enum ForwardAuthDialect: String, Sendable, CaseIterable {
-    /// nginx `auth_request` (`/v1/auth/nginx`): `X-Original-URI`, `X-Original-Method`,
-    /// `X-Original-Host`, `X-Real-IP`, each set by `proxy_set_header`.
-    case nginx
-    /// Caddy `forward_auth` (`/v1/auth/caddy`): `X-Forwarded-Uri`, `X-Forwarded-Method`,
-    /// `X-Forwarded-Host`, and the last `X-Forwarded-For` entry.
-    case caddy
-    /// Traefik ForwardAuth with `trustForwardHeader: false` (`/v1/auth/traefik`): the same headers as Caddy.
-    case traefik
-    /// Envoy `ext_authz` HTTP mode (`/v1/auth/envoy/<original path>`): the path after the prefix,
-    /// the request's own method, `Host`, and the last `X-Forwarded-For` entry when there is one.
-    case envoy
-}
-
-/// How a request to `/v1/auth…` is to be read: the dialect, and for Envoy the original target.
-enum ForwardAuthRoute: Equatable {
-    case dialect(ForwardAuthDialect, envoyPath: Substring)
-    /// Bare `/v1/auth` (or another path under it) while no `--forward-auth-dialect` is set.
-    case dialectRequired
-
-    /// The named endpoints match exactly and first; any other path under `/v1/auth` is read as
-    /// the configured dialect (Envoy: the path after `/v1/auth`).
-    init(path: String, configured: ForwardAuthDialect?) {
-        switch path {
-        case "/v1/auth/nginx": self = .dialect(.nginx, envoyPath: "")
-        case "/v1/auth/caddy": self = .dialect(.caddy, envoyPath: "")
-        case "/v1/auth/traefik": self = .dialect(.traefik, envoyPath: "")
-        case _ where path == "/v1/auth/envoy" || path.hasPrefix("/v1/auth/envoy/"):
-            self = .dialect(.envoy, envoyPath: path.dropFirst("/v1/auth/envoy".count))
-        default:
-            guard let configured else { self = .dialectRequired; return }
-            self = .dialect(configured, envoyPath: configured == .envoy ? path.dropFirst("/v1/auth".count) : "")
-        }
-    }
-}
-
 /// The original request a proxy describes in a forward-auth request.
 struct ForwardedRequest: Equatable {
     var target: String

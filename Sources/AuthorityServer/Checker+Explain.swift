@@ -1,17 +1,22 @@
 import AuthorityAPI
 import AuthorityCore
+import NIOCore
 
-extension Authority {
+extension Checker {
     /// `POST /v1/links/explain`: every check and its outcome; consumes nothing, shows no secret.
-    /// Reads the use counter from SQLite: the router runs it on the thread pool.
-    public func explain(_ body: ExplainLinkRequest) -> Result<ExplainLinkResponse, APIError> {
+    /// Reads the use counter from the store: on the read pool.
+    func explain(_ body: ExplainLinkRequest, on eventLoop: any EventLoop) -> Reply<ExplainLinkResponse> {
+        .off(runtime.pools.reads, on: eventLoop) { [self] in try explain(body).get() }
+    }
+
+    func explain(_ body: ExplainLinkRequest) -> Result<ExplainLinkResponse, APIError> {
         let address: IPAddress?
         switch Self.clientAddress(body.clientIP) {
         case .success(let parsed): address = parsed
         case .failure(let error): return .failure(error)
         }
-        let now = clock()
-        let (keyRing, revocations) = store.checkState
+        let now = runtime.clock()
+        let (keyRing, revocations) = state.forCheck
         let (verdict, coreSteps) = verifier.explain(
             LinkRequest(target: body.url, host: body.host, method: body.method ?? "GET", clientAddress: address),
             keys: keyRing, revocations: revocations, now: now)

@@ -1,0 +1,110 @@
+import AuthorityAPI
+import AuthorityCore
+import AuthorityStore
+import NIOCore
+
+/// Checks links: steps 1–8 of docs/link-format.md §6 on the calling event loop, from the server's
+/// snapshot (no storage, no lock but the snapshot's); for a use-limited or password-protected
+/// link that passes them, steps 9–10 through the store, off the loop. Every check's duration and
+/// reason are counted here, whichever route asked.
+final class Checker: Sendable {
+    /// What the stateful steps are configured with.
+    struct Settings: Sendable {
+        var passwordMaxFailures: Int64
+        var passwordLockout: Int64
+        var cookieTTL: Int64
+    }
+
+    let verifier: LinkVerifier
+    let state: CurrentState
+    let store: any Store
+    let runtime: Runtime
+    let settings: Settings
+    /// Password guesses in flight per link (bounded: docs/security.md).
+    let guesses = GuessesInFlight(limit: 2)
+
+    init(state: CurrentState, store: any Store, runtime: Runtime, configuration: ServerConfiguration) {
+        self.verifier = LinkVerifier(
+            notBeforeLeeway: configuration.notBeforeLeeway,
+            cache: VerificationCache(capacity: configuration.verifyCacheEntries))
+        self.state = state
+        self.store = store
+        self.runtime = runtime
+        self.settings = Settings(
+            passwordMaxFailures: configuration.passwordMaxFailures, passwordLockout: configuration.passwordLockout,
+            cookieTTL: configuration.cookieTTL)
+    }
+
+    /// `POST /v1/links/check`.
+    func check(_ body: CheckLinkRequest, on eventLoop: any EventLoop) -> Reply<CheckLinkResponse> {
+        let address: IPAddress?
+        switch Self.clientAddress(body.clientIP) {
+        case .success(let parsed): address = parsed
+        case .failure(let error): return .failure(error)
+        }
+        if let password = body.password, password.isEmpty || password.utf8.count > PasswordHash.maximumLength {
+            return .failure(APIError(.invalidRequest, "password must be 1 to \(PasswordHash.maximumLength) bytes"))
+        }
+        let request = LinkRequest(target: body.url, host: body.host, method: body.method ?? "GET", clientAddress: address)
+        return check(request, on: eventLoop) { link, now in
+            guard !link.grant.flags.isEmpty || body.issueCookie == true else { return nil }
+            return StatefulRequest(
+                link: link, client: address, password: body.password, cookie: body.cookie, consume: body.consume ?? true,
+                issueCookie: body.issueCookie ?? false, now: now)
+        }.map(Self.response)
+    }
+
+    /// A request forwarded by a proxy: a use-limited link uses one use; a password-protected one
+    /// passes only with its unlock cookie (`unlockCookie` is read only for such a link).
+    func check(forwarded request: LinkRequest, unlockCookie: () -> String?, on eventLoop: any EventLoop) -> Reply<CheckOutcome> {
+        check(request, on: eventLoop) { link, now in
+            guard !link.grant.flags.isEmpty else { return nil }
+            return StatefulRequest(
+                link: link, client: request.clientAddress, password: nil, cookie: unlockCookie(), consume: true,
+                issueCookie: false, now: now)
+        }
+    }
+
+    /// One check: the verdict of steps 1–8, then the stateful steps when `stateful` asks for them
+    /// (nil: the verdict is the answer).
+    private func check(
+        _ request: LinkRequest, on eventLoop: any EventLoop, stateful: (ParsedLink, Int64) -> StatefulRequest?
+    ) -> Reply<CheckOutcome> {
+        let started = ContinuousClock.now
+        let now = runtime.clock()
+        let (keyRing, revocations) = state.forCheck
+        let verdict = verifier.check(request, keys: keyRing, revocations: revocations, now: now)
+        guard verdict.isValid, let link = verdict.link, let next = stateful(link, now) else {
+            return .value(finish(verdict, reason: verdict.reason, nil, now: now, started: started))
+        }
+        return .later(finishStateful(next, keyRing: keyRing, on: eventLoop).map { [self] outcome in
+            finish(verdict, reason: outcome.reason, outcome, now: now, started: started)
+        })
+    }
+
+    private func finish(
+        _ verdict: Verdict, reason: Reason, _ stateful: StatefulOutcome?, now: Int64, started: ContinuousClock.Instant
+    ) -> CheckOutcome {
+        runtime.metrics.checkDuration.record(ContinuousClock.now - started)
+        runtime.metrics.countCheck(reason)
+        return CheckOutcome(
+            verdict: verdict, reason: reason, remainingUses: stateful?.remainingUses, cookie: stateful?.cookie, now: now)
+    }
+
+    private static func response(_ outcome: CheckOutcome) -> CheckLinkResponse {
+        let grant = outcome.verdict.link?.grant
+        return CheckLinkResponse(
+            valid: outcome.reason == .ok, reason: outcome.reason.rawValue, id: grant?.id.description, epoch: grant?.epoch,
+            expiresAt: grant?.expiresAt, remainingUses: outcome.remainingUses, detail: outcome.verdict.detail,
+            cookie: outcome.cookie?.value, cookieExpiresAt: outcome.cookie?.expiresAt)
+    }
+
+    /// A request's `client_ip`: absent is nil; anything but an IPv4 or IPv6 address is a 422.
+    static func clientAddress(_ text: String?) -> Result<IPAddress?, APIError> {
+        guard let text else { return .success(nil) }
+        guard let parsed = IPAddress(text) else {
+            return .failure(APIError(.invalidRequest, "client_ip is not an IPv4 or IPv6 address"))
+        }
+        return .success(parsed)
+    }
+}

@@ -1,0 +1,80 @@
+import AuthorityCore
+
+/// What the server needs of durable storage, and all it may use. `SQLiteStore` is one
+/// implementation; another engine (PostgreSQL) is a module of its own conforming to this, with the
+/// same semantics: every write is durable before its completion runs (or its method returns), and
+/// the snapshot observers hear of a change before that write's completion, in commit order.
+///
+/// Writes on the hot path (issues, revocations, uses, password attempts) report through a
+/// completion and never block the caller; administration and maintenance block their (pool)
+/// thread. Reads block their thread. The check path reads none of this: it reads the server's
+/// copy of the snapshot.
+public protocol Store: AnyObject, Sendable {
+    /// Where the data lives, for messages and log lines (a file path for SQLite).
+    var location: String { get }
+    /// The daemon's time, which never runs backwards (persisted with the commits).
+    var time: TimeMark { get }
+    /// The revocation list's version: (serial, hex of the head's MAC), as of the last commit.
+    var version: (serial: Int64, head: String) { get }
+
+    /// Key ring, signing key and revocation index as of the last commit.
+    var snapshot: StoreSnapshot { get }
+    /// Registers `observer` for every later change of key ring, signing key or revocation index,
+    /// and returns the snapshot as of now (atomically: no change falls between the two).
+    func subscribe(_ observer: @escaping @Sendable (StoreSnapshot) -> Void) -> StoreSnapshot
+    /// Registers `observer` for every commit, with its number of writes.
+    func observeCommits(_ observer: @escaping @Sendable (_ writes: Int) -> Void)
+
+    // MARK: Writes that report through `completion`, once durable.
+
+    /// An issued link: its audit entry, its use counter and password row (`state`), and the
+    /// epoch's retire mark raised to cover `expiresAt`. Fails with `StoreError.keyRing(.alreadyRetired)`
+    /// when the epoch was retired meanwhile.
+    func recordIssue(
+        epoch: UInt64, expiresAt: Int64, linkID: LinkID, detail: String?, state: LinkState, now: Int64, caller: Caller,
+        completion: @escaping @Sendable (Result<Void, any Error>) -> Void)
+    /// Something valid until `expiresAt` (an unlock cookie) was signed under `epoch`.
+    func noteSigned(epoch: UInt64, expiresAt: Int64, completion: @escaping @Sendable (Result<Void, any Error>) -> Void)
+    func revoke(
+        _ revocation: Revocation, reason: String?, now: Int64, caller: Caller,
+        completion: @escaping @Sendable (Result<RevocationRecord, any Error>) -> Void)
+    /// Uses one use of a use-limited link, exactly once.
+    func consumeUse(_ id: LinkID, completion: @escaping @Sendable (Result<UseOutcome, any Error>) -> Void)
+    func recordPasswordAttempt(
+        _ id: LinkID, success: Bool, now: Int64, maxFailures: Int64, baseLockout: Int64,
+        completion: @escaping @Sendable (Result<(record: PasswordRecord, locked: Bool)?, any Error>) -> Void)
+
+    // MARK: Writes that block until durable (administration, maintenance).
+
+    /// A new active epoch; returns it.
+    func rotate(now: Int64, caller: Caller) throws -> UInt64
+    func retire(epoch: UInt64, force: Bool, now: Int64, caller: Caller) throws
+    /// Nil when no revocation has `serial`.
+    func liftRevocation(serial: Int64, reason: String?, now: Int64, caller: Caller) throws -> RevocationRecord?
+    /// One round of upkeep: due epochs retired, revocations and link state no live link needs
+    /// collected, the time mark persisted, the storage compacted where the engine needs it.
+    func maintain(now: Int64) throws -> MaintenanceReport
+
+    // MARK: Reads.
+
+    /// Uses left of a use-limited link (nil: not use-limited, or its state was collected).
+    func remainingUses(_ id: LinkID) throws -> Int64?
+    func passwordRecord(_ id: LinkID) throws -> PasswordRecord?
+    /// Oldest first, serials above `after`.
+    func listRevocations(after: Int64, limit: Int) throws -> [RevocationRecord]
+    /// Newest first.
+    func auditLog(limit: Int) throws -> [AuditEntry]
+    /// Every sealed row against its MAC, and the whole against the acknowledged head.
+    func verifyIntegrity() throws -> IntegrityReport
+
+    // MARK: Health and life cycle.
+
+    /// Throws when the storage is gone from under the daemon (a removed or replaced file); the
+    /// daemon then stops.
+    func checkAlive() throws
+    /// The message for a failure that is the storage's, not the caller's (locked, full, failing,
+    /// gone, a row failing its MAC, closing): answered 503. Nil for any other error.
+    func storageTrouble(_ error: any Error) -> String?
+    /// After the last request: commits or fails every queued write and refuses new ones.
+    func close()
+}
