@@ -59,7 +59,6 @@ let package = Package(
             name: "authorityd",
             dependencies: [
                 "AuthorityServer",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

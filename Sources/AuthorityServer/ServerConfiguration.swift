@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 
 /// Everything `authorityd` can be told. Defaults ← configuration file (JSON) ← command-line flags.
+/// Each property's flag, file member, range and help are its row of `settings`.
 public struct ServerConfiguration: Sendable, Equatable {
     /// Unix socket the API listens on (ignored under socket activation).
     public var socketPath = "/run/authority/authority.sock"
@@ -66,42 +67,14 @@ public struct ServerConfiguration: Sendable, Equatable {
 
     public init() {}
 
-    /// A configuration file: a JSON object whose members are the flags' names with `_` for `-`.
-    struct File: Decodable {
-        var socket, socketMode, socketGroup, stateDir, database, masterKeyFile, policy, logLevel: String?
-        var maxTTL, notBeforeLeeway, rotationInterval, maintenanceInterval: Int64?
-        var bodyLimit, blockingThreads, eventLoops: Int?
-        var revocations: Bool?
-        var forwardAuthDialect: String?
-        var forwardAuthMaxAge, passwordMaxFailures, passwordLockout, cookieTTL: Int64?
-        var passwordThreads, verifyCacheEntries: Int?
-        var requestTimeout, idleTimeout: Int64?
-        var maxConnections, maxConnectionsPerUID, writeBufferLimit, writeBufferHardLimit: Int?
-
-        enum CodingKeys: String, CodingKey, CaseIterable {
-            case socket, database, policy, revocations
-            case socketMode = "socket_mode", socketGroup = "socket_group", stateDir = "state_dir"
-            case masterKeyFile = "master_key_file", logLevel = "log_level", maxTTL = "max_ttl"
-            case notBeforeLeeway = "not_before_leeway", rotationInterval = "rotation_interval"
-            case maintenanceInterval = "maintenance_interval", bodyLimit = "body_limit"
-            case blockingThreads = "blocking_threads", eventLoops = "event_loops"
-            case forwardAuthDialect = "forward_auth_dialect"
-            case forwardAuthMaxAge = "forward_auth_max_age", passwordMaxFailures = "password_max_failures"
-            case passwordLockout = "password_lockout", cookieTTL = "cookie_ttl", passwordThreads = "password_threads"
-            case verifyCacheEntries = "verify_cache_entries"
-            case requestTimeout = "request_timeout", idleTimeout = "idle_timeout", maxConnections = "max_connections"
-            case maxConnectionsPerUID = "max_connections_per_uid", writeBufferLimit = "write_buffer_limit"
-            case writeBufferHardLimit = "write_buffer_hard_limit"
-        }
-    }
-
-    /// Applies a JSON configuration file on top of `self`. Unknown members and wrong types are refused.
+    /// Applies a JSON configuration file on top of `self`: an object whose members are the flags'
+    /// names with `_` for `-` (`settings`). Unknown members and wrong types are refused.
     public mutating func apply(file path: String) throws(ConfigurationError) {
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path) }
         guard let object = try? JSONSerialization.jsonObject(with: data), let json = object as? [String: Any] else {
             throw .invalid(path, "not a JSON object")
         }
-        let known = Set(File.CodingKeys.allCases.map(\.rawValue))
+        let known = Set(Self.settings.compactMap(\.member))
         if let unknown = Set(json.keys).subtracting(known).sorted().first {
             let replaced = Self.removedMembers.contains(unknown) ? " (removed): " + Self.dialectReplacement("\"forward_auth_dialect\"") : ""
             throw .invalid(path, "unknown member \"\(unknown)\"" + replaced)
@@ -112,67 +85,22 @@ public struct ServerConfiguration: Sendable, Equatable {
         } catch {
             throw .invalid(path, describe(error))
         }
-        socketPath = file.socket ?? socketPath
-        if let mode = file.socketMode { socketMode = try Self.parseMode(mode) }
-        socketGroup = file.socketGroup ?? socketGroup
-        stateDirectory = file.stateDir ?? stateDirectory
-        databasePath = file.database ?? databasePath
-        masterKeyFile = file.masterKeyFile ?? masterKeyFile
-        policyFile = file.policy ?? policyFile
-        logLevel = file.logLevel ?? logLevel
-        maxTTL = file.maxTTL ?? maxTTL
-        notBeforeLeeway = file.notBeforeLeeway ?? notBeforeLeeway
-        rotationInterval = file.rotationInterval ?? rotationInterval
-        maintenanceInterval = file.maintenanceInterval ?? maintenanceInterval
-        bodyLimit = file.bodyLimit ?? bodyLimit
-        blockingThreads = file.blockingThreads ?? blockingThreads
-        eventLoops = file.eventLoops ?? eventLoops
-        revocationsEnabled = file.revocations ?? revocationsEnabled
-        if let text = file.forwardAuthDialect { forwardAuthDialect = try Self.parseDialect(text) }
-        forwardAuthMaxAge = file.forwardAuthMaxAge ?? forwardAuthMaxAge
-        passwordMaxFailures = file.passwordMaxFailures ?? passwordMaxFailures
-        passwordLockout = file.passwordLockout ?? passwordLockout
-        cookieTTL = file.cookieTTL ?? cookieTTL
-        passwordThreads = file.passwordThreads ?? passwordThreads
-        verifyCacheEntries = file.verifyCacheEntries ?? verifyCacheEntries
-        requestTimeout = file.requestTimeout ?? requestTimeout
-        idleTimeout = file.idleTimeout ?? idleTimeout
-        maxConnections = file.maxConnections ?? maxConnections
-        maxConnectionsPerUID = file.maxConnectionsPerUID ?? maxConnectionsPerUID
-        writeBufferLimit = file.writeBufferLimit ?? writeBufferLimit
-        writeBufferHardLimit = file.writeBufferHardLimit ?? writeBufferHardLimit
+        for assignment in file.assignments { try assignment(&self) }
     }
 
-    /// Refuses values no daemon should run with.
-    public func validate() throws(ConfigurationError) {
-        func check(_ ok: Bool, _ what: String) throws(ConfigurationError) {
-            if !ok { throw .invalid("configuration", what) }
+    /// A configuration file's members, each decoded as its setting says, in the table's order.
+    struct File: Decodable {
+        let assignments: [Assignment]
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: MemberKey.self)
+            assignments = try ServerConfiguration.settings.compactMap { try $0.decode(container) }
         }
-        try check(socketPath.utf8.count < 108, "socket path longer than 107 bytes")
-        try check(socketMode <= 0o777, "socket mode must be an octal mode such as 0660")
-        try check((1...31_536_000).contains(maxTTL), "max-ttl must be 1 to 31536000 seconds")
-        try check((0...86_400).contains(notBeforeLeeway), "not-before-leeway must be 0 to 86400 seconds")
-        try check((1_024...16_777_216).contains(bodyLimit), "body-limit must be 1024 to 16777216 bytes")
-        try check(rotationInterval == 0 || (60...315_360_000).contains(rotationInterval),
-                  "rotation-interval must be 0 (off) or 60 to 315360000 s (ten years)")
-        try check((1...86_400).contains(maintenanceInterval), "maintenance-interval must be 1 to 86400 s")
-        try check((1...64).contains(blockingThreads), "blocking-threads must be 1 to 64")
-        try check((1...256).contains(eventLoops), "event-loops must be 1 to 256")
-        try check((0...86_400).contains(forwardAuthMaxAge), "forward-auth-max-age must be 0 to 86400 seconds")
-        try check((1...1_000).contains(passwordMaxFailures), "password-max-failures must be 1 to 1000")
-        try check((1...86_400).contains(passwordLockout), "password-lockout must be 1 to 86400 seconds")
-        try check((1...8).contains(passwordThreads), "password-threads must be 1 to 8")
-        try check((1...604_800).contains(cookieTTL), "cookie-ttl must be 1 to 604800 seconds")
-        try check((0...16_777_216).contains(verifyCacheEntries), "verify-cache-entries must be 0 (off) to 16777216")
-        try check((1...3_600).contains(requestTimeout), "request-timeout must be 1 to 3600 seconds")
-        try check((1...86_400).contains(idleTimeout), "idle-timeout must be 1 to 86400 seconds")
-        try check((1...1_048_576).contains(maxConnections), "max-connections must be 1 to 1048576")
-        try check((1...maxConnections).contains(maxConnectionsPerUID), "max-connections-per-uid must be 1 to max-connections")
-        try check((4_096...16_777_216).contains(writeBufferLimit), "write-buffer-limit must be 4096 to 16777216 bytes")
-        try check((writeBufferLimit...1_073_741_824).contains(writeBufferHardLimit),
-                  "write-buffer-hard-limit must be write-buffer-limit to 1073741824 bytes")
-        try check(["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel),
-                  "log-level must be trace, debug, info, notice, warning, error or critical")
+    }
+
+    /// Refuses values no daemon should run with: each setting's outside its range (`settings`).
+    public func validate() throws(ConfigurationError) {
+        if let refused = Self.settings.first(where: { !$0.isValid(self) }) { throw .invalid("configuration", refused.refusal) }
     }
 
     public static func parseDialect(_ text: String) throws(ConfigurationError) -> ForwardAuthDialect {
@@ -183,8 +111,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     }
 
     /// `nginx, caddy, traefik or envoy`.
-    public static let dialectNames = ForwardAuthDialect.allCases.dropLast().map(\.rawValue).joined(separator: ", ")
-        + " or " + ForwardAuthDialect.envoy.rawValue
+    public static let dialectNames = Setting.orList(ForwardAuthDialect.allCases.map(\.rawValue))
 
     /// What replaces the removed forward-auth settings, naming the setting as `name`.
     public static func dialectReplacement(_ name: String) -> String {
@@ -193,7 +120,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     }
 
     /// Removed configuration file members; their use names what replaces them.
-    static let removedMembers: Set = ["forward_auth_headers", "forward_auth_client_ip"]
+    static let removedMembers = Set(removedSettings.map(Setting.member))
 
     /// Parses an octal mode such as `0660` or `660`.
     public static func parseMode(_ text: String) throws(ConfigurationError) -> UInt32 {

@@ -90,6 +90,33 @@ extension EndToEnd {
             }
         }
 
+        /// `--help` and `--version` print on stdout and exit 0; a usage error is one line ending in
+        /// `(see authorityd --help)`, exit 2; a refused configuration one line, exit 1.
+        @Test func exitStatusesOfTheCommandLine() throws {
+            let directory = try TemporaryDirectory("au-usage")
+            defer { directory.remove() }
+            let (status, help, helpErrors) = try run(DaemonProcess.executable, ["--help"])
+            #expect(status == 0 && helpErrors.isEmpty, "\(helpErrors)")
+            for flag in ["--config <file>", "--max-ttl <seconds>", "--no-revocations", "--adopt-database", "--log-level <level>", "-h, --help"] {
+                #expect(help.contains(flag), "\(flag) not in:\n\(help)")
+            }
+            let (versionStatus, version, _) = try run(DaemonProcess.executable, ["--version"])
+            #expect(versionStatus == 0 && version.split(separator: "\n").count == 1, "\(version)")
+            let cases: [([String], Int32)] = [
+                (["--no-such-option"], 2), (["--max-ttl"], 2), (["--max-ttl", "soon"], 2), (["surplus"], 2),
+                (["--forward-auth-headers", "auto"], 2), (["--max-ttl", "0"], 1), (["--config", directory.path + "/none.json"], 1),
+            ]
+            for (arguments, expected) in cases {
+                let fenced = ["--state-dir", directory.path + "/state", "--socket", directory.path + "/s.sock"] + arguments
+                let (code, output, errors) = try run(DaemonProcess.executable, fenced)
+                let lines = errors.split(separator: "\n")
+                #expect(code == expected && output.isEmpty && lines.count == 1, "\(arguments): exit \(code), stderr \(errors)")
+                #expect(lines.first?.hasPrefix("authorityd: ") == true)
+                #expect(lines.first?.hasSuffix("(see authorityd --help)") == (expected == 2), "\(arguments): \(errors)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: directory.path + "/state"), "a refused start touched the state directory")
+        }
+
         /// The harness's children get stdin, stdout and stderr only (a leaked descriptor would keep
         /// another test's pipe or socket open).
         @Test func harnessChildrenInheritNoOtherDescriptor() throws {
