@@ -38,7 +38,7 @@ extension ServerConfiguration {
             "maintenance-interval", \.maintenanceInterval, 1, 86_400, "seconds",
             help: "Time between retirement and clean-up rounds."),
         .integer("event-loops", \.eventLoops, 1, 256, default: "one per core", help: "Event loop threads."),
-        .integer("blocking-threads", \.blockingThreads, 1, 64, help: "Threads for SQLite reads and admin writes."),
+        .integer("blocking-threads", \.blockingThreads, 1, 64, help: "Threads for storage reads (writes and maintenance have one of their own)."),
         Setting(
             "forward-auth-dialect", placeholder: "<dialect>",
             help: "The proxy bare /v1/auth answers; /v1/auth/nginx, /v1/auth/caddy, /v1/auth/traefik and "

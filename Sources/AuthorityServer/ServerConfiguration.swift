@@ -28,8 +28,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// How often expired revocations are collected and due epochs retired, in seconds.
     public var maintenanceInterval: Int64 = 60
     public var logLevel = "info"
-    /// Threads for blocking work: SQLite reads, rotation, retirement, password attempts, maintenance.
-    /// Issues, revocations and uses are written by the store's group-commit thread instead.
+    /// Threads for storage reads. Every write is the store's group-commit thread's; administrative
+    /// writes and maintenance wait for theirs on a thread of their own, Argon2id on `passwordThreads`.
     public var blockingThreads = 2
     /// Event loops (the check path runs on them).
     public var eventLoops = System.coreCount
