@@ -149,17 +149,7 @@ extension EndToEnd {
             let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
             try #require(descriptor >= 0)
             defer { close(descriptor) }
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &address.sun_path) { raw in
-                raw.copyBytes(from: Array(path.utf8))
-                raw[path.utf8.count] = 0
-            }
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                }
-            }
+            let bound = withUnixSocketAddress(path) { bind(descriptor, $0, $1) }
             try #require(bound == 0, "bind \(path): errno \(errno)")
         }
     }
