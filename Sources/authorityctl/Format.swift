@@ -10,7 +10,8 @@ enum Format {
         var parts = tm()
         guard gmtime_r(&time, &parts) != nil else { return "@\(seconds)" }
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) "
+        // As Int: tm_year may be Int32.max (the year 2147485547), and 1900 more does not fit.
+        return "\(Int(parts.tm_year) + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) "
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
     }
 
@@ -25,7 +26,11 @@ enum Format {
     /// `in 14m 58s`, `3m ago`, `now`.
     static func relative(_ seconds: Int64, now: Int64) -> String {
         if seconds == now { return "now" }
-        return seconds > now ? "in \(span(seconds - now))" : "\(span(now - seconds)) ago"
+        // Any two Int64 from an answer: a difference past Int64.max shows as Int64.max.
+        let (difference, overflow) = seconds > now
+            ? seconds.subtractingReportingOverflow(now) : now.subtractingReportingOverflow(seconds)
+        let text = span(overflow ? .max : difference)
+        return seconds > now ? "in \(text)" : "\(text) ago"
     }
 
     /// A duration in its largest unit and the next one when not zero: `45s`, `14m 58s`, `3m`,
