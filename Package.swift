@@ -73,6 +73,13 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // authorityctl's own logic (arguments, output, exit statuses), without a daemon.
+        .testTarget(
+            name: "AuthorityctlTests",
+            dependencies: [
+                "authorityctl", "AuthorityAPI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // Build-time tool: turns the top-level Migrations/*.sql into Swift string literals,
         // so an installed daemon never needs the source tree.
         .executableTarget(name: "authority-embed-migrations"),

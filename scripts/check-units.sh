@@ -1,14 +1,39 @@
 #!/usr/bin/env bash
-# Checks the systemd files in Systemd/ and fails (exit 1) when one regresses:
-#   1. `systemd-analyze verify` on authorityd.service and authorityd.socket: any diagnostic about
-#      them fails (verify itself exits 0 on unknown keys and unparsable values, so its output is
-#      read too). ExecStart= must name an existing executable, so the units are verified as
-#      temporary copies whose ExecStart= points at a stub.
-#   2. `systemd-analyze security --offline=true` on the service: the overall exposure must be
-#      at most MAX_EXPOSURE (default 0.5); the figure is printed.
-#   3. authority.sysusers and authority.tmpfiles are applied to an empty temporary root.
-# Installs systemd (apt) when systemd-analyze is missing. No systemd as PID 1 is needed.
+# Checks the systemd files in Systemd/ and fails (exit 1) when one regresses.
+# `scripts/check-units.sh --help` (the usage() below) tells what and how.
 set -euo pipefail
+
+usage() {
+    cat <<'EOF'
+Usage: scripts/check-units.sh
+
+Checks the systemd files in Systemd/ and exits 1 when one regresses: systemd-analyze verify on
+authorityd.service and authorityd.socket (any diagnostic fails), systemd-analyze security
+--offline=true on the service (overall exposure at most MAX_EXPOSURE; the figure is printed),
+and authority.sysusers and authority.tmpfiles applied to an empty temporary root. Installs
+systemd (apt-get) when systemd-analyze is missing; needs no systemd as PID 1.
+
+Options:
+  -h, --help   print this and exit
+
+Environment:
+  MAX_EXPOSURE   the highest exposure allowed (default 0.5)
+  UNITS_DIR      the directory of the files to check (default Systemd)
+
+Examples:
+  scripts/check-units.sh
+  MAX_EXPOSURE=0.3 scripts/check-units.sh
+EOF
+}
+
+case "${1:-}" in
+-h | --help) usage; exit 0 ;;
+esac
+if [ $# -gt 0 ]; then
+    echo "check-units.sh: unknown argument $1 (it takes none; see --help)" >&2
+    exit 2
+fi
+
 cd "$(dirname "$0")/.."
 
 MAX_EXPOSURE="${MAX_EXPOSURE:-0.5}"

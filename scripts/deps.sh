@@ -1,9 +1,33 @@
 #!/usr/bin/env bash
-# Installs what building and testing authority needs on Debian, when it is missing:
-# libsodium-dev, libsqlite3-dev and pkg-config (apt) plus any packages named as arguments, and
-# Python's `cryptography` (independent vector verifier), `pyyaml` and `openapi-spec-validator`
-# (OpenAPI check). Safe to run again: it only installs what is absent.
+# Installs what building and testing authority needs on Debian, when it is missing.
+# `scripts/deps.sh --help` (the usage() below) tells what and how.
 set -euo pipefail
+
+usage() {
+    cat <<'EOF'
+Usage: scripts/deps.sh [DEBIAN-PACKAGE...]
+
+Installs what building and testing authority needs on Debian, when it is missing:
+libsodium-dev, libsqlite3-dev and pkg-config (apt-get, through sudo unless root) plus every
+package named as an argument, and Python's cryptography (independent vector verifier), pyyaml
+and openapi-spec-validator (OpenAPI check) through pip. Safe to run again: it only installs what
+is absent, and keeps services of new packages (nginx, caddy) from starting while installing.
+
+Options:
+  -h, --help   print this and exit
+
+Examples:
+  scripts/deps.sh
+  scripts/deps.sh nginx caddy faketime
+EOF
+}
+
+for argument in "$@"; do
+    case "$argument" in
+    -h | --help) usage; exit 0 ;;
+    -*) echo "deps.sh: unknown option $argument (arguments are Debian package names; see --help)" >&2; exit 2 ;;
+    esac
+done
 
 packages=(libsodium-dev libsqlite3-dev pkg-config "$@")
 missing=()

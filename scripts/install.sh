@@ -1,25 +1,7 @@
 #!/usr/bin/env bash
 # Installs authority: the release binaries, the systemd units, the sysusers and tmpfiles
 # entries, example configuration, the migrations (for operators to read) and the docs.
-#
-#   scripts/install.sh [--prefix PREFIX] [--destdir DESTDIR] [--no-build] [--bin-dir DIR]
-#
-# PREFIX (default /usr/local) and DESTDIR (default empty: the live system) may also come from the
-# environment; flags win. Layout (all under DESTDIR):
-#
-#   PREFIX/bin/authorityd, PREFIX/bin/authorityctl (if it builds)        0755
-#   PREFIX/lib/systemd/system/authorityd.service, authorityd.socket      0644 (ExecStart= → PREFIX/bin)
-#   PREFIX/lib/sysusers.d/authority.conf, PREFIX/lib/tmpfiles.d/authority.conf
-#   /etc/authority/authorityd.json, policy.json                          0644, never overwritten
-#   PREFIX/share/authority/migrations/NNNN_name.sql                      0644, for reading only:
-#                                                                        the daemon embeds them
-#   PREFIX/share/doc/authority/{operations.md,api.md,…}, …/examples/     0644
-#
-# The directories systemd searches are /usr/lib/... and /usr/local/lib/...: with another PREFIX,
-# set SYSTEMD_UNIT_DIR, SYSUSERS_DIR and TMPFILES_DIR (e.g. under /etc) or link the units yourself.
-# Without DESTDIR, as root, it also creates the user and group (systemd-sysusers), /run/authority
-# (systemd-tmpfiles) and reloads systemd if systemd runs. It never creates a master key, never
-# enables or starts anything. Running it again changes only what differs.
+# `scripts/install.sh --help` (the usage() below) tells how.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -29,7 +11,43 @@ DESTDIR="${DESTDIR:-}"
 BUILD=1
 BIN_DIR=""
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() {
+    cat <<'EOF'
+Usage: scripts/install.sh [--prefix PREFIX] [--destdir DESTDIR] [--no-build] [--bin-dir DIR]
+
+Installs authority: builds authorityd and authorityctl (release) unless --no-build, then copies
+the binaries, the systemd units, the sysusers and tmpfiles entries, example configuration, the
+migrations (for reading) and the docs. Running it again changes only what differs; it never
+creates a master key and never enables or starts anything.
+
+Options:
+  --prefix PREFIX    where to install (default /usr/local; or $PREFIX)
+  --destdir DESTDIR  stage everything under DESTDIR instead of the live system (or $DESTDIR)
+  --no-build         install what .build/release (or --bin-dir) already holds
+  --bin-dir DIR      take the binaries from DIR
+  -h, --help         print this and exit
+
+Environment:
+  PREFIX, DESTDIR    as the options (the options win)
+  SYSTEMD_UNIT_DIR, SYSUSERS_DIR, TMPFILES_DIR
+                     where the units and entries go (default PREFIX/lib/...); systemd searches
+                     only /usr/lib/... and /usr/local/lib/..., so set these with another PREFIX
+
+Layout (all under DESTDIR):
+  PREFIX/bin/authorityd, PREFIX/bin/authorityctl (if it builds)        0755
+  PREFIX/lib/systemd/system/authorityd.service, authorityd.socket      0644 (ExecStart= → PREFIX/bin)
+  PREFIX/lib/sysusers.d/authority.conf, PREFIX/lib/tmpfiles.d/authority.conf
+  /etc/authority/authorityd.json, policy.json                          0644, never overwritten
+  PREFIX/share/authority/migrations/NNNN_name.sql                      0644, for reading only
+  PREFIX/share/doc/authority/{operations.md,api.md,…}, …/examples/     0644
+Without DESTDIR, as root, it also creates the user and group (systemd-sysusers), /run/authority
+(systemd-tmpfiles) and reloads systemd if systemd runs.
+
+Examples:
+  sudo scripts/install.sh
+  scripts/install.sh --prefix /usr --destdir /tmp/stage --no-build
+EOF
+}
 
 while [ $# -gt 0 ]; do
     case "$1" in

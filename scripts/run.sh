@@ -1,10 +1,30 @@
 #!/usr/bin/env bash
-# Runs authorityd on an embedded default: SQLite and a generated master key in ./state, the API
-# on the Unix socket ./state/authority.sock. Installs what it needs, builds (release), runs in the
-# foreground; Ctrl-C (SIGINT) or SIGTERM stops it cleanly. Extra arguments go to authorityd.
+# Runs authorityd in the foreground on an embedded default in ./state.
+# `scripts/run.sh --help` (the usage() below) tells what and how.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 
+usage() {
+    cat <<'EOF'
+Usage: scripts/run.sh [--] [AUTHORITYD ARGUMENTS...]
+
+Runs authorityd in the foreground on an embedded default: SQLite and a generated master key in
+./state (mode 0700), the API on the Unix socket ./state/authority.sock. Installs curl if missing
+(scripts/deps.sh) and builds authorityd in release mode first. Ctrl-C (SIGINT) or SIGTERM stops
+it cleanly. Every argument goes to authorityd unchanged; after --, even -h and --help do.
+
+Options:
+  -h, --help   print this and exit (authorityd's own options: scripts/run.sh -- --help)
+
+Examples:
+  scripts/run.sh
+  scripts/run.sh --log-level debug
+  curl --unix-socket state/authority.sock http://localhost/v1/health
+EOF
+}
+
+. "$(dirname "$0")/lib/help.sh"
+
+cd "$(dirname "$0")/.."
 scripts/deps.sh curl
 swift build -c release --product authorityd
 mkdir -p state

@@ -1,8 +1,33 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what it needs, checks the published vectors with an
-# independent Python verifier, fuzzes the API of the release daemon (Tests/Fuzz), then runs every
-# Swift test target.
+# The whole test suite, as CI runs it.
+# `scripts/test.sh --help` (the usage() below) tells what and how.
 set -euo pipefail
+
+usage() {
+    cat <<'EOF'
+Usage: scripts/test.sh [--] [SWIFT TEST ARGUMENTS...]
+
+The whole test suite, as CI runs it (.ci/run): installs what it needs (scripts/deps.sh), checks
+the published vectors with an independent Python verifier and docs/openapi.yaml, checks the
+systemd units (scripts/check-units.sh), builds the release daemon and fuzzes its API
+(Tests/Fuzz), builds and runs every Swift test target, then a benchmark smoke run. Arguments go
+to `swift test --skip-build --disable-xctest` unchanged; after --, even -h and --help do.
+A failing fuzz run fails the suite at the end, after the Swift tests have reported.
+
+Options:
+  -h, --help   print this and exit
+
+Environment:
+  AUTHORITY_E2E_VERBOSE   set: the end-to-end tests print every daemon's log
+
+Examples:
+  scripts/test.sh
+  scripts/test.sh --filter "EndToEnd.Authorityctl"
+EOF
+}
+
+. "$(dirname "$0")/lib/help.sh"
+
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh curl nginx caddy sqlite3 faketime

@@ -12,7 +12,8 @@ public enum UTCTime {
         var parts = tm()
         guard gmtime_r(&time, &parts) != nil else { return "@\(seconds)" }
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))\(separator)"
+        // As Int: tm_year may be Int32.max (the year 2147485547), and 1900 more does not fit.
+        return "\(Int(parts.tm_year) + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))\(separator)"
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import Synchronization
 
 /// Group commit for the store's acknowledged writes (revocations, issues, uses). One writer
 /// thread takes everything queued (at most `maximumBatch` writes) and runs it in ONE immediate
@@ -19,6 +18,9 @@ import Synchronization
 /// read the store's in-memory state and trust it. Never wait for a write (`perform`, the store's
 /// synchronous methods) from a work, an after-commit action or a completion: they run on the
 /// writer thread, which would wait for itself.
+///
+/// One primitive does all the waiting: an `NSCondition` (the writer's queue, `close()`, and
+/// `wait`'s answer), on the one `Thread` the writer needs.
 ///
 /// `@unchecked Sendable`: `queue`, `running`, `closed`, `counts` and `observer` are only touched
 /// with `condition` held; the rest is immutable.
@@ -79,6 +81,9 @@ public final class GroupCommit: @unchecked Sendable {
     /// Whether `close()` has been called.
     var isClosed: Bool { condition.withLock { closed } }
 
+    /// Whether a writer thread is running (it ends after a second without writes).
+    var isWriting: Bool { condition.withLock { running } }
+
     /// Calls `observer` on the writer thread after each commit, before the completions, with the
     /// number of writes it made durable (for metrics; keep it cheap). Replaces any previous one.
     public func observe(_ observer: @escaping @Sendable (_ committedWrites: Int) -> Void) {
@@ -126,12 +131,8 @@ public final class GroupCommit: @unchecked Sendable {
     /// Starts an operation that reports through a completion and waits for it.
     static func wait<T: Sendable>(_ start: (@escaping @Sendable (Result<T, any Error>) -> Void) -> Void) throws -> T {
         let answer = Answer<T>()
-        start { result in
-            answer.result.withLock { $0 = result }
-            answer.ready.signal()
-        }
-        answer.ready.wait()
-        return try answer.result.withLock { $0 }.get()
+        start { answer.deliver($0) }
+        return try answer.wait().get()
     }
 
     /// Refuses new writes (`StoreError.closed`) and waits until every queued write is committed
@@ -238,7 +239,26 @@ public final class GroupCommit: @unchecked Sendable {
 }
 
 /// Where `GroupCommit.wait` receives its answer.
-private final class Answer<T: Sendable>: Sendable {
-    let result = Mutex<Result<T, any Error>>(.failure(StoreError.closed))
-    let ready = DispatchSemaphore(value: 0)
+///
+/// `@unchecked Sendable`: `result` is only touched with `condition` held.
+private final class Answer<T: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var result: Result<T, any Error>?
+
+    func deliver(_ result: Result<T, any Error>) {
+        condition.withLock {
+            self.result = result
+            condition.signal()
+        }
+    }
+
+    /// Blocks until `deliver` has been called, then returns what it delivered.
+    func wait() -> Result<T, any Error> {
+        condition.withLock {
+            while true {
+                if let result { return result }
+                condition.wait()
+            }
+        }
+    }
 }

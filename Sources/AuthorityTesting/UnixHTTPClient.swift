@@ -7,7 +7,7 @@ import Glibc
 
 /// Why a `UnixHTTPClient` call failed.
 public enum UnixHTTPError: Error, Equatable, CustomStringConvertible {
-    /// The socket path does not fit in `sockaddr_un` (107 bytes at most).
+    /// The socket path is empty or does not fit in `sockaddr_un` (107 bytes at most).
     case pathTooLong(String)
     case socketFailed(errno: Int32)
     case connectFailed(path: String, errno: Int32)
@@ -50,9 +50,7 @@ public struct HTTPResponse: Sendable {
     }
 
     /// The first header named `name` (case-insensitive).
-    public func header(_ name: String) -> String? {
-        headers.first { $0.0.caseInsensitiveCompare(name) == .orderedSame }?.1
-    }
+    public func header(_ name: String) -> String? { HTTPResponseHead.field(name, in: headers) }
 
     /// The body as UTF-8 text (for messages).
     public var text: String { String(decoding: body, as: UTF8.self) }
@@ -94,24 +92,14 @@ public final class UnixHTTPClient {
     /// Opens the connection now (a request does it when needed).
     public func connect() throws {
         close()
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard bytes.count < capacity else { throw UnixHTTPError.pathTooLong(path) }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw UnixHTTPError.socketFailed(errno: errno) }
         var limit = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
+        guard let result = withUnixSocketAddress(path, { Glibc.connect(fd, $0, $1) }) else {
+            Glibc.close(fd)
+            throw UnixHTTPError.pathTooLong(path)
         }
         guard result == 0 else {
             let code = errno
@@ -188,9 +176,9 @@ public final class UnixHTTPClient {
     public func readResponse(method: String = "GET") throws -> HTTPResponse {
         guard descriptor >= 0 else { throw UnixHTTPError.closedBeforeResponse }
         do {
-            let (status, headers) = try readHead()
-            let body = try readBody(status: status, headers: headers, method: method)
-            let response = HTTPResponse(status: status, headers: headers, body: body)
+            let head = try readHead()
+            let body = try readBody(head, method: method)
+            let response = HTTPResponse(status: head.status, headers: head.headers, body: body)
             answeredOnConnection += 1
             if response.header("Connection")?.lowercased() == "close" { close() }
             return response
@@ -260,38 +248,24 @@ public final class UnixHTTPClient {
         }
     }
 
-    private func readHead() throws -> (Int, [(String, String)]) {
-        let terminator: [UInt8] = [13, 10, 13, 10]
-        var end: Int?
+    private func readHead() throws -> HTTPResponseHead {
         while true {
-            if let found = buffer.firstRange(of: terminator) {
-                end = found.upperBound
-                break
+            if let head = try HTTPResponseHead.parse(buffer) {
+                buffer.removeFirst(head.length)
+                return head
             }
             guard buffer.count < 65_536 else { throw UnixHTTPError.malformedResponse("header section too long") }
             guard try fill() else { throw UnixHTTPError.closedBeforeResponse }
         }
-        let text = String(decoding: buffer[0..<end! - 4], as: UTF8.self)
-        buffer.removeFirst(end!)
-        var lines = text.components(separatedBy: "\r\n")
-        let statusLine = lines.removeFirst().split(separator: " ", maxSplits: 2)
-        guard statusLine.count >= 2, statusLine[0].hasPrefix("HTTP/1."), let status = Int(statusLine[1]) else {
-            throw UnixHTTPError.malformedResponse("status line \(text.prefix(80))")
-        }
-        let headers = lines.compactMap { line -> (String, String)? in
-            guard let colon = line.firstIndex(of: ":") else { return nil }
-            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
-        }
-        return (status, headers)
     }
 
-    private func readBody(status: Int, headers: [(String, String)], method: String) throws -> Data {
-        let response = HTTPResponse(status: status, headers: headers, body: Data())
+    private func readBody(_ head: HTTPResponseHead, method: String) throws -> Data {
+        let status = head.status
         if method == "HEAD" || status / 100 == 1 || status == 204 || status == 304 { return Data() }
-        if let encoding = response.header("Transfer-Encoding"), encoding.lowercased() != "identity" {
+        if let encoding = head.header("Transfer-Encoding"), encoding.lowercased() != "identity" {
             throw UnixHTTPError.malformedResponse("Transfer-Encoding \(encoding) (expected Content-Length)")
         }
-        if let field = response.header("Content-Length") {
+        if let field = head.header("Content-Length") {
             guard let length = Int(field), length >= 0 else { throw UnixHTTPError.malformedResponse("Content-Length \(field)") }
             while buffer.count < length {
                 guard try fill() else { throw UnixHTTPError.closedBeforeResponse }

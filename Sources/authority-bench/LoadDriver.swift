@@ -1,5 +1,6 @@
-import Foundation
+import AuthorityTesting
 import CEpoll
+import Foundation
 import Glibc
 
 /// How a run paces its requests.
@@ -198,28 +199,16 @@ final class LoadDriver {
 
     /// One complete answer at the start of `bytes` and its length, or nil when more is needed.
     static func parse(_ bytes: [UInt8]) throws -> (Answer, Int)? {
-        guard bytes.count >= 16, let end = headerEnd(bytes) else { return nil }
-        let head = String(decoding: bytes[0..<end], as: UTF8.self)
-        let lines = head.split(separator: "\r\n")
-        guard let statusLine = lines.first, statusLine.hasPrefix("HTTP/1.1 "),
-            let status = Int(statusLine.dropFirst(9).prefix(3))
-        else { throw DriverError.closed("not an HTTP/1.1 answer: \(head.prefix(100))") }
-        var length = 0
-        for line in lines.dropFirst() where line.lowercased().hasPrefix("content-length:") {
-            length = Int(line.dropFirst(15).trimmingCharacters(in: .whitespaces)) ?? 0
+        let parsed: HTTPResponseHead?
+        do {
+            parsed = try HTTPResponseHead.parse(bytes)
+        } catch {
+            throw DriverError.closed("not an HTTP/1.1 answer: \(String(decoding: bytes.prefix(100), as: UTF8.self))")
         }
-        let total = end + 4 + length
+        guard let head = parsed else { return nil }
+        let total = head.length + (head.header("Content-Length").flatMap { Int($0) } ?? 0)
         guard bytes.count >= total else { return nil }
-        return (Answer(status: status, body: bytes[(end + 4)..<total]), total)
-    }
-
-    private static func headerEnd(_ bytes: [UInt8]) -> Int? {
-        var i = 0
-        while i + 3 < bytes.count {
-            if bytes[i] == 13, bytes[i + 1] == 10, bytes[i + 2] == 13, bytes[i + 3] == 10 { return i }
-            i += 1
-        }
-        return nil
+        return (Answer(status: head.status, body: bytes[head.length..<total]), total)
     }
 }
 
@@ -234,18 +223,9 @@ func now() -> UInt64 {
 func connect(_ path: String) throws -> Int32 {
     let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard fd >= 0 else { throw DriverError.system("socket", errno) }
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    let bytes = Array(path.utf8)
-    guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+    guard let rc = withUnixSocketAddress(path, { Glibc.connect(fd, $0, $1) }) else {
         close(fd)
         throw DriverError.system("socket path too long", ENAMETOOLONG)
-    }
-    withUnsafeMutableBytes(of: &address.sun_path) { raw in
-        for (i, byte) in bytes.enumerated() { raw[i] = byte }
-    }
-    let rc = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
     }
     guard rc == 0 else {
         let code = errno

@@ -37,7 +37,10 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
             default: return nil
             }
             guard let count = Int64(digits), digits.count <= 12 else { return nil }
-            total += count * size
+            // 12 digits of weeks fit; a sum of many of them may not.
+            let (sum, overflow) = total.addingReportingOverflow(count * size)
+            guard !overflow else { return nil }
+            total = sum
             digits = ""
             sawUnit = true
         }

@@ -43,31 +43,36 @@ struct Authorityctl: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-        } catch let failure as Failure {
-            failure.report()
-            terminate(failure.status.rawValue)
         } catch let code as ExitCode {
             terminate(code.rawValue)
         } catch {
             // A help request or a ValidationError thrown while running is handled as when parsing.
-            let code = exitCode(for: error)
-            if code == .success || code == .validationFailure { exitForParsing(error) }
-            Failure(message: "\(error)", status: .apiError).report()
-            terminate(ExitStatus.apiError.rawValue)
+            guard let failure = runFailure(for: error) else { exitForParsing(error) }
+            failure.report()
+            terminate(failure.status.rawValue)
         }
         terminate(ExitStatus.success.rawValue)
     }
 
-    /// Help and version requests exit 0 on stdout; every other parsing or validation error is a
-    /// usage error: its message on stderr, exit 2.
+    /// What an error thrown by a running command reports: its own `Failure`, or any other error as
+    /// an API error; nil for a help request or a `ValidationError`, which are handled as when parsing.
+    static func runFailure(for error: any Error) -> Failure? {
+        if let failure = error as? Failure { return failure }
+        let code = exitCode(for: error)
+        if code == .success || code == .validationFailure { return nil }
+        return Failure(message: "\(error)", status: .apiError)
+    }
+
+    /// Help and version requests: their text for stdout, exit 0. Every other parsing or validation
+    /// error is a usage error: its message for stderr, exit 2.
+    static func parsingOutcome(for error: any Error) -> (message: String, status: ExitStatus) {
+        (fullMessage(for: error), exitCode(for: error) == .success ? .success : .usage)
+    }
+
     private static func exitForParsing(_ error: any Error) -> Never {
-        let message = fullMessage(for: error)
-        if exitCode(for: error) == .success {
-            if !message.isEmpty { Output.line(message) }
-            terminate(ExitStatus.success.rawValue)
-        }
-        if !message.isEmpty { Output.error(message) }
-        terminate(ExitStatus.usage.rawValue)
+        let (message, status) = parsingOutcome(for: error)
+        if !message.isEmpty { status == .success ? Output.line(message) : Output.error(message) }
+        terminate(status.rawValue)
     }
 }
 

@@ -49,7 +49,8 @@ struct DaemonClient: Sendable {
         return (try decode(type, answer, "GET \(target)"), answer)
     }
 
-    private func transportFailure(_ error: any Error) -> Failure {
+    /// What a request that got no answer reports (exit 3, with what to check).
+    func transportFailure(_ error: any Error) -> Failure {
         switch error {
         case TransportError.connect(let code):
             return Failure.unreachable(socket: socketPath, errno: code)

@@ -16,7 +16,11 @@ enum Format {
     /// `in 14m 58s`, `3m ago`, `now`.
     static func relative(_ seconds: Int64, now: Int64) -> String {
         if seconds == now { return "now" }
-        return seconds > now ? "in \(span(seconds - now))" : "\(span(now - seconds)) ago"
+        // Any two Int64 from an answer: a difference past Int64.max shows as Int64.max.
+        let (difference, overflow) = seconds > now
+            ? seconds.subtractingReportingOverflow(now) : now.subtractingReportingOverflow(seconds)
+        let text = span(overflow ? .max : difference)
+        return seconds > now ? "in \(text)" : "\(text) ago"
     }
 
     /// A duration in its largest unit and the next one when not zero: `45s`, `14m 58s`, `3m`,

@@ -269,4 +269,42 @@ func isConstraintError<T>(_ result: Result<T, any Error>) -> Bool {
             #expect(try open(dir).listRevocations().count == 10)
         }
     }
+
+    /// More writes queued than `maximumBatch` commit in several transactions, in queue order.
+    @Test func aLongQueueCommitsInBatchesOfAtMostTheMaximum() throws {
+        let database = try DatabaseQueue()
+        try database.write { db in try db.execute(sql: "CREATE TABLE t (i INTEGER)") }
+        let commit = GroupCommit(database: database, maximumBatch: 3)
+        defer { commit.close() }
+        let gate = Gate(commit)
+        let events = Events()
+        let collected = Collected<Int>()
+        for index in 0..<7 {
+            commit.submit(
+                { db in
+                    try db.execute(sql: "INSERT INTO t (i) VALUES (?)", arguments: [index])
+                    return index
+                }, afterCommit: { events.append("after \($0)") }, completion: collected.completion(index))
+        }
+        try gate.release(after: 7, on: commit)
+        #expect(try collected.wait().map { try $0.get() } == Array(0..<7))
+        #expect(events.list.withLock { $0 } == (0..<7).map { "after \($0)" })
+        #expect(commit.statistics == GroupCommit.Statistics(commits: 4, writes: 8), "the gate's, then 3 + 3 + 1")
+        #expect(try database.read { db in try Int.fetchAll(db, sql: "SELECT i FROM t ORDER BY rowid") } == Array(0..<7))
+    }
+
+    /// The writer thread ends after a second without writes; the next write starts another.
+    @Test func theWriterThreadEndsWhenIdleAndTheNextWriteStartsAnother() throws {
+        let commit = GroupCommit(database: try DatabaseQueue())
+        #expect(!commit.isWriting)
+        #expect(try commit.perform { _ in 1 } == 1)
+        let deadline = Date().addingTimeInterval(10)
+        while commit.isWriting, Date() < deadline { usleep(10_000) }
+        #expect(!commit.isWriting)
+        #expect(try commit.perform { _ in 2 } == 2)
+        commit.close()
+        #expect(!commit.isWriting)
+        #expect(throws: StoreError.closed) { try commit.perform { _ in 3 } }
+        #expect(commit.statistics == GroupCommit.Statistics(commits: 2, writes: 2))
+    }
 }

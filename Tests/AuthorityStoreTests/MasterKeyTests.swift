@@ -95,28 +95,20 @@ import Testing
 /// acknowledged survived and that the key ring still has exactly one active epoch.
 @Suite(.serialized) struct CrashTests {
     func run(_ mode: String, state: String, acknowledgements: Int) throws -> [String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Fixtures.executable(named: "authority-store-stress"))
-        process.arguments = [mode, state]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        var lines: [String] = []
-        var buffer = Data()
-        let handle = output.fileHandleForReading
-        while lines.count < acknowledgements {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            buffer.append(chunk)
-            while let newline = buffer.firstIndex(of: 0x0A) {
-                lines.append(String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
-                buffer.removeSubrange(buffer.startIndex...newline)
-            }
+        let output = try TemporaryDirectory("au-stress")
+        defer { output.remove() }
+        let child = try ChildProcess(
+            [Fixtures.executable(named: "authority-store-stress"), mode, state],
+            environment: ProcessInfo.processInfo.environment, stdout: output.path + "/out", stderr: output.path + "/err")
+        // Complete lines only: the last one may be half written.
+        func lines() -> [String] {
+            let text = String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: output.path + "/out"))) ?? Data(), as: UTF8.self)
+            return text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
         }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal)
-        return lines
+        while lines().count < acknowledgements, child.exitStatus == nil { usleep(1_000) }
+        child.signal(SIGKILL)
+        #expect(child.wait(timeout: 10) == .signalled(SIGKILL))
+        return lines()  // every line printed before the kill was acknowledged
     }
 
     @Test func killDuringRotationsLeavesExactlyOneActiveEpoch() async throws {

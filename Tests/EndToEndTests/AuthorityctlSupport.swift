@@ -31,56 +31,15 @@ enum Ctl {
         _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], asNobody: Bool = false,
         timeout: Double = 40
     ) throws -> CtlResult {
-        let process = Process()
-        if asNobody {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--reuid", nobody, "--regid", nobody, "--clear-groups", executable] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-        }
+        let command = asNobody
+            ? ["/usr/bin/setpriv", "--reuid", nobody, "--regid", nobody, "--clear-groups", executable] + arguments
+            : [executable] + arguments
         var inherited = ProcessInfo.processInfo.environment
         inherited["AUTHORITY_SOCKET"] = nil
-        process.environment = inherited.merging(environment) { $1 }
-        let output = Pipe()
-        let errors = Pipe()
-        let input = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
-        try process.run()
-        if let stdin {
-            input.fileHandleForWriting.write(Data(stdin.utf8))
-            try input.fileHandleForWriting.close()
-        }
-        // Both pipes are drained while the process runs, so a large output cannot block it.
-        let collected = Locked((Data(), Data()))
-        let group = DispatchGroup()
-        for (index, pipe) in [output, errors].enumerated() {
-            group.enter()
-            let reader = pipe.fileHandleForReading
-            DispatchQueue.global().async {
-                let data = reader.readDataToEndOfFile()
-                collected.withLock {
-                    if index == 0 { $0.0 = data } else { $0.1 = data }
-                }
-                group.leave()
-            }
-        }
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(5_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            Issue.record("authorityctl \(arguments) still running after \(timeout) s")
-        }
-        if group.wait(timeout: .now() + 10) == .timedOut { Issue.record("authorityctl output still open") }
-        let (out, err) = collected.withLock { $0 }
-        let status =
-            process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        return CtlResult(
-            arguments: arguments, status: status, stdout: String(decoding: out, as: UTF8.self),
-            stderr: String(decoding: err, as: UTF8.self))
+        let result = try ChildProcess.run(
+            command, environment: inherited.merging(environment) { $1 }, stdin: stdin, timeout: timeout)
+        if result.timedOut { Issue.record("authorityctl \(arguments) still running after \(timeout) s") }
+        return CtlResult(arguments: arguments, status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 
     /// Expects `result` to have ended with `status`, and returns it.

@@ -169,11 +169,6 @@ extension EndToEnd {
             if shell == "bash" { #expect(result.stdout.hasPrefix("#!/bin/bash")) }
         }
 
-        @Test func completionsForAnUnknownShellIsAUsageError() throws {
-            let result = Ctl.expect(try Ctl.run(["completions", "tcsh"]), 2)
-            #expect(result.stdout.isEmpty && result.stderr.contains("tcsh"), "\(result)")
-        }
-
         @Test func helpExitsZero() throws {
             let help = Ctl.expect(try Ctl.run(["--help"]), 0)
             for command in ["keys", "issue", "check", "explain", "revoke", "revocations", "status", "completions"] {

@@ -36,10 +36,7 @@ struct CaddyTests {
         return (process, base, prefix)
     }
 
-    func stop(_ process: ChildProcess) {
-        process.signal(SIGTERM)
-        if process.wait(timeout: 10) == nil { process.signal(SIGKILL); _ = process.wait(timeout: 5) }
-    }
+    func stop(_ process: ChildProcess) { process.terminate(timeout: 10) }
 
     /// What Caddy really sends to the auth endpoint when the client forges every header: the four
     /// headers /v1/auth/caddy reads, each on one line, with Caddy's values (the client's

@@ -14,7 +14,7 @@ struct NginxTests {
 
     /// Starts nginx on a free loopback port in front of the daemon at `socket`, with its files in
     /// `directory/nginx`; returns the base URL and prefix.
-    func startNginx(in directory: String, socket: String) throws -> (process: Process, base: String, prefix: String) {
+    func startNginx(in directory: String, socket: String) throws -> (process: ChildProcess, base: String, prefix: String) {
         let prefix = directory + "/nginx"
         let root = prefix + "/www"
         try ServedFiles.create(root: root)
@@ -22,10 +22,10 @@ struct NginxTests {
         let port = try freePort()
         let config = try fillPlaceholders(Self.example, ["PREFIX": prefix, "ROOT": root, "SOCKET": socket, "PORT": String(port)])
         try config.write(toFile: prefix + "/nginx.conf", atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(Self.nginx, "nginx is not installed"))
-        process.arguments = ["-p", prefix, "-c", prefix + "/nginx.conf", "-g", "daemon off;"]
-        try process.run()
+        let executable = try #require(Self.nginx, "nginx is not installed")
+        let process = try ChildProcess(
+            [executable, "-p", prefix, "-c", prefix + "/nginx.conf", "-g", "daemon off;"],
+            environment: ProcessInfo.processInfo.environment, stdout: prefix + "/nginx.log", stderr: prefix + "/nginx.log")
         let base = "http://127.0.0.1:\(port)"
         for _ in 0..<100 where (try? curl(base + "/").status) == nil { usleep(50_000) }
         return (process, base, prefix)
@@ -36,7 +36,7 @@ struct NginxTests {
     @Test func clientHeadersNeverBeatNginxs() async throws {
         try await DaemonProcess.with(arguments: ["--socket-mode", "0666"]) { daemon in
             let (nginx, base, _) = try startNginx(in: daemon.directory, socket: daemon.socketPath)
-            defer { nginx.terminate(); nginx.waitUntilExit() }
+            defer { nginx.terminate() }
             try ForgeryChecks(base: base, daemon: daemon.client()).all()
         }
     }
@@ -50,7 +50,7 @@ struct NginxTests {
         let recorder = try HeaderRecorder(path: directory.path + "/auth.sock")
         defer { recorder.stop() }
         let (nginx, base, _) = try startNginx(in: directory.path, socket: recorder.path)
-        defer { nginx.terminate(); nginx.waitUntilExit() }
+        defer { nginx.terminate() }
         try expectAuthRequest(through: base, to: recorder, endpoint: "/v1/auth/nginx", passedThrough: ["X-Forwarded-Uri": ["/forged", "/forged2"]]) {
             ["X-Original-URI": "/files/public.txt?a=1,2", "X-Original-Method": "GET", "X-Original-Host": $0, "X-Real-IP": "127.0.0.1"]
         }
@@ -59,7 +59,7 @@ struct NginxTests {
     @Test func nginxServesOnlyWhatTheDaemonAllows() async throws {
         try await DaemonProcess.with(arguments: ["--socket-mode", "0666"]) { daemon in
             let (nginx, base, prefix) = try startNginx(in: daemon.directory, socket: daemon.socketPath)
-            defer { nginx.terminate(); nginx.waitUntilExit() }
+            defer { nginx.terminate() }
             let client = daemon.client()
             func issue(_ body: IssueLinkRequest) throws -> String {
                 try client.post("/v1/links", json: body).decode(IssueLinkResponse.self).url

@@ -1,3 +1,4 @@
+import AuthorityTesting
 import Foundation
 
 #if canImport(Glibc)
@@ -51,18 +52,9 @@ func bindDatagramSocket(path: String, passCredentials: Bool = false) throws -> I
         var on: Int32 = 1
         setsockopt(descriptor, SOL_SOCKET, SO_PASSCRED, &on, socklen_t(MemoryLayout<Int32>.size))
     }
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    let bytes = Array(path.utf8)
-    precondition(bytes.count < MemoryLayout.size(ofValue: address.sun_path), "notify socket path too long")
-    withUnsafeMutableBytes(of: &address.sun_path) { raw in
-        raw.copyBytes(from: bytes)
-        raw[bytes.count] = 0
-    }
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-        }
+    guard let bound = withUnixSocketAddress(path, { bind(descriptor, $0, $1) }) else {
+        close(descriptor)
+        preconditionFailure("notify socket path too long: \(path)")
     }
     guard bound == 0 else {
         let code = errno

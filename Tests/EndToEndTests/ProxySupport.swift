@@ -11,21 +11,16 @@ func curl(_ url: String, method: String = "GET", headers: [(String, String)] = [
     let directory = FileManager.default.temporaryDirectory.path + "/curl-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
     let verb = method == "HEAD" ? ["-I"] : ["-X", method]
-    process.arguments = ["-s", "-g"] + verb + ["-m", "10", "-D", directory + "/h", "-o", directory + "/b"]
+    let arguments = ["-s", "-g"] + verb + ["-m", "10", "-D", directory + "/h", "-o", directory + "/b"]
         + headers.flatMap { ["-H", "\($0.0): \($0.1)"] } + [url]
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw HarnessError("curl exited with \(process.terminationStatus)") }
-    let head = (try? String(contentsOfFile: directory + "/h", encoding: .utf8)) ?? ""
+    let result = try ChildProcess.run(["/usr/bin/curl"] + arguments, timeout: 30)
+    guard result.status == 0 else { throw HarnessError("curl exited with \(result.status)") }
+    let head = (try? Data(contentsOf: URL(fileURLWithPath: directory + "/h"))).map { Array($0) } ?? []
+    let parsed = try? HTTPResponseHead.parse(head)
     var fields: [String: String] = [:]
-    for line in head.components(separatedBy: "\r\n").dropFirst() {
-        let parts = line.split(separator: ":", maxSplits: 1)
-        if parts.count == 2 { fields[parts[0].lowercased()] = parts[1].trimmingCharacters(in: .whitespaces) }
-    }
-    let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
+    for (name, value) in parsed?.headers ?? [] { fields[name.lowercased()] = value }
+    let status = parsed?.status ?? 0
     return (status, fields, (try? String(contentsOfFile: directory + "/b", encoding: .utf8)) ?? "")
 }
 
@@ -200,14 +195,7 @@ final class HeaderRecorder: @unchecked Sendable {  // `heads` is behind `lock`; 
     init(path: String) throws {
         self.path = path
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        let bound = withUnixSocketAddress(path) { bind(fd, $0, $1) }
         guard bound == 0, listen(fd, 16) == 0 else { throw HarnessError("cannot listen on \(path)") }
         chmod(path, 0o666)
         Thread { [self] in serve() }.start()

@@ -153,25 +153,10 @@ func onThreads<T: Sendable>(_ count: Int, timeout: Double = 120, _ body: @escapi
     return results.withLock { $0 }
 }
 
-/// Runs `executable arguments` and returns its exit status, stdout and stderr (bounded wait;
-/// killed after `timeout` seconds). Output goes through files, so nothing can block on a pipe.
+/// Runs `executable arguments` and returns its exit status (128 + the signal when killed), stdout
+/// and stderr (killed after `timeout` seconds, which is recorded as an issue).
 func run(_ executable: String, _ arguments: [String], timeout: Double = 30) throws -> (Int32, String, String) {
-    let directory = try TemporaryDirectory("au-run")
-    defer { directory.remove() }
-    let (outPath, errPath) = (directory.path + "/out", directory.path + "/err")
-    let child = try ChildProcess(
-        [executable] + arguments, environment: ProcessInfo.processInfo.environment, stdout: outPath, stderr: errPath)
-    var status = child.wait(timeout: timeout)
-    if status == nil {
-        child.signal(SIGKILL)
-        status = child.wait(timeout: 5)
-        Issue.record("\(executable) still running after \(timeout) s")
-    }
-    let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-    let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-    switch status {
-    case .exited(let code): return (code, out, err)
-    case .signalled(let signal): return (128 + signal, out, err)
-    case nil: return (-1, out, err)
-    }
+    let result = try ChildProcess.run([executable] + arguments, timeout: timeout)
+    if result.timedOut { Issue.record("\(executable) still running after \(timeout) s") }
+    return (result.status, result.stdout, result.stderr)
 }

@@ -1,3 +1,4 @@
+import AuthorityTesting
 import Foundation
 
 #if canImport(Glibc)
@@ -36,117 +37,6 @@ enum SystemdTestEnvironment {
         FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")
             ? nil : "systemd-analyze is missing (apt-get install systemd)"
     }
-}
-
-/// How a command ended, with what it printed.
-struct SystemdCommandResult: CustomStringConvertible {
-    var status: Int32
-    var signalled: Bool
-    var output: String
-    var errors: String
-    var timedOut: Bool
-
-    var description: String {
-        "\(signalled ? "signal" : "exit") \(status)\(timedOut ? " (timed out)" : "")\nstdout: \(output)\nstderr: \(errors)"
-    }
-}
-
-/// A child process started with `posix_spawn` and reaped with `waitpid` by the caller.
-///
-/// Not Foundation's `Process`: on Linux it learns that a child ended when the child closes an
-/// inherited socket, then blocks its one manager thread in `waitpid` for that child.
-/// `systemd-socket-activate` closes every inherited descriptor and then runs for as long as the
-/// daemon, so every later `Process` would wait for the daemon's end.
-final class SystemdChild: @unchecked Sendable {
-    let pid: pid_t
-    private let lock = NSLock()
-    private var ended: (status: Int32, signalled: Bool)?
-
-    /// Starts `executable arguments` with stdin from /dev/null, stdout and stderr appended to the
-    /// given files, and no other descriptor of this process.
-    init(_ executable: String, _ arguments: [String], stdout: String, stderr: String) throws {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        let highest = Int32(min(sysconf(Int32(_SC_OPEN_MAX)), 4_096))
-        for fd in 3..<max(3, highest) where fcntl(fd, F_GETFD) != -1 {
-            posix_spawn_file_actions_addclose(&actions, fd)
-        }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Default signal handling in the child (the test runner may block or ignore some).
-        var all = sigset_t()
-        sigfillset(&all)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var child: pid_t = 0
-        let result = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
-        guard result == 0 else { throw POSIXError(.init(rawValue: result) ?? .EIO) }
-        pid = child
-    }
-
-    deinit { _ = killAndReap() }
-
-    /// Whether it has ended (reaps it if so).
-    var isRunning: Bool { poll() == nil }
-
-    /// `(status, signalled)` once it has ended; nil while it runs.
-    func poll() -> (status: Int32, signalled: Bool)? {
-        lock.withLock {
-            if let ended { return ended }
-            var status: Int32 = 0
-            let result = waitpid(pid, &status, WNOHANG)
-            guard result == pid else { return nil }
-            let signal = status & 0x7f
-            ended = signal == 0 ? ((status >> 8) & 0xff, false) : (signal, true)
-            return ended
-        }
-    }
-
-    /// Waits at most `timeout` seconds for the end.
-    func wait(timeout: Double) -> (status: Int32, signalled: Bool)? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let ended = poll() { return ended }
-            usleep(10_000)
-        }
-        return poll()
-    }
-
-    /// SIGKILL if it still runs, then reap it (bounded: 5 s).
-    @discardableResult
-    func killAndReap() -> (status: Int32, signalled: Bool)? {
-        if let ended = poll() { return ended }
-        kill(pid, SIGKILL)
-        return wait(timeout: 5)
-    }
-}
-
-/// Runs `executable arguments` to completion (killed after `timeout` seconds), capturing both
-/// outputs through files so that a chatty command never blocks on a full pipe.
-func systemdCommand(_ executable: String, _ arguments: [String], timeout: Double = 60) throws -> SystemdCommandResult {
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("au-cmd-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: scratch) }
-    let outPath = scratch.appendingPathComponent("out").path
-    let errPath = scratch.appendingPathComponent("err").path
-    let child = try SystemdChild(executable, arguments, stdout: outPath, stderr: errPath)
-    var ended = child.wait(timeout: timeout)
-    let timedOut = ended == nil
-    if timedOut { ended = child.killAndReap() }
-    return SystemdCommandResult(
-        status: ended?.status ?? -1, signalled: ended?.signalled ?? true,
-        output: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-        errors: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "", timedOut: timedOut)
 }
 
 /// A datagram socket standing in for systemd's `NOTIFY_SOCKET`. A background thread reads every
@@ -258,18 +148,18 @@ enum SystemdTestAccounts {
     /// Creates what is missing; returns a description of the first failure.
     static func ensure(sysusersFile: String) throws -> String? {
         if uid(daemonUser) == nil {
-            let result = try systemdCommand("/usr/bin/systemd-sysusers", [sysusersFile])
+            let result = try ChildProcess.run(["/usr/bin/systemd-sysusers", sysusersFile], timeout: 60)
             if result.status != 0 || uid(daemonUser) == nil { return "systemd-sysusers \(sysusersFile): \(result)" }
         }
         if gid(clientGroup) == nil {
-            let result = try systemdCommand("/usr/sbin/groupadd", ["--system", clientGroup])
+            let result = try ChildProcess.run(["/usr/sbin/groupadd", "--system", clientGroup], timeout: 60)
             if result.status != 0 { return "groupadd \(clientGroup): \(result)" }
         }
         for (user, groups) in [(insider, [clientGroup]), (outsider, [])] where uid(user) == nil {
             var arguments = ["--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
                              "--user-group"]
             if !groups.isEmpty { arguments += ["--groups", groups.joined(separator: ",")] }
-            let result = try systemdCommand("/usr/sbin/useradd", arguments + [user])
+            let result = try ChildProcess.run(["/usr/sbin/useradd"] + arguments + [user], timeout: 60)
             if result.status != 0 { return "useradd \(user): \(result)" }
         }
         return nil
@@ -285,10 +175,10 @@ func systemdCurl(as user: String, socket: String, _ method: String, _ target: St
                      "--unix-socket", socket, "-X", method, "-w", "\n%{http_code}"]
     if let json { arguments += ["-H", "Content-Type: application/json", "--data-binary", json] }
     arguments.append("http://localhost" + target)
-    let result = try systemdCommand("/usr/bin/setpriv", arguments, timeout: 20)
-    var lines = result.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    let result = try ChildProcess.run(["/usr/bin/setpriv"] + arguments, timeout: 20)
+    var lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     let status = lines.popLast().flatMap { Int($0) }.flatMap { $0 == 0 ? nil : $0 }
-    return (result.status, status, lines.joined(separator: "\n"), result.errors)
+    return (result.status, status, lines.joined(separator: "\n"), result.stderr)
 }
 
 /// `stat` of a path: mode bits, owner and group.

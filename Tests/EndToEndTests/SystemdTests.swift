@@ -1,3 +1,4 @@
+import AuthorityTesting
 import Foundation
 import Testing
 
@@ -16,9 +17,9 @@ extension EndToEnd {
                        Comment(rawValue: SystemdTestEnvironment.analyzeUnavailableReason ?? "")))
         func unitsVerifyAndExposure() throws {
             let script = SystemdTestEnvironment.packageRoot + "/scripts/check-units.sh"
-            let result = try systemdCommand(script, [], timeout: 120)
+            let result = try ChildProcess.run([script], timeout: 120)
             #expect(result.status == 0 && !result.timedOut, "check-units.sh: \(result)")
-            #expect(result.output.contains("Overall exposure level for authorityd.service"), "\(result.output)")
+            #expect(result.stdout.contains("Overall exposure level for authorityd.service"), "\(result.stdout)")
         }
 
         /// Installs the release build into a temporary DESTDIR and runs it under
@@ -33,12 +34,12 @@ extension EndToEnd {
 
             // 1. Install (no build: the release binary exists), twice: the second run changes nothing.
             let destdir = temporary + "/root"
-            let install = try systemdCommand(
-                SystemdTestEnvironment.packageRoot + "/scripts/install.sh",
-                ["--no-build", "--destdir", destdir, "--prefix", "/usr"], timeout: 120)
+            let install = try ChildProcess.run(
+                [SystemdTestEnvironment.packageRoot + "/scripts/install.sh", "--no-build", "--destdir", destdir, "--prefix", "/usr"],
+                timeout: 120)
             try #require(install.status == 0, "install.sh: \(install)")
             let binary = destdir + "/usr/bin/authorityd"
-            try #require(systemdStat(binary)?.mode == 0o755, "\(binary) not installed 0755: \(install.output)")
+            try #require(systemdStat(binary)?.mode == 0o755, "\(binary) not installed 0755: \(install.stdout)")
             let unit = (try? String(contentsOfFile: destdir + "/usr/lib/systemd/system/authorityd.service", encoding: .utf8)) ?? ""
             #expect(unit.contains("\nExecStart=/usr/bin/authorityd "), "ExecStart= not rewritten for PREFIX=/usr:\n\(unit)")
             for path in ["/usr/lib/systemd/system/authorityd.socket", "/usr/lib/sysusers.d/authority.conf",
@@ -48,17 +49,17 @@ extension EndToEnd {
             }
             let ownConfig = "{\"log_level\": \"debug\"}\n"
             try ownConfig.write(toFile: destdir + "/etc/authority/authorityd.json", atomically: true, encoding: .utf8)
-            let again = try systemdCommand(
-                SystemdTestEnvironment.packageRoot + "/scripts/install.sh",
-                ["--no-build", "--destdir", destdir, "--prefix", "/usr"], timeout: 120)
+            let again = try ChildProcess.run(
+                [SystemdTestEnvironment.packageRoot + "/scripts/install.sh", "--no-build", "--destdir", destdir, "--prefix", "/usr"],
+                timeout: 120)
             #expect(again.status == 0, "install.sh again: \(again)")
-            #expect(!again.output.contains("installed "), "the second install changed files:\n\(again.output)")
+            #expect(!again.stdout.contains("installed "), "the second install changed files:\n\(again.stdout)")
             #expect((try? String(contentsOfFile: destdir + "/etc/authority/authorityd.json", encoding: .utf8)) == ownConfig,
                     "install.sh overwrote an existing configuration")
             try FileManager.default.removeItem(atPath: destdir + "/etc/authority/authorityd.json")
-            let third = try systemdCommand(
-                SystemdTestEnvironment.packageRoot + "/scripts/install.sh",
-                ["--no-build", "--destdir", destdir, "--prefix", "/usr"], timeout: 120)
+            let third = try ChildProcess.run(
+                [SystemdTestEnvironment.packageRoot + "/scripts/install.sh", "--no-build", "--destdir", destdir, "--prefix", "/usr"],
+                timeout: 120)
             #expect(third.status == 0, "install.sh: \(third)")
 
             // 2. Accounts: the daemon's user from the installed sysusers file, a client group,
@@ -100,23 +101,22 @@ extension EndToEnd {
             //    daemon, so the daemon keeps the pid that LISTEN_PID names.
             let logPath = temporary + "/daemon.log"
             func daemonLog() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-            let daemon = try SystemdChild(
-                "/usr/bin/systemd-socket-activate",
+            let daemon = try ChildProcess(
                 [
-                    "-l", socketPath, "--fdname=authority",
+                    "/usr/bin/systemd-socket-activate", "-l", socketPath, "--fdname=authority",
                     "-E", "NOTIFY_SOCKET=\(notify.path)", "-E", "WATCHDOG_USEC=2000000",
                     "-E", "CREDENTIALS_DIRECTORY=\(credentials)",
                     "/usr/bin/setpriv", "--reuid", SystemdTestAccounts.daemonUser, "--regid", SystemdTestAccounts.daemonUser,
                     "--clear-groups", "--no-new-privs", "--",
                     binary, "--config", destdir + "/etc/authority/authorityd.json", "--policy", policyPath,
                     "--state-dir", state, "--master-key-file", credentials + "/master.key", "--log-level", "info",
-                ], stdout: logPath, stderr: logPath)
+                ], environment: ProcessInfo.processInfo.environment, stdout: logPath, stderr: logPath)
             let pid = daemon.pid
-            defer { daemon.killAndReap() }
+            defer { daemon.signal(SIGKILL); _ = daemon.wait(timeout: 5) }
 
             // The socket, as authorityd.socket would make it: SocketMode=0660, SocketGroup=clients.
             var waited = 0
-            while !FileManager.default.fileExists(atPath: socketPath), daemon.isRunning, waited < 500 {
+            while !FileManager.default.fileExists(atPath: socketPath), daemon.exitStatus == nil, waited < 500 {
                 usleep(10_000)
                 waited += 1
             }
@@ -153,18 +153,18 @@ extension EndToEnd {
             #expect(refused.status == nil, "a caller outside the socket's group got an answer: \(refused)")
             if FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") {
                 // The refusal is the kernel's, at connect(): EACCES on the socket file.
-                let probe = try systemdCommand("/usr/bin/setpriv", [
-                    "--reuid", SystemdTestAccounts.outsider, "--regid", SystemdTestAccounts.outsider, "--init-groups", "--",
+                let probe = try ChildProcess.run([
+                    "/usr/bin/setpriv", "--reuid", SystemdTestAccounts.outsider, "--regid", SystemdTestAccounts.outsider, "--init-groups", "--",
                     "/usr/bin/python3", "-c",
                     "import errno, socket, sys\ns = socket.socket(socket.AF_UNIX)\ntry:\n    s.connect(sys.argv[1]); print('connected')\nexcept OSError as e:\n    print(errno.errorcode[e.errno])",
                     socketPath,
                 ], timeout: 20)
-                #expect(probe.output.trimmingCharacters(in: .whitespacesAndNewlines) == "EACCES", "outsider connect: \(probe)")
+                #expect(probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "EACCES", "outsider connect: \(probe)")
             }
 
             // 7. WATCHDOG=1 about every WATCHDOG_USEC / 2 = 1 s, from the daemon's pid.
             let watchStart = Date()
-            while Date().timeIntervalSince(watchStart) < 5.5, daemon.isRunning { usleep(50_000) }
+            while Date().timeIntervalSince(watchStart) < 5.5, daemon.exitStatus == nil { usleep(50_000) }
             let pings = notify.received.filter { $0.assignments.contains("WATCHDOG=1") }
             #expect(pings.count >= 4, "\(pings.count) WATCHDOG=1 in \(Date().timeIntervalSince(ready!.time)) s since READY=1")
             #expect(pings.allSatisfy { $0.senderPID == pid }, "WATCHDOG=1 from another pid")
@@ -172,15 +172,14 @@ extension EndToEnd {
             #expect(gaps.allSatisfy { (0.5...1.8).contains($0) }, "WATCHDOG=1 gaps \(gaps)")
 
             // 8. SIGTERM: STOPPING=1, then a clean exit.
-            try #require(daemon.isRunning, "the daemon exited early; log:\n\(daemonLog())")
+            try #require(daemon.exitStatus == nil, "the daemon exited early; log:\n\(daemonLog())")
             kill(pid, SIGTERM)
             let stopping = notify.waitFor("STOPPING=1", timeout: 15)
             #expect(stopping != nil, "no STOPPING=1; datagrams \(notify.transcript)")
             let deadline = Date().addingTimeInterval(20)
-            while daemon.isRunning, Date() < deadline { usleep(20_000) }
-            let ended = try #require(daemon.poll(), "still running 20 s after SIGTERM; log:\n\(daemonLog())")
-            #expect(!ended.signalled && ended.status == 0,
-                    "\(ended.signalled ? "signal" : "exit status") \(ended.status) after SIGTERM; log:\n\(daemonLog())")
+            while daemon.exitStatus == nil, Date() < deadline { usleep(20_000) }
+            let ended = try #require(daemon.exitStatus, "still running 20 s after SIGTERM; log:\n\(daemonLog())")
+            #expect(ended == .exited(0), "\(ended) after SIGTERM; log:\n\(daemonLog())")
 
             // 9. The state: the database 0600 and the daemon's; the socket (systemd's) left in place.
             let database = state + "/authority.sqlite"
