@@ -133,22 +133,17 @@ struct Answer {
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T { try JSONDecoder().decode(T.self, from: Data(body.utf8)) }
 
+    /// Every whole answer in `text`, by the test support's one answer parser.
     static func parse(_ text: String) -> [Answer] {
         var answers: [Answer] = []
-        var rest = Substring(text)
-        while let end = rest.range(of: "\r\n\r\n") {
-            let lines = rest[..<end.lowerBound].components(separatedBy: "\r\n")
-            let status = Int(lines[0].split(separator: " ")[1]) ?? 0
+        var rest = Array(text.utf8)
+        while let head = try? HTTPResponseHead.parse(rest) {
+            let length = Int(head.header("Content-Length") ?? "0") ?? 0
+            let body = rest.dropFirst(head.length).prefix(length)
             var headers: [String: String] = [:]
-            for line in lines.dropFirst() {
-                let parts = line.split(separator: ":", maxSplits: 1)
-                headers[parts[0].lowercased()] = parts[1].trimmingCharacters(in: .whitespaces)
-            }
-            let length = Int(headers["content-length"] ?? "0") ?? 0
-            let bodyStart = end.upperBound
-            let body = String(rest[bodyStart...].utf8.prefix(length)) ?? ""
-            answers.append(Answer(status: status, headers: headers, body: body))
-            rest = rest[rest.utf8.index(bodyStart, offsetBy: length)...]
+            for (name, value) in head.headers { headers[name.lowercased()] = value }
+            answers.append(Answer(status: head.status, headers: headers, body: String(decoding: body, as: UTF8.self)))
+            rest = Array(rest.dropFirst(head.length + length))
         }
         return answers
     }
