@@ -36,7 +36,7 @@ public enum Application {
         let notifier = SystemdNotifier(environment: environment)
         let server = HTTPServerService(
             router: Router(authority: authority), configuration: configuration, group: group, notifier: notifier,
-            inheritedSocket: inherited, activeEpoch: { store.snapshot.signing.epoch }, logger: logger)
+            inheritedSocket: inherited, activeEpoch: { authority.state.signing.epoch }, logger: logger)
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: WatchdogService(notifier: notifier, group: group)), .init(service: server),
             .init(service: MaintenanceService(authority: authority)),

@@ -28,7 +28,7 @@ public final class Authority: Sendable {
             clock: { time.now(wall: clock()) },
             pools: WorkPools(readThreads: configuration.blockingThreads, passwordThreads: configuration.passwordThreads),
             metrics: metrics, logger: logger)
-        let state = CurrentState(following: store)
+        let state = CurrentState(following: store) { metrics.activeEpoch.set(Int64($0)) }
         self.store = store
         self.configuration = configuration
         self.metrics = metrics
@@ -43,11 +43,9 @@ public final class Authority: Sendable {
         Self.observe(store, into: metrics, logger: logger)
     }
 
-    /// The gauges that follow the store: the active epoch, the revocation list's version; the
-    /// clock's backward steps, counted and logged.
+    /// The gauges that follow the store's commits (the active epoch follows `state`): the
+    /// revocation list's version; the clock's backward steps, counted and logged.
     private static func observe(_ store: any Store, into metrics: AuthorityMetrics, logger: Logger) {
-        let snapshot = store.subscribe { metrics.activeEpoch.set(Int64($0.signing.epoch)) }
-        metrics.activeEpoch.set(Int64(snapshot.signing.epoch))
         metrics.revocationListVersion.set(store.version.serial)
         store.observeCommits { writes in
             metrics.countCommit(writes: writes)

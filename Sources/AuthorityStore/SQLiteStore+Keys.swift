@@ -32,10 +32,7 @@ extension SQLiteStore {
                 return (epoch, previous, ring)
             },
             afterCommit: { [self] epoch, _, ring in
-                update {
-                    $0.keyRing = ring
-                    $0.signing = (epoch, key)
-                }
+                update(.keys(ring, signing: (epoch, key)))
             })
         logger.notice(
             "key rotated",
@@ -63,7 +60,7 @@ extension SQLiteStore {
                     db, at: now, caller: caller, action: force ? "keys.retire.forced" : "keys.retire", epoch: epoch)
                 return ring
             },
-            afterCommit: { [self] ring in update { $0.keyRing = ring } })
+            afterCommit: { [self] ring in update(.keys(ring, signing: signingKey)) })
         logger.notice("key retired", metadata: ["key.epoch": "\(epoch)", "forced": "\(force)"])
     }
 
@@ -156,7 +153,9 @@ extension SQLiteStore {
             afterCommit: { [self] mark in
                 guard let mark else { return }
                 // Cannot throw: the epoch was checked in this same hold of the database writer.
-                update { try? $0.keyRing.noteIssued(epoch: epoch, expiresAt: mark) }
+                var ring = keyRing
+                try? ring.noteIssued(epoch: epoch, expiresAt: mark)
+                update(.keys(ring, signing: signingKey))
             },
             completion: { completion($0.map { _ in }) })
     }

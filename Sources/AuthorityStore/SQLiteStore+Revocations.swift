@@ -70,7 +70,7 @@ extension SQLiteStore {
                 return RevocationRecord(
                     id: id, revocation: revocation, reason: reason, createdAt: now, liveUntil: liveUntil, actorUID: caller.uid)
             },
-            afterCommit: { [self] _ in update { $0.revocations?.insert(revocation) } },
+            afterCommit: { [self] _ in update(.revoked(revocation)) },
             completion: completion)
     }
 
@@ -200,7 +200,7 @@ extension SQLiteStore {
                     detail: "serial \(serial) (\(record.summary))" + (reason.map { ": \($0)" } ?? ""))
                 return (record, try Self.loadRevocations(db))
             },
-            afterCommit: { [self] lifted in if let index = lifted?.1 { update { $0.revocations = index } } })
+            afterCommit: { [self] lifted in if let index = lifted?.1 { update(.revocations(index)) } })
         guard let record = lifted?.0 else { return nil }
         logger.notice(
             "revocation lifted", metadata: ["revocation.id": "\(serial)", "caller.uid": "\(caller.uid.map(String.init) ?? "-")"])
@@ -234,7 +234,7 @@ extension SQLiteStore {
                 for row in macs { ledger.change(from: (row[0] as Data?).map { [UInt8]($0) }, to: nil) }
                 return (macs.count, macs.isEmpty ? nil : try Self.loadRevocations(db))
             },
-            afterCommit: { [self] collected in if let index = collected.1 { update { $0.revocations = index } } })
+            afterCommit: { [self] collected in if let index = collected.1 { update(.revocations(index)) } })
         if collected.0 > 0 { logger.info("collected expired revocations", metadata: ["count": "\(collected.0)"]) }
         return collected.0
     }

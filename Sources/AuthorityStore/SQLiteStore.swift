@@ -15,10 +15,17 @@ import Glibc
 /// shares one transaction among the writes that arrive together. In-memory views (key ring,
 /// revocation index) change only after the commit, in commit order.
 public final class SQLiteStore: Store {
-    /// The snapshot and who hears of its changes, under one lock.
+    /// The in-memory state and who hears of its changes, under one lock. The revocation index is
+    /// kept here only until a subscriber takes it (the server's copy is then the only one: two
+    /// holders would copy the whole index at every revocation).
     struct Shared {
-        var snapshot: StoreSnapshot
-        var observers: [@Sendable (StoreSnapshot) -> Void] = []
+        var keyRing: KeyRing
+        var signing: (epoch: UInt64, key: SigningKey)
+        var revocations: RevocationIndex?
+        var handedOver = false
+        var observers: [@Sendable (StoreChange) -> Void] = []
+
+        var snapshot: StoreSnapshot { StoreSnapshot(keyRing: keyRing, signing: signing, revocations: revocations) }
     }
 
     let database: DatabasePool
@@ -40,7 +47,7 @@ public final class SQLiteStore: Store {
         self.masterKey = masterKey
         self.configuration = configuration
         self.logger = logger
-        self.shared = Mutex(Shared(snapshot: snapshot))
+        self.shared = Mutex(Shared(keyRing: snapshot.keyRing, signing: snapshot.signing, revocations: snapshot.revocations))
         self.ledger = ledger
         self.time = ledger.time
         self.groupCommit = GroupCommit(database: database, ledger: ledger)
@@ -50,22 +57,33 @@ public final class SQLiteStore: Store {
     public var databasePath: String { ledger.databaseFile.path }
     public var location: String { databasePath }
 
-    /// Key ring, signing key and revocation index as of the last commit.
-    public var snapshot: StoreSnapshot { shared.withLock { $0.snapshot } }
-
     /// The key ring as of the last commit.
-    public var keyRing: KeyRing { snapshot.keyRing }
+    public var keyRing: KeyRing { shared.withLock { $0.keyRing } }
 
     /// The active epoch and its signing key.
-    public var signingKey: (epoch: UInt64, key: SigningKey) { snapshot.signing }
+    public var signingKey: (epoch: UInt64, key: SigningKey) { shared.withLock { $0.signing } }
 
-    /// The revocation index as of the last commit; nil when the revocation list is switched off.
-    public var revocations: RevocationIndex? { snapshot.revocations }
-
-    public func subscribe(_ observer: @escaping @Sendable (StoreSnapshot) -> Void) -> StoreSnapshot {
+    /// The revocation index as of the last commit (read from the database once a subscriber has
+    /// taken the in-memory one); nil when the revocation list is switched off.
+    public var revocations: RevocationIndex? {
         shared.withLock { shared in
+            guard shared.handedOver, configuration.revocationsEnabled else { return shared.revocations }
+            return try? database.read { db in try Self.loadRevocations(db) }
+        }
+    }
+
+    public func subscribe(_ observer: @escaping @Sendable (StoreChange) -> Void) {
+        shared.withLock { shared in
+            var snapshot = shared.snapshot
+            if shared.handedOver, configuration.revocationsEnabled {
+                // A later subscriber: the index as committed. A change committed but not yet
+                // applied is heard again after this; inserting it twice changes nothing.
+                snapshot.revocations = try? database.read { db in try Self.loadRevocations(db) }
+            }
+            shared.revocations = nil
+            shared.handedOver = true
             shared.observers.append(observer)
-            return shared.snapshot
+            observer(.everything(snapshot))
         }
     }
 
@@ -73,15 +91,18 @@ public final class SQLiteStore: Store {
         groupCommit.observe(observer)
     }
 
-    /// Changes the snapshot after a commit (on the writer thread, so in commit order), then tells
-    /// the observers, before the write's completion runs.
-    func update(_ change: (inout StoreSnapshot) -> Void) {
-        let (snapshot, observers) = shared.withLock { shared in
-            change(&shared.snapshot)
-            shared.snapshot.generation &+= 1
-            return (shared.snapshot, shared.observers)
+    /// Applies `change` after a commit (on the writer thread, so in commit order), then tells the
+    /// subscribers, before the write's completion runs.
+    func update(_ change: StoreChange) {
+        let observers = shared.withLock { shared in
+            var snapshot = shared.snapshot
+            shared.revocations = nil  // the index is changed in place: no second reference to it
+            snapshot.apply(change)
+            (shared.keyRing, shared.signing) = (snapshot.keyRing, snapshot.signing)
+            if !shared.handedOver { shared.revocations = snapshot.revocations }
+            return shared.observers
         }
-        for observer in observers { observer(snapshot) }
+        for observer in observers { observer(change) }
     }
 
     /// Creates the state directory 0700 when it does not exist (an existing one keeps its mode).

@@ -3,12 +3,12 @@ import AuthorityCore
 /// What the server needs of durable storage, and all it may use. `SQLiteStore` is one
 /// implementation; another engine (PostgreSQL) is a module of its own conforming to this, with the
 /// same semantics: every write is durable before its completion runs (or its method returns), and
-/// the snapshot observers hear of a change before that write's completion, in commit order.
+/// subscribers hear of a change before that write's completion, in commit order.
 ///
 /// Writes on the hot path (issues, revocations, uses, password attempts) report through a
 /// completion and never block the caller; administration and maintenance block their (pool)
 /// thread. Reads block their thread. The check path reads none of this: it reads the server's
-/// copy of the snapshot.
+/// copy of the state, kept by `subscribe`.
 public protocol Store: AnyObject, Sendable {
     /// Where the data lives, for messages and log lines (a file path for SQLite).
     var location: String { get }
@@ -17,11 +17,11 @@ public protocol Store: AnyObject, Sendable {
     /// The revocation list's version: (serial, hex of the head's MAC), as of the last commit.
     var version: (serial: Int64, head: String) { get }
 
-    /// Key ring, signing key and revocation index as of the last commit.
-    var snapshot: StoreSnapshot { get }
-    /// Registers `observer` for every later change of key ring, signing key or revocation index,
-    /// and returns the snapshot as of now (atomically: no change falls between the two).
-    func subscribe(_ observer: @escaping @Sendable (StoreSnapshot) -> Void) -> StoreSnapshot
+    /// Registers `observer`, calls it at once (before returning) with `.everything`, then with
+    /// every later change of key ring, signing key or revocation index, in commit order, each before
+    /// the completion of the write that made it. No change falls between the first call and the
+    /// next.
+    func subscribe(_ observer: @escaping @Sendable (StoreChange) -> Void)
     /// Registers `observer` for every commit, with its number of writes.
     func observeCommits(_ observer: @escaping @Sendable (_ writes: Int) -> Void)
 

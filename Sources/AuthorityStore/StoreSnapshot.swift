@@ -1,20 +1,42 @@
 import AuthorityCore
 
-/// The state a check needs, as of one commit: the key ring, the active signing key and the
-/// revocation index (nil when the revocation list is switched off). `generation` grows with every
-/// change, so a holder never replaces a newer snapshot with an older one.
+/// The state a check needs: the key ring, the active signing key and the revocation index (nil
+/// when the revocation list is switched off).
 public struct StoreSnapshot: Sendable {
     public var keyRing: KeyRing
     public var signing: (epoch: UInt64, key: SigningKey)
     public var revocations: RevocationIndex?
-    public var generation: UInt64
 
-    public init(
-        keyRing: KeyRing, signing: (epoch: UInt64, key: SigningKey), revocations: RevocationIndex?, generation: UInt64 = 0
-    ) {
+    public init(keyRing: KeyRing, signing: (epoch: UInt64, key: SigningKey), revocations: RevocationIndex?) {
         self.keyRing = keyRing
         self.signing = signing
         self.revocations = revocations
-        self.generation = generation
     }
+
+    /// `change` applied: a revocation is inserted in place (the index is copied only if someone
+    /// else holds it at that moment), a replacement replaces.
+    public mutating func apply(_ change: StoreChange) {
+        switch change {
+        case .everything(let snapshot): self = snapshot
+        case .keys(let ring, let signing):
+            keyRing = ring
+            self.signing = signing
+        case .revoked(let revocation): revocations?.insert(revocation)
+        case .revocations(let index): revocations = index
+        }
+    }
+}
+
+/// What a subscriber of a store hears: first everything, then each change. Changes are small (one
+/// revocation, not the whole index) so that the subscriber's copy is changed in place, never
+/// copied, and hearing one twice blocks nothing more (only the index's `count` would tell).
+public enum StoreChange: Sendable {
+    /// The whole state: the first thing a subscriber hears.
+    case everything(StoreSnapshot)
+    /// The key ring changed (rotation, retirement, a retire mark raised), with the active key.
+    case keys(KeyRing, signing: (epoch: UInt64, key: SigningKey))
+    /// One revocation was added.
+    case revoked(Revocation)
+    /// The index was rebuilt (a revocation lifted, revocations collected).
+    case revocations(RevocationIndex)
 }
