@@ -1,5 +1,17 @@
 /// One audit log entry. Never holds a signature, a whole link, a password or key material.
-public struct AuditEntryBody: Codable, Sendable, Equatable {
+public struct AuditEntryBody: WireObject, Equatable {
+    public static let wireFields = WireFields<Self>(
+        .init("id", \.id),
+        .init("at", \.at),
+        .init("actor_uid", \.actorUID),
+        .init("actor_pid", \.actorPID),
+        .init("action", \.action),
+        .init("link_id", \.linkID),
+        .init("epoch", \.epoch),
+        .init("detail", \.detail)
+    )
+    public static var wireTemplate: Self { Self(id: 0, at: 0, actorUID: nil, actorPID: nil, action: "", linkID: nil, epoch: nil, detail: nil) }
+
     public var id: Int64
     public var at: Int64
     public var actorUID: UInt32?
@@ -9,24 +21,6 @@ public struct AuditEntryBody: Codable, Sendable, Equatable {
     public var linkID: String?
     public var epoch: UInt64?
     public var detail: String?
-
-    enum CodingKeys: String, CodingKey {
-        case id, at, action, epoch, detail
-        case actorUID = "actor_uid", actorPID = "actor_pid", linkID = "link_id"
-    }
-
-    /// Absent values are written as `null`, so every answer has the same members.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(at, forKey: .at)
-        try container.encode(actorUID, forKey: .actorUID)
-        try container.encode(actorPID, forKey: .actorPID)
-        try container.encode(action, forKey: .action)
-        try container.encode(linkID, forKey: .linkID)
-        try container.encode(epoch, forKey: .epoch)
-        try container.encode(detail, forKey: .detail)
-    }
 
     public init(
         id: Int64, at: Int64, actorUID: UInt32?, actorPID: Int32?, action: String, linkID: String?, epoch: UInt64?,

@@ -1,16 +1,18 @@
 /// `POST /v1/links/explain`: what a link grants and how every check goes, without consuming a
 /// use. For `authorityctl explain`. Shows no secret: never the signature, a password or a key.
 public struct ExplainLinkRequest: APIRequestBody, Equatable {
+    public static let wireFields = WireFields<Self>(absent: .omitted,
+        .init("url", \.url),
+        .init("method", \.method),
+        .init("client_ip", \.clientIP),
+        .init("host", \.host)
+    )
+    public static var wireTemplate: Self { Self(url: "") }
+
     public var url: String
     public var method: String?
     public var clientIP: String?
     public var host: String?
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case url, method, host
-        case clientIP = "client_ip"
-    }
-    public static let fieldNames = Set(CodingKeys.allCases.map(\.rawValue))
 
     public init(url: String, method: String? = nil, clientIP: String? = nil, host: String? = nil) {
         self.url = url
@@ -21,7 +23,29 @@ public struct ExplainLinkRequest: APIRequestBody, Equatable {
 }
 
 /// The decoded grant of a link that parsed.
-public struct ExplainedGrant: Codable, Sendable, Equatable {
+public struct ExplainedGrant: WireObject, Equatable {
+    public static let wireFields = WireFields<Self>(
+        .init("id", \.id),
+        .init("epoch", \.epoch),
+        .init("issued_at", \.issuedAt),
+        .init("not_before", \.notBefore),
+        .init("expires_at", \.expiresAt),
+        .init("methods", \.methods),
+        .init("scope", \.scope),
+        .init("prefix", \.prefix),
+        .init("host", \.host),
+        .init("ip", \.ip),
+        .init("use_limited", \.useLimited),
+        .init("password_protected", \.passwordProtected),
+        .init("path", \.path),
+        .init("query", \.query)
+    )
+    public static var wireTemplate: Self {
+        Self(
+            id: "", epoch: 0, issuedAt: 0, notBefore: nil, expiresAt: 0, methods: [], scope: "", prefix: nil, host: nil,
+            ip: nil, useLimited: false, passwordProtected: false, path: "", query: "")
+    }
+
     public var id: String
     public var epoch: UInt64
     public var issuedAt: Int64
@@ -38,12 +62,6 @@ public struct ExplainedGrant: Codable, Sendable, Equatable {
     /// The canonical path and query of the request (what an exact link signs).
     public var path: String
     public var query: String
-
-    enum CodingKeys: String, CodingKey {
-        case id, epoch, methods, scope, prefix, host, ip, path, query
-        case issuedAt = "issued_at", notBefore = "not_before", expiresAt = "expires_at"
-        case useLimited = "use_limited", passwordProtected = "password_protected"
-    }
 
     public init(
         id: String, epoch: UInt64, issuedAt: Int64, notBefore: Int64?, expiresAt: Int64, methods: [String],
@@ -65,28 +83,19 @@ public struct ExplainedGrant: Codable, Sendable, Equatable {
         self.path = path
         self.query = query
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(epoch, forKey: .epoch)
-        try container.encode(issuedAt, forKey: .issuedAt)
-        try container.encode(notBefore, forKey: .notBefore)
-        try container.encode(expiresAt, forKey: .expiresAt)
-        try container.encode(methods, forKey: .methods)
-        try container.encode(scope, forKey: .scope)
-        try container.encode(prefix, forKey: .prefix)
-        try container.encode(host, forKey: .host)
-        try container.encode(ip, forKey: .ip)
-        try container.encode(useLimited, forKey: .useLimited)
-        try container.encode(passwordProtected, forKey: .passwordProtected)
-        try container.encode(path, forKey: .path)
-        try container.encode(query, forKey: .query)
-    }
 }
 
 /// One check of docs/link-format.md §6 and how it went.
-public struct ExplainedCheck: Codable, Sendable, Equatable {
+public struct ExplainedCheck: WireObject, Equatable {
+    public static let wireFields = WireFields<Self>(
+        .init("name", \.name),
+        .init("outcome", \.outcome),
+        .init("reason", \.reason),
+        .init("detail", \.detail),
+        .init("decisive", \.decisive)
+    )
+    public static var wireTemplate: Self { Self(name: "", outcome: "", reason: "", detail: nil, decisive: false) }
+
     /// `format`, `key`, `signature`, `expiry`, `not_before`, `method`, `resource`, `ip`, `revocation`,
     /// `uses`, `password`.
     public var name: String
@@ -105,21 +114,20 @@ public struct ExplainedCheck: Codable, Sendable, Equatable {
         self.detail = detail
         self.decisive = decisive
     }
-
-    enum CodingKeys: String, CodingKey { case name, outcome, reason, detail, decisive }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(name, forKey: .name)
-        try container.encode(outcome, forKey: .outcome)
-        try container.encode(reason, forKey: .reason)
-        try container.encode(detail, forKey: .detail)
-        try container.encode(decisive, forKey: .decisive)
-    }
 }
 
 /// `200` answer to `POST /v1/links/explain`.
-public struct ExplainLinkResponse: Codable, Sendable, Equatable {
+public struct ExplainLinkResponse: WireObject, Equatable {
+    public static let wireFields = WireFields<Self>(
+        .init("valid", \.valid),
+        .init("reason", \.reason),
+        .init("grant", nested: \.grant),
+        .init("signed_message", \.signedMessage),
+        .init("checks", nested: \.checks),
+        .init("now", \.now)
+    )
+    public static var wireTemplate: Self { Self(valid: false, reason: "", grant: nil, signedMessage: nil, checks: [], now: 0) }
+
     public var valid: Bool
     public var reason: String
     /// Null when the link is malformed.
@@ -130,11 +138,6 @@ public struct ExplainLinkResponse: Codable, Sendable, Equatable {
     /// The daemon's clock when it explained.
     public var now: Int64
 
-    enum CodingKeys: String, CodingKey {
-        case valid, reason, grant, checks, now
-        case signedMessage = "signed_message"
-    }
-
     public init(valid: Bool, reason: String, grant: ExplainedGrant?, signedMessage: String?, checks: [ExplainedCheck], now: Int64) {
         self.valid = valid
         self.reason = reason
@@ -142,15 +145,5 @@ public struct ExplainLinkResponse: Codable, Sendable, Equatable {
         self.signedMessage = signedMessage
         self.checks = checks
         self.now = now
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(valid, forKey: .valid)
-        try container.encode(reason, forKey: .reason)
-        try container.encode(grant, forKey: .grant)
-        try container.encode(signedMessage, forKey: .signedMessage)
-        try container.encode(checks, forKey: .checks)
-        try container.encode(now, forKey: .now)
     }
 }

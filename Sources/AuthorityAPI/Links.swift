@@ -1,12 +1,31 @@
 /// A request body the daemon decodes. Unknown fields are refused (HTTP 422,
-/// `request.unknown_field`): a misspelt `max_use` must not silently issue an unlimited link.
-public protocol APIRequestBody: Codable, Sendable {
+/// `request.unknown_field`, worded by `KnownMembers`): a misspelt `max_use` must not silently issue
+/// an unlimited link. Its table says `absent: .omitted`: `authorityctl` leaves absent members out.
+public protocol APIRequestBody: WireObject {
     /// Every JSON member name the body may carry.
     static var fieldNames: Set<String> { get }
 }
 
+extension APIRequestBody {
+    public static var fieldNames: Set<String> { wireFields.known.names }
+}
+
 /// `POST /v1/links`: issue a link.
 public struct IssueLinkRequest: APIRequestBody, Equatable {
+    public static let wireFields = WireFields<Self>(absent: .omitted,
+        .init("resource", \.resource),
+        .init("methods", \.methods),
+        .init("ttl", \.ttl),
+        .init("expires_at", \.expiresAt),
+        .init("not_before", \.notBefore),
+        .init("prefix", \.prefix),
+        .init("ip", \.ip),
+        .init("bind_host", \.bindHost),
+        .init("max_uses", \.maxUses),
+        .init("password", \.password)
+    )
+    public static var wireTemplate: Self { Self(resource: "") }
+
     /// Absolute `http(s)://` URL or absolute path, percent-encoded (docs/link-format.md §7).
     public var resource: String
     /// Allowed methods; default `["GET", "HEAD"]`. Any of GET, HEAD, PUT, POST, DELETE.
@@ -28,12 +47,6 @@ public struct IssueLinkRequest: APIRequestBody, Equatable {
     /// Password-protected link (the password is never part of the link).
     public var password: String?
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case resource, methods, ttl, prefix, ip, password
-        case expiresAt = "expires_at", notBefore = "not_before", bindHost = "bind_host", maxUses = "max_uses"
-    }
-    public static let fieldNames = Set(CodingKeys.allCases.map(\.rawValue))
-
     public init(
         resource: String, methods: [String]? = nil, ttl: Int64? = nil, expiresAt: Int64? = nil,
         notBefore: Int64? = nil, prefix: Bool? = nil, ip: String? = nil, bindHost: Bool? = nil,
@@ -53,29 +66,23 @@ public struct IssueLinkRequest: APIRequestBody, Equatable {
 }
 
 /// `201` answer to `POST /v1/links`.
-public struct IssueLinkResponse: Codable, Sendable, Equatable {
+public struct IssueLinkResponse: WireObject, Equatable {
+    public static let wireFields = WireFields<Self>(
+        .init("url", \.url),
+        .init("id", \.id),
+        .init("epoch", \.epoch),
+        .init("expires_at", \.expiresAt),
+        .init("not_before", \.notBefore),
+        .init("methods", \.methods)
+    )
+    public static var wireTemplate: Self { Self(url: "", id: "", epoch: 0, expiresAt: 0, notBefore: nil, methods: []) }
+
     public var url: String
     public var id: String
     public var epoch: UInt64
     public var expiresAt: Int64
     public var notBefore: Int64?
     public var methods: [String]
-
-    enum CodingKeys: String, CodingKey {
-        case url, id, epoch, methods
-        case expiresAt = "expires_at", notBefore = "not_before"
-    }
-
-    /// Absent values are written as `null`, so every answer has the same members.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(url, forKey: .url)
-        try container.encode(id, forKey: .id)
-        try container.encode(epoch, forKey: .epoch)
-        try container.encode(expiresAt, forKey: .expiresAt)
-        try container.encode(notBefore, forKey: .notBefore)
-        try container.encode(methods, forKey: .methods)
-    }
 
     public init(url: String, id: String, epoch: UInt64, expiresAt: Int64, notBefore: Int64?, methods: [String]) {
         self.url = url
@@ -89,6 +96,18 @@ public struct IssueLinkResponse: Codable, Sendable, Equatable {
 
 /// `POST /v1/links/check`: may this request pass?
 public struct CheckLinkRequest: APIRequestBody, Equatable {
+    public static let wireFields = WireFields<Self>(absent: .omitted,
+        .init("url", \.url),
+        .init("method", \.method),
+        .init("client_ip", \.clientIP),
+        .init("host", \.host),
+        .init("password", \.password),
+        .init("consume", \.consume),
+        .init("cookie", \.cookie),
+        .init("issue_cookie", \.issueCookie)
+    )
+    public static var wireTemplate: Self { Self(url: "") }
+
     /// The request target carrying the link: absolute URL, or origin form (`/path?query`).
     public var url: String
     /// The request method; default `GET`.
@@ -106,12 +125,6 @@ public struct CheckLinkRequest: APIRequestBody, Equatable {
     /// Ask for an unlock cookie with an `ok` answer (one comes with every correct password anyway).
     public var issueCookie: Bool?
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case url, method, host, password, consume, cookie
-        case clientIP = "client_ip", issueCookie = "issue_cookie"
-    }
-    public static let fieldNames = Set(CodingKeys.allCases.map(\.rawValue))
-
     public init(
         url: String, method: String? = nil, clientIP: String? = nil, host: String? = nil, password: String? = nil,
         consume: Bool? = nil, cookie: String? = nil, issueCookie: Bool? = nil
@@ -128,7 +141,20 @@ public struct CheckLinkRequest: APIRequestBody, Equatable {
 }
 
 /// `200` answer to `POST /v1/links/check`, for valid and refused links alike.
-public struct CheckLinkResponse: Codable, Sendable, Equatable {
+public struct CheckLinkResponse: WireObject, Equatable {
+    public static let wireFields = WireFields<Self>(
+        .init("valid", \.valid),
+        .init("reason", \.reason),
+        .init("id", \.id),
+        .init("epoch", \.epoch),
+        .init("expires_at", \.expiresAt),
+        .init("remaining_uses", \.remainingUses),
+        .init("detail", \.detail),
+        .init("cookie", \.cookie),
+        .init("cookie_expires_at", \.cookieExpiresAt)
+    )
+    public static var wireTemplate: Self { Self(valid: false, reason: "") }
+
     public var valid: Bool
     /// A reason code of docs/link-format.md §6.
     public var reason: String
@@ -144,25 +170,6 @@ public struct CheckLinkResponse: Codable, Sendable, Equatable {
     /// path of the resource) to pass later checks without the password.
     public var cookie: String?
     public var cookieExpiresAt: Int64?
-
-    enum CodingKeys: String, CodingKey {
-        case valid, reason, id, epoch, detail, cookie
-        case expiresAt = "expires_at", remainingUses = "remaining_uses", cookieExpiresAt = "cookie_expires_at"
-    }
-
-    /// Absent values are written as `null`, so every answer has the same members.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(valid, forKey: .valid)
-        try container.encode(reason, forKey: .reason)
-        try container.encode(id, forKey: .id)
-        try container.encode(epoch, forKey: .epoch)
-        try container.encode(expiresAt, forKey: .expiresAt)
-        try container.encode(remainingUses, forKey: .remainingUses)
-        try container.encode(detail, forKey: .detail)
-        try container.encode(cookie, forKey: .cookie)
-        try container.encode(cookieExpiresAt, forKey: .cookieExpiresAt)
-    }
 
     public init(
         valid: Bool, reason: String, id: String? = nil, epoch: UInt64? = nil, expiresAt: Int64? = nil,

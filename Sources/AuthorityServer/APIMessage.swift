@@ -87,10 +87,8 @@ public struct APIResponse: Sendable {
     public static func json(_ value: some Encodable, status: HTTPResponseStatus = .ok) -> APIResponse {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
-        if let handWritten = value as? any HandWrittenJSON {
-            var object = JSONObjectWriter()
-            handWritten.writeJSON(into: &object)
-            return APIResponse(status: status, headers: headers, body: ByteBuffer(bytes: object.finish()))
+        if let object = value as? any WireObject, let bytes = object.handWrittenJSON() {
+            return APIResponse(status: status, headers: headers, body: ByteBuffer(bytes: bytes))
         }
         guard let data = try? encoder.encode(value) else {
             return .error(.internalError, "the answer could not be encoded")

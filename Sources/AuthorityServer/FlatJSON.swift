@@ -1,19 +1,13 @@
 import AuthorityAPI
 
-/// A quick reader for the commonest request bodies: one JSON object whose members are strings
-/// without escapes, integers, `true`, `false`, `null` or arrays of such strings. Anything else (an
-/// escape, a fraction or exponent, a nested object, invalid UTF-8, a repeated member) makes it give
-/// up, and the body goes through `JSONDecoder`,
-/// which decides and words every error. So it never accepts what `JSONDecoder` would refuse, and
-/// never refuses anything itself.
+/// A quick reader for request bodies: one JSON object whose members are strings without escapes,
+/// integers, `true`, `false`, `null` or arrays of such strings. Anything else (an escape, a fraction
+/// or exponent, a nested object, invalid UTF-8, a repeated member) makes it give up, and the body
+/// goes through `JSONDecoder`, which decides and words every error. The body's field table
+/// (`WireFields.read(_:over:)`) turns the members into the request; it never accepts what
+/// `JSONDecoder` would refuse, and refuses unknown members exactly as the strict path does.
 struct FlatJSONObject {
-    enum Value: Equatable {
-        case string(String)
-        case integer(Int64)
-        case strings([String])
-        case bool(Bool)
-        case null
-    }
+    typealias Value = FlatJSONValue
 
     private(set) var members: [(name: String, value: Value)] = []
     /// More than any request body has (a check has eight).
@@ -141,97 +135,5 @@ struct FlatJSONObject {
             if negative && magnitude == 0 { return nil }
             return negative ? -magnitude : magnitude
         }
-    }
-}
-
-/// A request body with a quick path through `FlatJSONObject`: nil sends the body to `JSONDecoder`.
-protocol FlatJSONDecodable {
-    init?(flat: FlatJSONObject)
-}
-
-extension CheckLinkRequest: FlatJSONDecodable {
-    private static func optionalString(_ name: String) -> WritableKeyPath<CheckLinkRequest, String?>? {
-        switch name {
-        case "method": \.method
-        case "client_ip": \.clientIP
-        case "host": \.host
-        case "password": \.password
-        case "cookie": \.cookie
-        default: nil
-        }
-    }
-
-    private static func optionalFlag(_ name: String) -> WritableKeyPath<CheckLinkRequest, Bool?>? {
-        switch name {
-        case "consume": \.consume
-        case "issue_cookie": \.issueCookie
-        default: nil
-        }
-    }
-
-    init?(flat: FlatJSONObject) {
-        var url: String?
-        self.init(url: "")
-        for (name, value) in flat.members {
-            switch (value, Self.optionalString(name), Self.optionalFlag(name)) {
-            case (.string(let text), _, _) where name == "url": url = text
-            case (.string(let text), let member?, _): self[keyPath: member] = text
-            case (.null, let member?, _): self[keyPath: member] = nil
-            case (.bool(let flag), _, let member?): self[keyPath: member] = flag
-            case (.null, _, let member?): self[keyPath: member] = nil
-            default: return nil  // unknown member, wrong type, null url: JSONDecoder words the error
-            }
-        }
-        guard let url else { return nil }
-        self.url = url
-    }
-}
-
-extension RevokeRequest: FlatJSONDecodable {
-    /// Revocations by id or prefix; a body with `issued_before` (a number) goes to `JSONDecoder`.
-    init?(flat: FlatJSONObject) {
-        self.init()
-        for (name, value) in flat.members {
-            let member: WritableKeyPath<RevokeRequest, String?>
-            switch name {
-            case "id": member = \.id
-            case "prefix": member = \.prefix
-            case "reason": member = \.reason
-            case "issued_before" where value == .null: continue
-            default: return nil
-            }
-            switch value {
-            case .string(let text): self[keyPath: member] = text
-            case .null: self[keyPath: member] = nil
-            case .bool, .integer, .strings: return nil
-            }
-        }
-    }
-}
-
-extension IssueLinkRequest: FlatJSONDecodable {
-    init?(flat: FlatJSONObject) {
-        var resource: String?
-        self.init(resource: "")
-        for (name, value) in flat.members {
-            switch (name, value) {
-            case ("resource", .string(let text)): resource = text
-            case ("methods", .strings(let list)): methods = list
-            case ("ttl", .integer(let number)): ttl = number
-            case ("expires_at", .integer(let number)): expiresAt = number
-            case ("not_before", .integer(let number)): notBefore = number
-            case ("max_uses", .integer(let number)): maxUses = number
-            case ("prefix", .bool(let flag)): prefix = flag
-            case ("bind_host", .bool(let flag)): bindHost = flag
-            case ("ip", .string(let text)): ip = text
-            case ("password", .string(let text)): password = text
-            case ("methods", .null), ("ttl", .null), ("expires_at", .null), ("not_before", .null), ("max_uses", .null),
-                ("prefix", .null), ("bind_host", .null), ("ip", .null), ("password", .null):
-                continue  // absent, as `decodeIfPresent` reads null
-            default: return nil  // unknown member, wrong type, null resource: JSONDecoder words the error
-            }
-        }
-        guard let resource else { return nil }
-        self.resource = resource
     }
 }

@@ -16,26 +16,29 @@ extension APIRequest {
             if let empty { return .success(empty) }
             return .failure(APIError(.invalidJSON, "the body must be a JSON object"))
         }
-        if let flatType = T.self as? any FlatJSONDecodable.Type,
-            let quick = body.withUnsafeReadableBytes({ FlatJSONObject($0.assumingMemoryBound(to: UInt8.self)) }).flatMap(flatType.init(flat:)),
-            let value = quick as? T
-        {
-            return .success(value)
+        if let flat = body.withUnsafeReadableBytes({ FlatJSONObject($0.assumingMemoryBound(to: UInt8.self)) }) {
+            switch T.wireFields.read(flat.members, over: T.wireTemplate) {
+            case .value(let value): return .success(value)
+            case .unknown(let unknown): return .failure(Self.refusal(unknown, of: T.self))
+            case .undecided: break
+            }
         }
         do {
             return .success(try Self.decoder.decode(Strict<T>.self, from: Data(body.readableBytesView)).value)
         } catch StrictFailure.notAnObject {
             return .failure(APIError(.invalidJSON, "the body must be a JSON object"))
         } catch StrictFailure.unknownMembers(let unknown) {
-            // At most a few names, each cut short: a body of a million members gets a short answer.
-            var list = unknown.prefix(3).map { "\"\($0.prefix(64))\"" }.joined(separator: ", ")
-            if unknown.count > 3 { list += " and \(unknown.count - 3) more" }
-            return .failure(APIError(.unknownField, "unknown field \(list); known: \(T.fieldNames.sorted().joined(separator: ", "))"))
+            return .failure(Self.refusal(unknown, of: T.self))
         } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
             return .failure(APIError(.invalidJSON, "the body is not valid JSON"))
         } catch {
             return .failure(APIError(.invalidJSON, describe(error)))
         }
+    }
+
+    /// The one answer to unknown members, from the quick reader and `Strict` alike.
+    private static func refusal<T: APIRequestBody>(_ unknown: [String], of type: T.Type) -> APIError {
+        APIError(.unknownField, T.wireFields.known.refusal(unknown))
     }
 
     /// `application/json` in any ASCII case, compared as bytes.
@@ -57,19 +60,19 @@ extension APIRequest {
 }
 
 /// Decodes a request body in one pass over the JSON: the members are checked against
-/// `T.fieldNames` (unknown ones are refused) before `T` itself is decoded from the same parse.
+/// `T.wireFields.known` (unknown ones are refused) before `T` itself is decoded from the same parse.
 private struct Strict<T: APIRequestBody>: Decodable {
     var value: T
 
     init(from decoder: any Decoder) throws {
-        let members: KeyedDecodingContainer<MemberName>
+        let members: KeyedDecodingContainer<WireKey>
         do {
-            members = try decoder.container(keyedBy: MemberName.self)
+            members = try decoder.container(keyedBy: WireKey.self)
         } catch {
             throw StrictFailure.notAnObject
         }
-        let unknown = members.allKeys.map(\.stringValue).filter { !T.fieldNames.contains($0) }
-        if !unknown.isEmpty { throw StrictFailure.unknownMembers(unknown.sorted()) }
+        let unknown = T.wireFields.known.unknown(in: members.allKeys.lazy.map(\.stringValue))
+        if !unknown.isEmpty { throw StrictFailure.unknownMembers(unknown) }
         value = try T(from: decoder)
     }
 }
@@ -77,12 +80,4 @@ private struct Strict<T: APIRequestBody>: Decodable {
 private enum StrictFailure: Error {
     case notAnObject
     case unknownMembers([String])
-}
-
-/// Any member name of a JSON object.
-private struct MemberName: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
 }

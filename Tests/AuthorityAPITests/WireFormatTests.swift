@@ -28,6 +28,38 @@ import Testing
         #expect(try members(APIErrorBody(code: "c", message: "m")) == ["error"])
     }
 
+    /// Answers write every member (absent ones as `null`); request bodies, as `authorityctl` sends
+    /// them, leave absent members out.
+    @Test func answersWriteNullsAndRequestsLeaveThemOut() throws {
+        #expect(try members(RotateResponse(epoch: 1, previousEpoch: nil)) == ["epoch", "previous_epoch"])
+        #expect(try members(HealthResponse(status: "ok", version: "1", activeEpoch: 1, revocations: nil, uptimeSeconds: 0))
+            == ["status", "version", "active_epoch", "revocations", "uptime_seconds"])
+        #expect(try members(CheckLinkRequest(url: "/a", clientIP: "192.0.2.1")) == ["url", "client_ip"])
+        #expect(try members(RevokeRequest(issuedBefore: 5)) == ["issued_before"])
+        #expect(try members(RetireRequest()) == [])
+    }
+
+    @Test func unknownMembersAreFoundSortedAndWordedOnce() {
+        let known = KnownMembers(["b_b", "a"])
+        #expect(known.unknown(in: ["a", "zz", "b_b", "c"]) == ["c", "zz"])
+        #expect(known.unknown(in: ["a"]).isEmpty)
+        #expect(known.refusal(["c"]) == #"unknown field "c"; known: a, b_b"#)
+        let long = String(repeating: "x", count: 100)
+        #expect(known.refusal([long, "d", "e", "f", "g"])
+            == "unknown field \"\(long.prefix(64))\", \"d\", \"e\" and 2 more; known: a, b_b")
+    }
+
+    @Test func missingRequiredMembersAndWrongTypesAreDecodingErrors() {
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(CheckLinkRequest.self, from: Data(#"{}"#.utf8)) }
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(CheckLinkRequest.self, from: Data(#"{"url":null}"#.utf8)) }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(RevocationEntry.self, from: Data(#"{"serial":1,"kind":"id","created_at":-1,"created_by_uid":-1}"#.utf8))
+        }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(JSONWebKey.self, from: Data(#"{"x":"","kid":"1","status":"active","created_at":0}"#.utf8))
+        }
+    }
+
     @Test func requestsDecodeFromTheirWireForm() throws {
         let body = #"{"resource": "/a", "ttl": 60, "expires_at": null, "bind_host": true, "max_uses": 3}"#
         let request = try JSONDecoder().decode(IssueLinkRequest.self, from: Data(body.utf8))

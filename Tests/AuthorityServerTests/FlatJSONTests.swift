@@ -1,15 +1,25 @@
-import AuthorityAPI
 import Foundation
+import NIOCore
+import NIOHTTP1
 import Testing
 
+@testable import AuthorityAPI
 @testable import AuthorityServer
 
 /// The quick reader of check bodies must never disagree with `JSONDecoder`: whatever it accepts
 /// decodes to the same request, and it gives up on everything it does not fully understand.
 @Suite struct FlatJSONTests {
-    static func quick(_ text: [UInt8]) -> CheckLinkRequest? {
-        text.withUnsafeBufferPointer { FlatJSONObject($0) }.flatMap(CheckLinkRequest.init(flat:))
+    /// What the quick reader and `T`'s field table make of `text`.
+    static func reading<T: WireObject>(_ type: T.Type, _ text: [UInt8]) -> WireFields<T>.Reading {
+        guard let flat = text.withUnsafeBufferPointer({ FlatJSONObject($0) }) else { return .undecided }
+        return T.wireFields.read(flat.members, over: T.wireTemplate)
     }
+
+    static func quick<T: WireObject>(_ type: T.Type, _ text: [UInt8]) -> T? {
+        if case .value(let value) = reading(type, text) { value } else { nil }
+    }
+
+    static func quick(_ text: [UInt8]) -> CheckLinkRequest? { quick(CheckLinkRequest.self, text) }
 
     static func decoded(_ text: [UInt8]) -> CheckLinkRequest? {
         try? JSONDecoder().decode(CheckLinkRequest.self, from: Data(text))
@@ -77,14 +87,15 @@ import Testing
     }
 
     @Test func revocationBodiesAgreeWithJSONDecoder() throws {
-        func quick(_ text: String) -> RevokeRequest? {
-            Array(text.utf8).withUnsafeBufferPointer { FlatJSONObject($0) }.flatMap(RevokeRequest.init(flat:))
-        }
-        for body in [#"{"id":"AAAAAAAAAAAAAAAAAAAAAA"}"#, #"{"prefix":"/a/","reason":"leaked","issued_before":null}"#, #"{}"#] {
+        func quick(_ text: String) -> RevokeRequest? { Self.quick(RevokeRequest.self, Array(text.utf8)) }
+        for body in [
+            #"{"id":"AAAAAAAAAAAAAAAAAAAAAA"}"#, #"{"prefix":"/a/","reason":"leaked","issued_before":null}"#, #"{}"#,
+            #"{"issued_before":1800000000,"prefix":"/"}"#,
+        ] {
             let expected = try JSONDecoder().decode(RevokeRequest.self, from: Data(body.utf8))
             #expect(quick(body) == expected, "\(body)")
         }
-        for body in [#"{"issued_before":1800000000}"#, #"{"id":true}"#, #"{"id":"a","extra":"b"}"#, #"{"reason":"\n"}"#] {
+        for body in [#"{"issued_before":"1"}"#, #"{"id":true}"#, #"{"id":"a","extra":"b"}"#, #"{"reason":"\n"}"#] {
             #expect(quick(body) == nil, "\(body)")
         }
     }
@@ -94,7 +105,7 @@ import Testing
             .utf8)
 
     static func quickIssue(_ body: [UInt8]) -> IssueLinkRequest? {
-        body.withUnsafeBufferPointer { FlatJSONObject($0) }.flatMap(IssueLinkRequest.init(flat:))
+        quick(IssueLinkRequest.self, body)
     }
 
     @Test func issueBodiesAgreeWithJSONDecoder() throws {
@@ -116,4 +127,54 @@ import Testing
     @Test func issueMutationsNeverDisagree() {
         #expect(Self.mutations(of: Self.issueBody, quick: Self.quickIssue) > 100)
     }
+
+    /// Every request body type, every member, every value its type takes: as `authorityctl` sends
+    /// it (absent members left out) and with every absent member written as `null`.
+    @Test func everyMemberOfEveryRequestAgreesWithJSONDecoder() throws {
+        func check<T: WireObject & Equatable>(_ type: T.Type) throws -> Int {
+            var answered = 0
+            for value in WireSamples.variants(of: type) {
+                let sent = try JSONEncoder().encode(value)
+                var object = try #require(try JSONSerialization.jsonObject(with: sent) as? [String: Any])
+                for field in T.wireFields.fields where object[field.name] == nil { object[field.name] = NSNull() }
+                for body in [Array(sent), Array(try JSONSerialization.data(withJSONObject: object))] {
+                    guard let quick = Self.quick(type, body) else { continue }
+                    #expect(quick == (try JSONDecoder().decode(T.self, from: Data(body))), "\(String(decoding: body, as: UTF8.self))")
+                    #expect(quick == value)
+                    answered += 1
+                }
+            }
+            return answered
+        }
+        for type in WireSamples.requests {
+            let answered = try check(type)
+            #expect(answered > type.wireFieldCount, "\(type): the quick reader answered \(answered) times")
+        }
+    }
+
+    static func refusal<T: APIRequestBody>(_ type: T.Type, _ body: String) -> APIError? {
+        let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
+        guard case .failure(let error) = APIRequest(head: head, body: ByteBuffer(string: body)).decode(type) else { return nil }
+        return error
+    }
+
+    /// An unknown member gets one answer, whether the quick reader or `JSONDecoder` read the body.
+    @Test func unknownMembersAreRefusedOneWay() throws {
+        let quick = #"{"url":"/a","urll":"/b","colour":1,"b":null,"a":true}"#
+        #expect(Self.reading(CheckLinkRequest.self, Array(quick.utf8)) == .unknown(["a", "b", "colour", "urll"]))
+        let slow = #"{"url":"\/a","urll":"/b","colour":1,"b":null,"a":true}"#  // an escape: JSONDecoder reads it
+        #expect(Self.reading(CheckLinkRequest.self, Array(slow.utf8)) == .undecided)
+        let known = "client_ip, consume, cookie, host, issue_cookie, method, password, url"
+        for body in [quick, slow] {
+            let error = try #require(Self.refusal(CheckLinkRequest.self, body))
+            #expect(error.code == .unknownField)
+            #expect(error.message == #"unknown field "a", "b", "colour" and 1 more; known: "# + known, "\(body)")
+        }
+        let wrongTypeToo = try #require(Self.refusal(IssueLinkRequest.self, #"{"resource":5,"max_use":3}"#))
+        #expect(wrongTypeToo.code == .unknownField && wrongTypeToo.message.hasPrefix(#"unknown field "max_use"; known: bind_host, "#))
+    }
+}
+
+extension WireObject {
+    static var wireFieldCount: Int { wireFields.fields.count }
 }

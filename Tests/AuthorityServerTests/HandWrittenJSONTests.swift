@@ -1,20 +1,51 @@
-import AuthorityAPI
+import Foundation
 import NIOCore
 import Testing
 
+@testable import AuthorityAPI
 @testable import AuthorityServer
 
 /// Answers written by hand must be byte for byte what `JSONEncoder` writes.
 @Suite struct HandWrittenJSONTests {
-    static let awkward = (0..<0x20).map { String(UnicodeScalar(UInt8($0))) }.joined()
-        + "\"quoted\" back\\slash /path/ é ü 漢字 🙂 \u{2028}\u{2029} \u{7F}"
+    static let awkward = WireSamples.awkward
 
-    static func same(_ value: some Encodable & HandWrittenJSON) throws {
+    static func same(_ value: some WireObject) throws {
+        #expect(value.handWrittenJSON() != nil, "\(type(of: value)) is not written by hand")
         let response = APIResponse.json(value)
         let handWritten = Array(response.body.readableBytesView)
         let encoded = try #require(APIResponse.encodedJSON(value))
         #expect(handWritten == encoded, "\(String(decoding: handWritten, as: UTF8.self))")
         #expect(response.headers.first(name: "Content-Type") == "application/json")
+    }
+
+    /// Every member of every flat answer, each set to every value its type takes.
+    @Test func everyMemberOfEveryAnswerIsJSONEncoders() throws {
+        func check<T: WireObject>(_ type: T.Type) throws {
+            for value in WireSamples.variants(of: type) { try Self.same(value) }
+        }
+        for type in WireSamples.answers { try check(type) }
+    }
+
+    /// Answers with nested members go through `JSONEncoder` whole.
+    @Test func nestedAnswersAreEncodedByJSONEncoder() throws {
+        let page = RevocationPage(revocations: [RevocationEntry(serial: 1, kind: "id", id: "a", createdAt: 2)], nextAfter: nil)
+        #expect(page.handWrittenJSON() == nil)
+        let text = String(decoding: Array(APIResponse.json(page).body.readableBytesView), as: UTF8.self)
+        #expect(text.hasPrefix(#"{"next_after":null,"revocations":[{"created_at":2,"created_by_uid":null,"id":"a""#), "\(text)")
+        #expect(WireSamples.nestedMembers(of: RevocationPage.self) == ["revocations"])
+        #expect(WireSamples.nestedMembers(of: ExplainLinkResponse.self) == ["grant", "checks"])
+    }
+
+    /// Every table-declared type reads back what it writes, through `JSONEncoder` and `JSONDecoder`.
+    @Test func everyTypeRoundTrips() throws {
+        func check<T: WireObject & Equatable>(_ type: T.Type) throws {
+            for value in WireSamples.variants(of: type) {
+                #expect(try JSONDecoder().decode(T.self, from: JSONEncoder().encode(value)) == value, "\(value)")
+            }
+        }
+        for type in WireSamples.answers + WireSamples.nestedAnswers + WireSamples.requests {
+            try check(type)
+        }
     }
 
     static let checkAnswers = [
