@@ -1,3 +1,4 @@
+import AuthorityAPI
 import AuthorityCore
 import Foundation
 
@@ -107,14 +108,13 @@ extension Policy {
         guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw .invalid(path, "not a JSON object")
         }
-        let top = Set(File.CodingKeys.allCases.map(\.rawValue))
-        if let unknown = Set(json.keys).subtracting(top).sorted().first {
+        if let unknown = KnownMembers(File.CodingKeys.allCases.map(\.rawValue)).unknown(in: json.keys).first {
             throw .invalid(path, "unknown member \"\(unknown)\"")
         }
-        let ruleKeys = Set(File.RuleFile.CodingKeys.allCases.map(\.rawValue))
+        let ruleKeys = KnownMembers(File.RuleFile.CodingKeys.allCases.map(\.rawValue))
         for (index, rule) in ((json["rules"] as? [Any]) ?? []).enumerated() {
             guard let rule = rule as? [String: Any] else { continue }
-            if let unknown = Set(rule.keys).subtracting(ruleKeys).sorted().first {
+            if let unknown = ruleKeys.unknown(in: rule.keys).first {
                 throw .invalid("\(path): rule \(index + 1)", "unknown member \"\(unknown)\"")
             }
         }

@@ -1,3 +1,4 @@
+import AuthorityAPI
 import Foundation
 import NIOCore
 
@@ -74,8 +75,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         guard let object = try? JSONSerialization.jsonObject(with: data), let json = object as? [String: Any] else {
             throw .invalid(path, "not a JSON object")
         }
-        let known = Set(Self.settings.compactMap(\.member))
-        if let unknown = Set(json.keys).subtracting(known).sorted().first {
+        if let unknown = KnownMembers(Self.settings.compactMap(\.member)).unknown(in: json.keys).first {
             let replaced = Self.removedMembers.contains(unknown) ? " (removed): " + Self.dialectReplacement("\"forward_auth_dialect\"") : ""
             throw .invalid(path, "unknown member \"\(unknown)\"" + replaced)
         }
