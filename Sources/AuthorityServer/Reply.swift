@@ -21,14 +21,6 @@ public enum Reply<Value: Sendable>: Sendable {
         case .later(let future): .later(future.map(transform))
         }
     }
-
-    /// The value as a future on `eventLoop`, whichever way it comes.
-    func future(on eventLoop: any EventLoop) -> EventLoopFuture<Value> {
-        switch self {
-        case .now(let result): eventLoop.makeCompletedFuture(result)
-        case .later(let future): future
-        }
-    }
 }
 
 extension EventLoop {

@@ -66,10 +66,10 @@ public final class SQLiteStore: Store {
     /// The revocation index as of the last commit (read from the database once a subscriber has
     /// taken the in-memory one); nil when the revocation list is switched off.
     public var revocations: RevocationIndex? {
-        shared.withLock { shared in
-            guard shared.handedOver, configuration.revocationsEnabled else { return shared.revocations }
-            return try? database.read { db in try Self.loadRevocations(db) }
-        }
+        let (handedOver, held) = shared.withLock { ($0.handedOver, $0.revocations) }
+        guard handedOver, configuration.revocationsEnabled else { return held }
+        // Read outside the lock: the writer thread takes it after every commit.
+        return try? database.read { db in try Self.loadRevocations(db) }
     }
 
     public func subscribe(_ observer: @escaping @Sendable (StoreChange) -> Void) {
