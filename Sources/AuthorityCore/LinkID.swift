@@ -14,6 +14,12 @@ public struct LinkID: Hashable, Sendable, Comparable, CustomStringConvertible {
         self.low = low
     }
 
+    /// The id whose 16 bytes are `high` then `low`, big-endian.
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
     /// Parses the 22-character canonical base64url form; nil for anything else.
     public init?(_ text: some Collection<UInt8>) {
         guard text.count == 22, let bytes = Base64URL.decode(text), bytes.count == 16 else { return nil }

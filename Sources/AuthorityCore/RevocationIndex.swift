@@ -37,6 +37,24 @@ public struct RevocationIndex: Sendable {
 
     public var idCount: Int { ids.count }
 
+    /// The revoked ids (the set itself: no copy is made).
+    public var revokedIDs: Set<LinkID> { ids }
+
+    /// The prefix rules in force, one per prefix: the latest cutoff of every revocation under that
+    /// exact prefix, `Int64.max` for a standing block (docs/revocation-bundle.md §3). Unordered.
+    public var rules: [BundleRule] {
+        var rules: [BundleRule] = []
+        // (node, its path): "/a/b" for the node of segments a, b; "" for the root.
+        var pending: [(Int, String)] = [(0, "")]
+        while let (position, path) = pending.popLast() {
+            let node = nodes[position]
+            if node.cutoffAtOrBelow > .min { rules.append(BundleRule(prefix: path, cutoff: node.cutoffAtOrBelow)) }
+            if node.cutoffBelow > .min { rules.append(BundleRule(prefix: path + "/", cutoff: node.cutoffBelow)) }
+            for (segment, child) in node.children { pending.append((child, path + "/" + segment)) }
+        }
+        return rules
+    }
+
     /// Adds a revocation. Prefixes must be canonical paths (`Revocation` values built by the API
     /// layer are canonicalised before they get here). A `.prefix` is a standing block: it revokes
     /// every link under it, whenever issued.
