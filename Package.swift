@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .library(name: "AuthorityCore", targets: ["AuthorityCore"]),
         .library(name: "AuthorityAPI", targets: ["AuthorityAPI"]),
+        // An offline verifier: a link against a JWK set and a revocation bundle (docs/edge.md).
+        .library(name: "AuthorityEdge", targets: ["AuthorityEdge"]),
         .library(name: "AuthorityStore", targets: ["AuthorityStore"]),
         .library(name: "AuthorityServer", targets: ["AuthorityServer"]),
         .executable(name: "authorityd", targets: ["authorityd"]),
@@ -30,6 +32,7 @@ let package = Package(
         ),
         .target(name: "AuthorityCore", dependencies: ["CSodium"]),
         .target(name: "AuthorityAPI"),
+        .target(name: "AuthorityEdge", dependencies: ["AuthorityCore"]),
         .target(
             name: "AuthorityStore",
             dependencies: [
@@ -91,7 +94,7 @@ let package = Package(
         // Regenerates Tests/Vectors/link-v1.json from fixed seeds (docs/link-format.md).
         .executableTarget(name: "authority-vectors", dependencies: ["AuthorityTesting"]),
         // Fixtures shared by the tests and tools: fixed keys, fixed clock, the vector generator.
-        .target(name: "AuthorityTesting", dependencies: ["AuthorityCore", "AuthorityAPI", "CSodium"]),
+        .target(name: "AuthorityTesting", dependencies: ["AuthorityCore", "AuthorityAPI", "AuthorityEdge", "CSodium"]),
         .testTarget(name: "AuthorityCoreTests", dependencies: ["AuthorityCore", "AuthorityTesting"]),
         .testTarget(name: "AuthorityAPITests", dependencies: ["AuthorityAPI"]),
         .testTarget(
