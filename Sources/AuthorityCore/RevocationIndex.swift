@@ -40,6 +40,21 @@ public struct RevocationIndex: Sendable {
     /// The revoked ids (the set itself: no copy is made).
     public var revokedIDs: Set<LinkID> { ids }
 
+    /// The cutoff in force for exactly `prefix` (canonical), nil when no rule names it: what one
+    /// insertion left behind, for the revocation bundle's deltas.
+    public func cutoff(prefix: String) -> Int64? {
+        var segments = prefix.utf8.dropFirst().split(separator: Canonical.slash, omittingEmptySubsequences: false)
+        let strictlyBelow = prefix.utf8.last == Canonical.slash
+        if strictlyBelow, !segments.isEmpty { segments.removeLast() }
+        var position = 0
+        for segment in segments {
+            guard let child = nodes[position].children[String(decoding: segment, as: UTF8.self)] else { return nil }
+            position = child
+        }
+        let cutoff = strictlyBelow ? nodes[position].cutoffBelow : nodes[position].cutoffAtOrBelow
+        return cutoff > .min ? cutoff : nil
+    }
+
     /// The prefix rules in force, one per prefix: the latest cutoff of every revocation under that
     /// exact prefix, `Int64.max` for a standing block (docs/revocation-bundle.md §3). Unordered.
     public var rules: [BundleRule] {

@@ -5,7 +5,8 @@ import Foundation
 import Logging
 
 /// The daemon's parts, wired and nothing more: the store and the server's copy of its state, the
-/// pools, the policy, and the handlers the router calls (`Checker`, `Issuer`, `Administration`).
+/// pools, the policy, and the handlers the router calls (`Checker`, `Issuer`, `Administration`,
+/// `BundlePublisher`).
 /// docs/architecture.md shows how a request passes through them.
 public final class Authority: Sendable {
     public let store: any Store
@@ -18,6 +19,7 @@ public final class Authority: Sendable {
     let checker: Checker
     let issuer: Issuer
     let administration: Administration
+    let bundles: BundlePublisher
 
     public init(
         store: any Store, configuration: ServerConfiguration, policy: Policy, metrics: AuthorityMetrics = AuthorityMetrics(),
@@ -40,6 +42,7 @@ public final class Authority: Sendable {
         self.issuer = Issuer(state: state, store: store, runtime: runtime, maxTTL: configuration.maxTTL)
         self.administration = Administration(
             state: state, store: store, runtime: runtime, revocationsEnabled: configuration.revocationsEnabled)
+        self.bundles = BundlePublisher(state: state, runtime: runtime, maxAge: configuration.bundleMaxAge)
         Self.observe(store, into: metrics, logger: logger)
     }
 

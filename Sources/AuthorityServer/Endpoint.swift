@@ -5,6 +5,8 @@ import NIOHTTP1
 enum Endpoint: Sendable {
     case forwardAuth
     case health, check, explain, issue, revoke, listRevocations, keys, rotate, audit, integrity, metrics
+    /// `GET /v1/revocations/bundle` and `…/bundle/freshness` (docs/revocation-bundle.md §8).
+    case bundle, bundleFreshness
     /// `DELETE /v1/revocations/{serial}`; a serial out of range is a 422 once the right is checked.
     case lift(Result<Int64, APIError>)
     /// `POST /v1/keys/{epoch}/retire`.
@@ -14,7 +16,7 @@ enum Endpoint: Sendable {
     var right: Right? {
         switch self {
         case .health: nil
-        case .forwardAuth, .check, .explain, .keys, .metrics: .check
+        case .forwardAuth, .check, .explain, .keys, .metrics, .bundle, .bundleFreshness: .check
         case .issue: .issue
         case .revoke, .listRevocations: .revoke
         case .rotate, .audit, .integrity, .lift, .retire: .admin
@@ -27,6 +29,7 @@ enum Endpoint: Sendable {
         "/v1/links/explain": [(.POST, .explain)], "/v1/revocations": [(.GET, .listRevocations), (.POST, .revoke)],
         "/v1/keys": [(.GET, .keys)], "/v1/keys/rotate": [(.POST, .rotate)], "/v1/audit": [(.GET, .audit)],
         "/v1/integrity": [(.GET, .integrity)], "/metrics": [(.GET, .metrics)],
+        "/v1/revocations/bundle": [(.GET, .bundle)], "/v1/revocations/bundle/freshness": [(.GET, .bundleFreshness)],
     ]
 
     enum Lookup {

@@ -10,6 +10,7 @@ public struct Router: Sendable {
     let checker: Checker
     let issuer: Issuer
     let administration: Administration
+    let bundles: BundlePublisher
     let policy: CurrentPolicy
     let errors: ErrorReporter
     let metrics: AuthorityMetrics
@@ -21,6 +22,7 @@ public struct Router: Sendable {
         checker = authority.checker
         issuer = authority.issuer
         administration = authority.administration
+        bundles = authority.bundles
         policy = authority.policy
         errors = authority.errors
         metrics = authority.metrics
@@ -82,6 +84,9 @@ public struct Router: Sendable {
             return answer(administration.integrity(on: eventLoop))
         case .metrics:
             return .now(.text(metricsText(), contentType: "text/plain; version=0.0.4"))
+        case .bundle, .bundleFreshness:
+            if case .bundleFreshness = endpoint { return bundle(request, freshness: true, on: eventLoop) }
+            return bundle(request, freshness: false, on: eventLoop)
         }
     }
 

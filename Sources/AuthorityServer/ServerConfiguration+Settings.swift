@@ -52,6 +52,9 @@ extension ServerConfiguration {
             "forward-auth-max-age", \.forwardAuthMaxAge, 0, 86_400, "seconds",
             help: "Longest Cache-Control max-age of an allowed /v1/auth/… answer."),
         .integer(
+            "bundle-max-age", \.bundleMaxAge, 10, 604_800, "seconds",
+            help: "How long an edge may rely on a revocation bundle (its not_after - issued_at)."),
+        .integer(
             "password-max-failures", \.passwordMaxFailures, 1, 1_000,
             help: "Wrong passwords in a row before a link locks."),
         .integer(

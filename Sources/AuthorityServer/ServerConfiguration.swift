@@ -39,6 +39,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var forwardAuthDialect: ForwardAuthDialect?
     /// Longest `max-age` of an allowed forward-auth answer, in seconds (never past the link's expiry).
     public var forwardAuthMaxAge: Int64 = 60
+    /// How long an edge may rely on a revocation bundle: its `not_after` is this after its
+    /// `issued_at` (docs/revocation-bundle.md §1).
+    public var bundleMaxAge: Int64 = 300
     /// Wrong passwords in a row before a password-protected link locks.
     public var passwordMaxFailures: Int64 = 5
     /// The first lockout's length in seconds; each further lockout doubles it (at most a day).

@@ -59,6 +59,10 @@ final class Ledger: @unchecked Sendable {
         self.pending = head
     }
 
+    /// The serial as of the writes made so far in this transaction: read at the end of a write, it
+    /// is that write's own (a batch gives each write its own, in order).
+    var serial: Int64 { pending.serial }
+
     /// Records that a sealed row changed from MAC `old` (nil: it is new) to `new` (nil: deleted).
     func change(from old: [UInt8]?, to new: [UInt8]?) {
         if let old { xorDigest(&pending.digest, old) }

@@ -10,8 +10,8 @@ extension SQLiteStore {
     public func rotate(now: Int64, caller: Caller) throws -> UInt64 {
         let key = SigningKey.generate()
         let sealed = key.withSeed { masterKey.seal($0) }
-        let (epoch, previous, _) = try groupCommit.perform(
-            { [self] db -> (UInt64, UInt64?, KeyRing) in
+        let (epoch, previous, _, _) = try groupCommit.perform(
+            { [self] db -> (UInt64, UInt64?, KeyRing, Int64) in
                 var ring = keyRing
                 let previous = ring.activeEpoch
                 // Epochs are SQLite integers: a ring already at 2^63 - 1 (a damaged row) cannot grow.
@@ -29,10 +29,10 @@ extension SQLiteStore {
                 try AuditEntry.record(
                     db, at: now, caller: caller, action: "keys.rotate", epoch: epoch,
                     detail: previous.map { "previous epoch \($0)" })
-                return (epoch, previous, ring)
+                return (epoch, previous, ring, ledger.serial)
             },
-            afterCommit: { [self] epoch, _, ring in
-                update(.keys(ring, signing: (epoch, key)))
+            afterCommit: { [self] epoch, _, ring, serial in
+                update(.keys(ring, signing: (epoch, key)), serial: serial)
             })
         logger.notice(
             "key rotated",
@@ -45,7 +45,7 @@ extension SQLiteStore {
     /// while links under it may still be live (`retire_after` in the future).
     public func retire(epoch: UInt64, force: Bool, now: Int64, caller: Caller) throws {
         try groupCommit.perform(
-            { [self] db -> KeyRing in
+            { [self] db -> (KeyRing, Int64) in
                 var ring = keyRing
                 do throws(KeyRingError) {
                     try ring.retire(epoch: epoch, force: force, now: now)
@@ -58,9 +58,9 @@ extension SQLiteStore {
                 try ledger.resealKey(db, epoch: epoch)
                 try AuditEntry.record(
                     db, at: now, caller: caller, action: force ? "keys.retire.forced" : "keys.retire", epoch: epoch)
-                return ring
+                return (ring, ledger.serial)
             },
-            afterCommit: { [self] ring in update(.keys(ring, signing: signingKey)) })
+            afterCommit: { [self] ring, serial in update(.keys(ring, signing: signingKey), serial: serial) })
         logger.notice("key retired", metadata: ["key.epoch": "\(epoch)", "forced": "\(force)"])
     }
 
@@ -130,7 +130,7 @@ extension SQLiteStore {
     ) {
         let step = max(configuration.retireAfterStep, 1)
         groupCommit.submit(
-            { [self] db -> Int64? in
+            { [self] db -> (mark: Int64?, serial: Int64) in
                 var ring = keyRing
                 let covered = (ring.records[epoch]?.retireAfter ?? 0) >= expiresAt
                 let mark: Int64? = covered ? nil : (expiresAt / step + 1) * step
@@ -148,14 +148,14 @@ extension SQLiteStore {
                     throw StoreError.keyRing(.alreadyRetired(epoch))
                 }
                 try alsoWrite(db)
-                return mark
+                return (mark, ledger.serial)
             },
-            afterCommit: { [self] mark in
-                guard let mark else { return }
+            afterCommit: { [self] written in
+                guard let mark = written.mark else { return }
                 // Cannot throw: the epoch was checked in this same hold of the database writer.
                 var ring = keyRing
                 try? ring.noteIssued(epoch: epoch, expiresAt: mark)
-                update(.keys(ring, signing: signingKey))
+                update(.keys(ring, signing: signingKey), serial: written.serial)
             },
             completion: { completion($0.map { _ in }) })
     }

@@ -67,11 +67,12 @@ extension SQLiteStore {
                 try AuditEntry.record(
                     db, at: now, caller: caller, action: "revoke", linkID: linkID?.description,
                     detail: prefix.map { p in issuedBefore.map { "prefix \(p) issued before \($0)" } ?? "prefix \(p)" })
-                return RevocationRecord(
+                let record = RevocationRecord(
                     id: id, revocation: revocation, reason: reason, createdAt: now, liveUntil: liveUntil, actorUID: caller.uid)
+                return (record, ledger.serial)
             },
-            afterCommit: { [self] _ in update(.revoked(revocation)) },
-            completion: completion)
+            afterCommit: { [self] written in update(.revoked(revocation), serial: written.1) },
+            completion: { completion($0.map(\.0)) })
     }
 
     /// Records a revocation durably and adds it to the in-memory index; waits for the commit.
@@ -188,7 +189,7 @@ extension SQLiteStore {
     public func liftRevocation(serial: Int64, reason: String?, now: Int64, caller: Caller) throws -> RevocationRecord? {
         guard configuration.revocationsEnabled else { throw StoreError.revocationsDisabled }
         let lifted = try groupCommit.perform(
-            { [ledger] db -> (RevocationRecord, RevocationIndex)? in
+            { [ledger] db -> (RevocationRecord, RevocationIndex, Int64)? in
                 guard let row = try Row.fetchOne(db, sql: "SELECT * FROM revocation WHERE id = ?", arguments: [serial]) else {
                     return nil
                 }
@@ -198,9 +199,9 @@ extension SQLiteStore {
                 try AuditEntry.record(
                     db, at: now, caller: caller, action: "revoke.lift", linkID: record.linkIDText,
                     detail: "serial \(serial) (\(record.summary))" + (reason.map { ": \($0)" } ?? ""))
-                return (record, try Self.loadRevocations(db))
+                return (record, try Self.loadRevocations(db), ledger.serial)
             },
-            afterCommit: { [self] lifted in if let index = lifted?.1 { update(.revocations(index)) } })
+            afterCommit: { [self] lifted in if let (_, index, serial) = lifted { update(.revocations(index), serial: serial) } })
         guard let record = lifted?.0 else { return nil }
         logger.notice(
             "revocation lifted", metadata: ["revocation.id": "\(serial)", "caller.uid": "\(caller.uid.map(String.init) ?? "-")"])
@@ -215,7 +216,7 @@ extension SQLiteStore {
     public func collectRevocations(now: Int64) throws -> Int {
         guard configuration.revocationsEnabled else { return 0 }
         let collected = try groupCommit.perform(
-            { [ledger] db -> (Int, RevocationIndex?) in
+            { [ledger] db -> (Int, RevocationIndex?, Int64) in
                 let settle = try Row.fetchAll(
                     db, sql: "SELECT * FROM revocation WHERE live_until IS NULL AND issued_before IS NOT NULL AND issued_before <= ?",
                     arguments: [now])
@@ -232,9 +233,11 @@ extension SQLiteStore {
                     db, sql: "DELETE FROM revocation WHERE live_until IS NOT NULL AND live_until < ? RETURNING mac",
                     arguments: [now])
                 for row in macs { ledger.change(from: (row[0] as Data?).map { [UInt8]($0) }, to: nil) }
-                return (macs.count, macs.isEmpty ? nil : try Self.loadRevocations(db))
+                return (macs.count, macs.isEmpty ? nil : try Self.loadRevocations(db), ledger.serial)
             },
-            afterCommit: { [self] collected in if let index = collected.1 { update(.revocations(index)) } })
+            afterCommit: { [self] collected in
+                if let index = collected.1 { update(.revocations(index), serial: collected.2) }
+            })
         if collected.0 > 0 { logger.info("collected expired revocations", metadata: ["count": "\(collected.0)"]) }
         return collected.0
     }

@@ -22,10 +22,13 @@ public final class SQLiteStore: Store {
         var keyRing: KeyRing
         var signing: (epoch: UInt64, key: SigningKey)
         var revocations: RevocationIndex?
+        var serial: Int64
         var handedOver = false
-        var observers: [@Sendable (StoreChange) -> Void] = []
+        var observers: [@Sendable (StoreChange, Int64) -> Void] = []
 
-        var snapshot: StoreSnapshot { StoreSnapshot(keyRing: keyRing, signing: signing, revocations: revocations) }
+        var snapshot: StoreSnapshot {
+            StoreSnapshot(keyRing: keyRing, signing: signing, revocations: revocations, serial: serial)
+        }
     }
 
     let database: DatabasePool
@@ -47,7 +50,10 @@ public final class SQLiteStore: Store {
         self.masterKey = masterKey
         self.configuration = configuration
         self.logger = logger
-        self.shared = Mutex(Shared(keyRing: snapshot.keyRing, signing: snapshot.signing, revocations: snapshot.revocations))
+        self.shared = Mutex(
+            Shared(
+                keyRing: snapshot.keyRing, signing: snapshot.signing, revocations: snapshot.revocations,
+                serial: ledger.committed.serial))
         self.ledger = ledger
         self.time = ledger.time
         self.groupCommit = GroupCommit(database: database, ledger: ledger)
@@ -72,7 +78,7 @@ public final class SQLiteStore: Store {
         return try? database.read { db in try Self.loadRevocations(db) }
     }
 
-    public func subscribe(_ observer: @escaping @Sendable (StoreChange) -> Void) {
+    public func subscribe(_ observer: @escaping @Sendable (StoreChange, Int64) -> Void) {
         shared.withLock { shared in
             var snapshot = shared.snapshot
             if shared.handedOver, configuration.revocationsEnabled {
@@ -83,7 +89,7 @@ public final class SQLiteStore: Store {
             shared.revocations = nil
             shared.handedOver = true
             shared.observers.append(observer)
-            observer(.everything(snapshot))
+            observer(.everything(snapshot), snapshot.serial)
         }
     }
 
@@ -92,17 +98,18 @@ public final class SQLiteStore: Store {
     }
 
     /// Applies `change` after a commit (on the writer thread, so in commit order), then tells the
-    /// subscribers, before the write's completion runs.
-    func update(_ change: StoreChange) {
+    /// subscribers, before the write's completion runs. `serial` is the ledger's serial right
+    /// after the write that made the change (`Ledger.serial`, taken inside that write).
+    func update(_ change: StoreChange, serial: Int64) {
         let observers = shared.withLock { shared in
             var snapshot = shared.snapshot
             shared.revocations = nil  // the index is changed in place: no second reference to it
-            snapshot.apply(change)
-            (shared.keyRing, shared.signing) = (snapshot.keyRing, snapshot.signing)
+            snapshot.apply(change, serial: serial)
+            (shared.keyRing, shared.signing, shared.serial) = (snapshot.keyRing, snapshot.signing, snapshot.serial)
             if !shared.handedOver { shared.revocations = snapshot.revocations }
             return shared.observers
         }
-        for observer in observers { observer(change) }
+        for observer in observers { observer(change, serial) }
     }
 
     /// Creates the state directory 0700 when it does not exist (an existing one keeps its mode).

@@ -19,9 +19,10 @@ public protocol Store: AnyObject, Sendable {
 
     /// Registers `observer`, calls it at once (before returning) with `.everything`, then with
     /// every later change of key ring, signing key or revocation index, in commit order, each before
-    /// the completion of the write that made it. No change falls between the first call and the
-    /// next.
-    func subscribe(_ observer: @escaping @Sendable (StoreChange) -> Void)
+    /// the completion of the write that made it, with the version serial right after that write
+    /// (growing: a later change has a larger serial). No change falls between the first call and
+    /// the next.
+    func subscribe(_ observer: @escaping @Sendable (StoreChange, _ serial: Int64) -> Void)
     /// Registers `observer` for every commit, with its number of writes.
     func observeCommits(_ observer: @escaping @Sendable (_ writes: Int) -> Void)
 

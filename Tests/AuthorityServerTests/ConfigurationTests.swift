@@ -145,6 +145,7 @@ import Testing
         Bounds(flag: "--event-loops", lower: 1, upper: 256, refusal: "event-loops must be 1 to 256"),
         Bounds(flag: "--blocking-threads", lower: 1, upper: 64, refusal: "blocking-threads must be 1 to 64"),
         Bounds(flag: "--forward-auth-max-age", lower: 0, upper: 86_400, refusal: "forward-auth-max-age must be 0 to 86400 seconds"),
+        Bounds(flag: "--bundle-max-age", lower: 10, upper: 604_800, refusal: "bundle-max-age must be 10 to 604800 seconds"),
         Bounds(flag: "--password-max-failures", lower: 1, upper: 1_000, refusal: "password-max-failures must be 1 to 1000"),
         Bounds(flag: "--password-lockout", lower: 1, upper: 86_400, refusal: "password-lockout must be 1 to 86400 seconds"),
         Bounds(flag: "--password-threads", lower: 1, upper: 8, refusal: "password-threads must be 1 to 8"),
