@@ -108,7 +108,7 @@ let package = Package(
             ]
         ),
         // Drive the real authorityd binary over a real Unix socket (built by `swift build --build-tests`).
-        .testTarget(name: "EndToEndTests", dependencies: ["AuthorityTesting", "AuthorityAPI"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["AuthorityTesting", "AuthorityAPI", "AuthorityEdge", "AuthorityCore"]),
         .target(name: "CEpoll"),
         // Loads a running authorityd and reports CPU per operation against raw libsodium (BENCHMARKS.md).
         .executableTarget(
