@@ -22,7 +22,11 @@ class Operation:
             self.body_schema = spec.resolve(body["content"]["application/json"]["schema"])
         # status -> set of error codes the document allows (None: no body / not an error)
         self.statuses = {}
+        # status -> {media type: schema} (an answer may come in several forms, e.g. the bundle's
+        # binary and JSON), and status -> the documented Cache-Control (no-store unless the
+        # answer's headers say otherwise)
         self.answer_schemas = {}
+        self.cache_control = {}
         for status, answer in op["responses"].items():
             answer = spec.resolve(answer)
             status = int(status)
@@ -30,7 +34,9 @@ class Operation:
             schema = None
             for media, value in content.items():
                 schema = spec.resolve(value.get("schema", {}))
-                self.answer_schemas[status] = (media, schema)
+                self.answer_schemas.setdefault(status, {})[media] = schema
+            header = spec.resolve(answer.get("headers", {}).get("Cache-Control", {}))
+            self.cache_control[status] = spec.resolve(header.get("schema", {})).get("const", "no-store")
             self.statuses[status] = spec.error_codes(schema, status) if status >= 400 and content else None
         self.forward_auth = self.path == "/v1/auth" or self.path.startswith("/v1/auth/")
 
