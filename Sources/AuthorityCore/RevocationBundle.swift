@@ -13,6 +13,11 @@ public enum RevocationBundle {
     public static let standingBlock = Int64.max
     public static let binaryMediaType = "application/vnd.authority.bundle"
 
+    /// Whether `prefix` is a canonical path (docs/link-format.md §3): what a rule's prefix must be.
+    public static func isCanonicalPrefix(_ prefix: String) -> Bool {
+        prefix.utf8.first == Canonical.slash && (try? canonicalPath(prefix)) == prefix
+    }
+
     /// SHA-256 (libsodium), for the content digest.
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
         Sodium.ensureInitialised()
@@ -428,8 +433,8 @@ struct BundleReader {
         let length = Int(raw[0]) << 8 | Int(raw[1])
         guard (1...Canonical.maximumPathBytes).contains(length) else { throw .badFormat("prefix length \(length)") }
         let bytes = try take(length)
-        guard bytes[0] == Canonical.slash, let text = String(validating: bytes, as: UTF8.self) else {
-            throw .badFormat("a prefix that is not a path")
+        guard let text = String(validating: bytes, as: UTF8.self), RevocationBundle.isCanonicalPrefix(text) else {
+            throw .badFormat("a prefix that is not a canonical path")
         }
         return text
     }

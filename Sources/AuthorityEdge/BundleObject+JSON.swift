@@ -152,9 +152,7 @@ private struct JSONMembers {
     }
 
     static func prefix(_ text: String) throws(BundleError) -> String {
-        guard text.utf8.first == UInt8(ascii: "/"), text.utf8.count <= 4_096 else {
-            throw .badFormat("a prefix that is not a path")
-        }
+        guard RevocationBundle.isCanonicalPrefix(text) else { throw .badFormat("a prefix that is not a canonical path") }
         return text
     }
 
