@@ -85,7 +85,7 @@ KeyLike = Union[Key, Ed25519PublicKey, bytes]
 
 def normalise_keys(keys) -> dict[int, Key]:
     """Accepts a JWK set, or a mapping epoch (int) -> Key, Ed25519PublicKey or 32 raw bytes."""
-    if isinstance(keys, Mapping) and "keys" in keys and isinstance(keys.get("keys"), list):
+    if isinstance(keys, Mapping) and "keys" in keys:
         return load_jwks(keys)
     out: dict[int, Key] = {}
     for epoch, value in keys.items():
