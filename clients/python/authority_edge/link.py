@@ -85,7 +85,9 @@ KeyLike = Union[Key, Ed25519PublicKey, bytes]
 
 def normalise_keys(keys) -> dict[int, Key]:
     """Accepts a JWK set, or a mapping epoch (int) -> Key, Ed25519PublicKey or 32 raw bytes."""
-    if isinstance(keys, Mapping) and "keys" in keys:
+    if not isinstance(keys, Mapping):
+        raise KeySetError("keys: a JWK set, or a mapping epoch -> key")
+    if "keys" in keys:
         return load_jwks(keys)
     out: dict[int, Key] = {}
     for epoch, value in keys.items():
@@ -96,7 +98,7 @@ def normalise_keys(keys) -> dict[int, Key]:
         elif isinstance(value, (bytes, bytearray)):
             out[int(epoch)] = Key(int(epoch), Ed25519PublicKey.from_public_bytes(bytes(value)))
         else:
-            raise TypeError(f"key of epoch {epoch}: expected Key, Ed25519PublicKey or bytes")
+            raise KeySetError(f"key of epoch {epoch}: expected Key, Ed25519PublicKey or bytes")
     return out
 
 

@@ -15,7 +15,7 @@ K7 = s.Signer(7, 0x07)
 EPOCHS = [(7, "active")]
 
 
-class CLI(unittest.TestCase):
+class _Base(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.TemporaryDirectory()
         self.addCleanup(self.dir.cleanup)
@@ -40,6 +40,16 @@ class CLI(unittest.TestCase):
         return self.run_cli("check", "--jwks", jwks or self.jwks, "--bundle", bundle or self.bundle,
                             *extra, url)
 
+    def assert_error(self, result, *words):
+        self.assertEqual(result.returncode, 2, result)
+        self.assertEqual(result.stdout, "")
+        lines = result.stderr.splitlines()
+        self.assertEqual(len(lines), 1, result.stderr)
+        for word in words:
+            self.assertIn(word, lines[0])
+
+
+class CLI(_Base):
     def test_reasons(self):
         for bundle in (self.bundle, self.bundle_json):
             with self.subTest(bundle=bundle):
@@ -63,14 +73,6 @@ class CLI(unittest.TestCase):
         r = self.check(far)                    # the real clock, after the bundle's not_after
         self.assertEqual((r.returncode, r.stdout), (1, "stale_bundle\n"))
 
-    def assert_error(self, result, *words):
-        self.assertEqual(result.returncode, 2, result)
-        self.assertEqual(result.stdout, "")
-        lines = result.stderr.splitlines()
-        self.assertEqual(len(lines), 1, result.stderr)
-        for word in words:
-            self.assertIn(word, lines[0])
-
     def test_bad_input_files(self):
         now = ("--now", str(T + 10))
         self.assert_error(self.check(self.ok_url, *now, jwks="missing.json"), "missing.json")
@@ -89,6 +91,42 @@ class CLI(unittest.TestCase):
         self.assert_error(self.check(self.ok_url, "--now", "soon"), "--now")
         self.assert_error(self.run_cli("check", self.ok_url), "--jwks")
         self.assert_error(self.check(self.ok_url, *now, bundle=self.dir.name))  # a directory
+
+
+class Batch(_Base):
+    """python3 -m authority_edge batch: the shape Tests/EndToEndTests/EdgeVerificationTests.swift
+    feeds every verifier, here with the objects and cases of Tests/Vectors/bundle-v1.json."""
+
+    def test_vectors_through_batch(self):
+        vectors = s.load_json(s.BUNDLE_VECTORS)
+        objects = {o["name"]: o for o in vectors["objects"]}
+        from authority_edge import parse_binary
+        for form in ("binary", "json"):
+            held = "full-10"
+            data = s.unb64(objects[held]["binary"])
+            raw = data if form == "binary" else json.dumps(objects[held]["json"]).encode()
+            issued = parse_binary(data).statement.issued_at
+            cases = [c for c in vectors["checks"] if c["bundle"] == held]
+            truncated = s.unb64(objects["full-10-truncated"]["binary"])
+            batch = {"jwks": vectors["keys"],
+                     "objects": [{"now": issued, "bytes": s.b64(truncated)},
+                                 {"now": issued, "bytes": s.b64(raw)},
+                                 {"now": issued, "bytes": s.b64(raw)}],
+                     "checks": [{k: c[k] for k in ("now", "url", "method", "host", "client_ip")}
+                                for c in cases]}
+            r = self.run_cli("batch", self.write("batch.json", json.dumps(batch).encode()))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            output = json.loads(r.stdout)
+            self.assertEqual(output["accepted"], ["bad_format", "ok", "ok"])
+            self.assertEqual(output["reasons"], [c["reason"] for c in cases])
+            self.assertGreater(len(cases), 20)
+
+    def test_bad_batches(self):
+        for text in (b"", b"[]", b'{"jwks": null}', b'{"jwks": {"keys": []}, "objects": [{"now": 1, "bytes": "+"}]}',
+                     b'{"jwks": {"keys": []}, "checks": [{"now": "1", "url": "/"}]}'):
+            with self.subTest(text=text):
+                self.assert_error(self.run_cli("batch", self.write("b.json", text)), "b.json")
+        self.assert_error(self.run_cli("batch", "missing.json"), "missing.json")
 
 
 if __name__ == "__main__":
