@@ -13,7 +13,8 @@ from _support import BUNDLE_VECTORS, load_json, unb64
 
 from authority_edge import BundleRefused, EdgeVerifier, parse_binary
 
-EXPECTED = {"accept": 56, "checks": 32}
+# At least this many cases (the file may grow; a shrinking file is a mistake).
+EXPECTED = {"accept": 62, "checks": 32}
 
 
 def answer_of(verifier, obj, now):
@@ -55,7 +56,7 @@ class BundleVectors(unittest.TestCase):
     def test_file_shape(self):
         self.assertGreater(len(self.objects), 0)
         for member, count in EXPECTED.items():
-            self.assertEqual(len(self.file[member]), count, member)
+            self.assertGreaterEqual(len(self.file[member]), count, member)
         for case in self.file["accept"]:
             self.assertIsNotNone(self.objects[case["object"]][case["form"]], case["name"])
 
@@ -74,7 +75,7 @@ class BundleVectors(unittest.TestCase):
                     else:
                         self.assertIsNotNone(verifier.held)
             passed += 1
-        self.assertEqual(passed, EXPECTED["accept"])
+        self.assertEqual(passed, len(self.file["accept"]))
 
     def test_check_cases(self):
         passed = 0
@@ -93,7 +94,7 @@ class BundleVectors(unittest.TestCase):
                                             case["client_ip"], case["now"])
                     self.assertEqual(reason, case["reason"])
             passed += 1
-        self.assertEqual(passed, EXPECTED["checks"])
+        self.assertEqual(passed, len(self.file["checks"]))
 
     def test_binary_and_json_twins_agree(self):
         """Every object that has both forms reads to the same statement and content, or is
