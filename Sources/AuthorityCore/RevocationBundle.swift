@@ -133,6 +133,14 @@ public struct BundleRule: Sendable, Hashable {
 
     /// Bytewise order of prefixes (§3).
     static func ordered(_ lhs: String, _ rhs: String) -> Bool { lhs.utf8.lexicographicallyPrecedes(rhs.utf8) }
+
+    /// §3: a prefix is a canonical path, its own canonical form (docs/link-format.md §3). Both
+    /// readers refuse anything else, so that every verifier reads the same rule and the JSON twin,
+    /// written without escaping, stays JSON.
+    public static func checkedPrefix(_ text: String) throws(BundleError) -> String {
+        guard (try? canonicalPath(text)) == text else { throw .badFormat("a prefix that is not a canonical path") }
+        return text
+    }
 }
 
 /// The content of a state (§3): its digest is what the statement signs.
@@ -420,11 +428,8 @@ struct BundleReader {
         let raw = try take(2)
         let length = Int(raw[0]) << 8 | Int(raw[1])
         guard (1...Canonical.maximumPathBytes).contains(length) else { throw .badFormat("prefix length \(length)") }
-        let bytes = try take(length)
-        guard bytes[0] == Canonical.slash, let text = String(validating: bytes, as: UTF8.self) else {
-            throw .badFormat("a prefix that is not a path")
-        }
-        return text
+        guard let text = String(validating: try take(length), as: UTF8.self) else { throw .badFormat("a prefix that is not UTF-8") }
+        return try BundleRule.checkedPrefix(text)
     }
 
     mutating func rules(withCutoff: Bool) throws(BundleError) -> [BundleRule] {

@@ -23,6 +23,7 @@ extension BundleVectors {
         ("stale full", 1, nil, "full-stale", "both", "stale"),
         ("full past its not_after", 300, nil, "full-10", "both", "stale"),
         ("ids out of order", 1, nil, "full-ids-unsorted", "both", "bad_format"),
+        ("a prefix that is not a canonical path", 1, nil, "full-prefix-not-canonical", "both", "bad_format"),
         ("signed by a verify-only epoch", 1, nil, "full-signed-by-verify-only-epoch", "both", "inactive_signer"),
         ("signer not active in its own list", 1, nil, "full-signer-not-active-in-list", "both", "inactive_signer"),
         ("signed by a retired epoch", 1, nil, "full-signed-by-retired-epoch", "both", "unknown_key"),
