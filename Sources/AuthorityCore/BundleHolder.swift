@@ -62,13 +62,15 @@ public struct BundleHolder: Sendable {
         try object.checkSignature(key: key)
         let statement = object.statement
         if case .freshness = object.body {
-            guard let held else { return .newer }
-            if statement.serial == held.serial, held.epoch(statement.epoch)?.status != .active {
-                throw .inactiveSigner(statement.epoch)
+            if let held {
+                if statement.serial == held.serial, held.epoch(statement.epoch)?.status != .active {
+                    throw .inactiveSigner(statement.epoch)
+                }
+                try Self.checkOrder(statement, held: held)
             }
-            try Self.checkOrder(statement, held: held)
-            if statement.serial > held.serial { return .newer }
+            // Step 8 before `newer`: a stale statement vouches for nothing, not even a later serial.
             guard now < statement.notAfter else { throw .stale(notAfter: statement.notAfter) }
+            guard let held, statement.serial == held.serial else { return .newer }
             self.held?.notAfter = max(held.notAfter, statement.notAfter)
             return .ok
         }

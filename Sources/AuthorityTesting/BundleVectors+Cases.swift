@@ -15,6 +15,8 @@ extension BundleVectors {
         ("freshness with the held serial", 401, "full-12", "freshness-12-later", "both", "ok"),
         ("freshness without a held state", 401, nil, "freshness-12-later", "both", "newer"),
         ("freshness of a later serial", 2, "full-10", "freshness-13", "both", "newer"),
+        ("stale freshness of a later serial", 700, "full-10", "freshness-13", "both", "stale"),
+        ("stale freshness without a held state", 700, nil, "freshness-13", "both", "stale"),
         ("freshness of an earlier serial", 2, "full-10", "freshness-9", "both", "rolled_back"),
         ("freshness with the held serial but another digest", 2, "full-10", "freshness-10-other-digest", "both", "rolled_back"),
         ("older full after a newer one", 61, "full-12", "full-9-older", "both", "rolled_back"),
