@@ -97,6 +97,8 @@ let package = Package(
         .target(name: "AuthorityTesting", dependencies: ["AuthorityCore", "AuthorityAPI", "AuthorityEdge", "CSodium"]),
         .testTarget(name: "AuthorityCoreTests", dependencies: ["AuthorityCore", "AuthorityTesting"]),
         .testTarget(name: "AuthorityAPITests", dependencies: ["AuthorityAPI"]),
+        // The bundle's format, its vectors and the edge verifier (docs/revocation-bundle.md).
+        .testTarget(name: "AuthorityEdgeTests", dependencies: ["AuthorityEdge", "AuthorityCore", "AuthorityTesting"]),
         .testTarget(
             name: "AuthorityServerTests",
             dependencies: [

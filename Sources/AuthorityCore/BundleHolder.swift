@@ -68,6 +68,7 @@ public struct BundleHolder: Sendable {
                 }
                 try Self.checkOrder(statement, held: held)
             }
+            // Step 8 before `newer`: a stale statement vouches for nothing, not even a later serial.
             guard now < statement.notAfter else { throw .stale(notAfter: statement.notAfter) }
             guard let held, statement.serial == held.serial else { return .newer }
             self.held?.notAfter = max(held.notAfter, statement.notAfter)

@@ -13,11 +13,6 @@ public enum RevocationBundle {
     public static let standingBlock = Int64.max
     public static let binaryMediaType = "application/vnd.authority.bundle"
 
-    /// Whether `prefix` is a canonical path (docs/link-format.md §3): what a rule's prefix must be.
-    public static func isCanonicalPrefix(_ prefix: String) -> Bool {
-        prefix.utf8.first == Canonical.slash && (try? canonicalPath(prefix)) == prefix
-    }
-
     /// SHA-256 (libsodium), for the content digest.
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
         Sodium.ensureInitialised()
@@ -138,6 +133,14 @@ public struct BundleRule: Sendable, Hashable {
 
     /// Bytewise order of prefixes (§3).
     static func ordered(_ lhs: String, _ rhs: String) -> Bool { lhs.utf8.lexicographicallyPrecedes(rhs.utf8) }
+
+    /// §3: a prefix is a canonical path, its own canonical form (docs/link-format.md §3). Both
+    /// readers refuse anything else, so that every verifier reads the same rule and the JSON twin,
+    /// written without escaping, stays JSON.
+    public static func checkedPrefix(_ text: String) throws(BundleError) -> String {
+        guard (try? canonicalPath(text)) == text else { throw .badFormat("a prefix that is not a canonical path") }
+        return text
+    }
 }
 
 /// The content of a state (§3): its digest is what the statement signs.
@@ -265,20 +268,8 @@ public struct BundleObject: Sendable, Equatable {
         }
     }
 
-    /// The binary form (§2.1).
-    public func binary() -> [UInt8] {
-        var bytes = binaryHeader()
-        switch body {
-        case .full(let content): bytes += content.encoded()
-        case .delta(let changes): bytes += changes.encoded()
-        case .freshness: break
-        }
-        return bytes
-    }
-
-    /// The first 137 bytes: magic, kind, statement, signature. A full bundle's body is its
-    /// content's `encoded()`, which the daemon writes once per serial.
-    public func binaryHeader() -> [UInt8] {
+    /// The binary form (§2.1). `encodedBody` lets the daemon reuse a content it encoded once.
+    public func binary(encodedBody: [UInt8]? = nil) -> [UInt8] {
         var writer = BundleWriter()
         writer.bytes = RevocationBundle.magic
         writer.bytes.append(kind)
@@ -288,6 +279,11 @@ public struct BundleObject: Sendable, Equatable {
         writer.u64(UInt64(bitPattern: statement.notAfter))
         writer.bytes += statement.digest
         writer.bytes += signature
+        switch body {
+        case .full(let content): writer.bytes += encodedBody ?? content.encoded()
+        case .delta(let changes): writer.bytes += encodedBody ?? changes.encoded()
+        case .freshness: break
+        }
         return writer.bytes
     }
 
@@ -432,11 +428,8 @@ struct BundleReader {
         let raw = try take(2)
         let length = Int(raw[0]) << 8 | Int(raw[1])
         guard (1...Canonical.maximumPathBytes).contains(length) else { throw .badFormat("prefix length \(length)") }
-        let bytes = try take(length)
-        guard let text = String(validating: bytes, as: UTF8.self), RevocationBundle.isCanonicalPrefix(text) else {
-            throw .badFormat("a prefix that is not a canonical path")
-        }
-        return text
+        guard let text = String(validating: try take(length), as: UTF8.self) else { throw .badFormat("a prefix that is not UTF-8") }
+        return try BundleRule.checkedPrefix(text)
     }
 
     mutating func rules(withCutoff: Bool) throws(BundleError) -> [BundleRule] {

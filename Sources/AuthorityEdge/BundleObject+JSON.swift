@@ -33,7 +33,7 @@ extension BundleObject {
             let epochs = try reader.epochs("epochs")
             let removedRules = try reader.array("removed_rules").map { item throws(BundleError) in
                 guard let prefix = item as? String else { throw BundleError.badFormat("removed_rules holds a non-string") }
-                return try JSONMembers.prefix(prefix)
+                return try BundleRule.checkedPrefix(prefix)
             }
             try JSONMembers.checkOrder(removedRules, by: { $0 }, "removed_rules")
             var changes = BundleChanges(baseSerial: base, epochs: [], removedRules: [], setRules: [], removedIDs: [], addedIDs: [])
@@ -130,7 +130,7 @@ private struct JSONMembers {
         let rules = try array(name).map { item throws(BundleError) -> BundleRule in
             guard let entry = item as? [String: Any] else { throw .badFormat("\(name) holds a non-object") }
             var members = JSONMembers(entry)
-            let prefix = try Self.prefix(try members.string("prefix"))
+            let prefix = try BundleRule.checkedPrefix(try members.string("prefix"))
             let cutoff = try members.take("issued_before")
             try members.finish()
             if cutoff is NSNull { return BundleRule(prefix: prefix, cutoff: RevocationBundle.standingBlock) }
@@ -149,11 +149,6 @@ private struct JSONMembers {
         }
         try Self.checkOrder(ids, by: { $0 }, name)
         return ids
-    }
-
-    static func prefix(_ text: String) throws(BundleError) -> String {
-        guard RevocationBundle.isCanonicalPrefix(text) else { throw .badFormat("a prefix that is not a canonical path") }
-        return text
     }
 
     /// Strictly ascending (bytewise for strings): sorted and unique.
