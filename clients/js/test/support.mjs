@@ -55,7 +55,7 @@ class Out {
   bytes() { return new Uint8Array(Buffer.concat(this.parts)); }
 }
 
-/** A content: {epochs: {epoch: state}, rules: {prefix: cutoff (BigInt or number)}, ids: [16 bytes]}.
+/** A content: {epochs: {epoch: state} or [[epoch, state]], rules: {prefix: cutoff (BigInt or number)}, ids: [16 bytes]}.
  *  Sorted here unless `raw` (to build misordered ones). */
 export function contentBytes({ epochs, rules = {}, ids = [] }, { raw = false } = {}) {
   const out = new Out();
@@ -69,7 +69,8 @@ export function contentBytes({ epochs, rules = {}, ids = [] }, { raw = false } =
 }
 
 function writeEpochs(out, epochs, raw) {
-  const list = Object.entries(epochs).map(([e, s]) => [BigInt(e), STATE[s] ?? s]);
+  // {epoch: state}, or [[epoch, state], …] to keep an order (integer keys iterate ascending)
+  const list = (Array.isArray(epochs) ? epochs : Object.entries(epochs)).map(([e, s]) => [BigInt(e), STATE[s] ?? s]);
   if (!raw) list.sort((a, b) => (a[0] < b[0] ? -1 : 1));
   out.int(4, list.length);
   for (const [e, s] of list) out.int(8, e).int(1, s);
