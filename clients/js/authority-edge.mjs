@@ -77,14 +77,9 @@ export function base64urlDecode(text, size) {
 }
 
 export function base64urlEncode(bytes) {
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    out += B64[n >> 18] + B64[(n >> 12) & 63];
-    if (i + 1 < bytes.length) out += B64[(n >> 6) & 63];
-    if (i + 2 < bytes.length) out += B64[n & 63];
-  }
-  return out;
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
 // ---- §3 canonical path, §4 query: percent-encoding ---------------------------------------
@@ -102,12 +97,8 @@ function percentEncode(bytes) {
   return out;
 }
 
-function hexValue(c) {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  return -1;
-}
+const HEX_VALUE = new Int8Array(256).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUE[HEX.charCodeAt(i)] = HEX_VALUE[HEX.toLowerCase().charCodeAt(i)] = i;
 
 /** %XX (either case) is a byte, any other `%` is malformed; with form rules `+` is a space.
  *  `escapedSeparator` tells whether an escape stood for `/` or `\` (refused in a path). */
@@ -117,7 +108,7 @@ function percentDecode(raw, plusIsSpace) {
   for (let i = 0; i < raw.length; i++) {
     let b = raw[i];
     if (b === 0x25) {
-      const hi = hexValue(raw[i + 1] ?? -1), lo = hexValue(raw[i + 2] ?? -1);
+      const hi = HEX_VALUE[raw[i + 1] ?? 0], lo = HEX_VALUE[raw[i + 2] ?? 0];
       if (hi < 0 || lo < 0) throw malformed('a % not followed by two hexadecimal digits');
       b = (hi << 4) | lo;
       if (b === 0x2f || b === 0x5c) escapedSeparator = true;
@@ -365,7 +356,8 @@ export function parseLink(target, host = null) {
   const methods = checkMethods(r.get('au_m'));
   const prefix = r.get('au_pfx') ?? null;
   if (prefix !== null && canonicalPath(prefix) !== prefix) throw malformed('au_pfx is not a canonical path');
-  const boundHost = r.has('au_h') ? (checkHost(r.get('au_h')), r.get('au_h')) : null;
+  const boundHost = r.has('au_h') ? r.get('au_h') : null;
+  const boundPort = boundHost === null ? null : checkHost(boundHost).port;
   const network = r.has('au_ip') ? parseCIDR(r.get('au_ip')) : null;
   const flags = r.get('au_f') ?? '';
   if (r.has('au_f') && !['u', 'p', 'up'].includes(flags)) throw malformed('au_f is not u, p or up');
@@ -386,7 +378,7 @@ export function parseLink(target, host = null) {
   ];
   return {
     epoch, kid: r.get('au_k'), id, idText: r.get('au_id'), issuedAt, notBefore, expiresAt, methods,
-    prefix, boundHost, ip: r.get('au_ip') ?? null, network, flags, path, query: appQuery,
+    prefix, boundHost, boundPort, ip: r.get('au_ip') ?? null, network, flags, path, query: appQuery,
     requestHost: authority ?? host ?? null, // an absolute URL's own authority wins
     message: textEncoder.encode(lines.map((line) => line + '\n').join('')),
     signature,
@@ -400,23 +392,16 @@ export function parseLink(target, host = null) {
  *  routes it elsewhere). */
 const asciiLower = (text) => text.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
 
-/** The request's port follows the last `:` (after the `]` of a bracketed IPv6 host). */
-function stripPort(host) {
-  if (host.startsWith('[')) {
-    const end = host.indexOf(']');
-    return end >= 0 && host[end + 1] === ':' ? host.slice(0, end + 1) : host;
-  }
-  const colon = host.lastIndexOf(':');
-  return colon < 0 ? host : host.slice(0, colon);
-}
-
 /** Hosts compare as exact code units: `au_h` is ASCII, so a request host with any non-ASCII
- *  character never matches. `au_h` without a port ignores the request's port; with one, the
- *  request's host:port must be the same (no default port assumed). No host never matches. */
-function hostMatches(bound, requestHost) {
-  if (typeof requestHost !== 'string') return false;
-  const lowered = asciiLower(requestHost);
-  return checkHost(bound).port !== null ? lowered === bound : stripPort(lowered) === bound;
+ *  character never matches. `au_h` with a port needs the request's host:port to be the same (no
+ *  default port assumed); without one, the request's port (after the last `:`, past the `]` of
+ *  a bracketed IPv6 host) is ignored. No host never matches. */
+function hostMatches(link) {
+  if (typeof link.requestHost !== 'string') return false;
+  const host = asciiLower(link.requestHost);
+  if (link.boundPort !== null) return host === link.boundHost;
+  const colon = host.lastIndexOf(':');
+  return (colon > host.lastIndexOf(']') ? host.slice(0, colon) : host) === link.boundHost;
 }
 
 /** docs/link-format.md §6 "Prefix match": X is under P when X == P, or P ends with `/` and X
@@ -466,7 +451,7 @@ async function checkSteps(request, now, leeway, resolveKey) {
   if (t >= link.expiresAt) return done('expired'); // exclusive, no grace; tested before nbf
   if (link.notBefore !== null && t < link.notBefore - BigInt(leeway)) return done('not_yet_valid');
   if (!link.methods.includes(request.method)) return done('method_not_allowed'); // exact, uppercase
-  if (link.boundHost !== null && !hostMatches(link.boundHost, link.requestHost)) return done('resource_mismatch');
+  if (link.boundHost !== null && !hostMatches(link)) return done('resource_mismatch');
   if (link.prefix !== null && !underPrefix(link.path, link.prefix)) return done('resource_mismatch');
   if (link.network !== null && !inNetwork(parseClientAddress(request.clientIp), link.network)) return done('ip_mismatch');
   return done('ok');
@@ -503,6 +488,7 @@ export class BundleRefusal extends Error {
   constructor(code, message) { super(`${code}: ${message}`); this.code = code; }
 }
 const badFormat = (message) => new BundleRefusal('bad_format', message);
+const fail = (message) => { throw badFormat(message); };
 
 /** Reads big-endian fields, refusing anything short. */
 class Reader {
@@ -548,7 +534,7 @@ function readRules(r, withCutoff) {
     const length = r.u16();
     if (length < 1 || length > MAX_PATH_BYTES) throw badFormat(`a prefix of ${length} bytes`);
     const start = r.take(length);
-    if (i > 0 && compareBytes(b, at[i - 1] + 2, b[at[i - 1]] << 8 | b[at[i - 1] + 1], b, start, length) >= 0) {
+    if (i > 0 && compareBytes(b, at[i - 1] + 2, b[at[i - 1]] << 8 | b[at[i - 1] + 1], b, start, length) >= 0) { // sorted, unique
       throw badFormat('rules out of order or repeated');
     }
     checkPrefix(b.subarray(start, start + length));
@@ -559,11 +545,7 @@ function readRules(r, withCutoff) {
 
 /** docs/revocation-bundle.md §3: a prefix is a canonical path (canonicalising it changes nothing). */
 function checkPrefix(bytes) {
-  let text = '';
-  for (const b of bytes) {
-    if (b >= 0x80) throw badFormat('a prefix that is not a canonical path'); // canonical is ASCII
-    text += String.fromCharCode(b);
-  }
+  const text = String.fromCharCode(...bytes); // a canonical path is ASCII: anything else differs
   let canonical = null;
   try { canonical = canonicalPath(bytes); } catch { /* not a path */ }
   if (canonical !== text) throw badFormat(`the prefix ${JSON.stringify(text)} is not a canonical path`);
@@ -604,11 +586,8 @@ function parseBinary(input) {
   } else if (kind === 'delta') {
     o.baseSerial = r.u64();
     if (o.baseSerial > MAX_63) throw badFormat('base_serial out of range');
-    o.epochs = readEpochs(r);
-    o.removedRules = readRules(r, false);
-    o.setRules = readRules(r, true);
-    o.removedIds = readIds(r);
-    o.addedIds = readIds(r);
+    Object.assign(o, { epochs: readEpochs(r), removedRules: readRules(r, false), setRules: readRules(r, true),
+      removedIds: readIds(r), addedIds: readIds(r) }); // read in this order
   }
   if (r.at !== r.bytes.length) throw badFormat(`${r.bytes.length - r.at} bytes after the body`);
   return o;
@@ -773,22 +752,12 @@ function members(value, names, what) {
   return value;
 }
 
-function integer(value, what) {
-  // a JavaScript number holds every integer up to 2^53 − 1 exactly, and no more
-  if (!Number.isSafeInteger(value)) throw badFormat(`${what} is not an integer within ±(2^53 − 1)`);
-  return BigInt(value);
-}
-
-function array(value, what) {
-  if (Array.isArray(value)) return value;
-  throw badFormat(`${what} is not an array`);
-}
-
-function base64Member(value, size, what) {
-  const bytes = base64urlDecode(value, size);
-  if (!bytes) throw badFormat(`${what} is not canonical base64url of ${size} bytes`);
-  return bytes;
-}
+// a JavaScript number holds every integer up to 2^53 − 1 exactly, and no more
+const integer = (value, what) => (Number.isSafeInteger(value) ? BigInt(value)
+  : fail(`${what} is not an integer within ±(2^53 − 1)`));
+const array = (value, what) => (Array.isArray(value) ? value : fail(`${what} is not an array`));
+const base64Member = (value, size, what) => base64urlDecode(value, size)
+  ?? fail(`${what} is not canonical base64url of ${size} bytes`);
 
 function writePrefix(w, prefix, what) {
   if (typeof prefix !== 'string') throw badFormat(`${what} is not a string`);
@@ -872,9 +841,7 @@ function parseObject(input) {
 const statement = (o) => textEncoder.encode(`authority-bundle-v1\nepoch=${o.epoch}\nserial=${o.serial}\n`
   + `issued_at=${o.issuedAt}\nnot_after=${o.notAfter}\ndigest=${base64urlEncode(o.digest)}\n`);
 
-async function sha256(bytes) {
-  return new Uint8Array(await subtle.digest('SHA-256', bytes));
-}
+const sha256 = async (bytes) => new Uint8Array(await subtle.digest('SHA-256', bytes));
 
 // ---- EdgeVerifier: §6 acceptance, §7 the link check ---------------------------------------
 
