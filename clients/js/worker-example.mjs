@@ -78,8 +78,11 @@ export function createEdge({ clock = () => Date.now() / 1000 } = {}) {
         else ctx?.waitUntil?.(polling);
       }
       if (!edge) return refuse(503, 'keys_unavailable');
-      // request.url is the URL as the runtime parsed it (host lowercased, IDNA applied). A link's
-      // own target is canonical already, so parsing leaves it as issued.
+      // request.url is the URL as the runtime parsed it (WHATWG: host lowercased and IDNA-mapped,
+      // dot segments resolved, `\` read as `/`), not the raw request line: the byte-level
+      // refusals of docs/link-format.md (a Kelvin-sign host, %2E%2E, a backslash) apply to that
+      // parsed URL, which is also the one forwarded. A link as issued is canonical already, so
+      // parsing leaves it unchanged.
       const { reason } = await edge.check(
         { url: request.url, method: request.method, clientIp: request.headers.get('cf-connecting-ip') }, now);
       // Anything but ok refuses. needs_daemon (a use-limited or password link) could instead be
