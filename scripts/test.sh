@@ -8,8 +8,8 @@ usage() {
 Usage: scripts/test.sh [--] [SWIFT TEST ARGUMENTS...]
 
 The whole test suite, as CI runs it (.ci/run): installs what it needs (scripts/deps.sh), checks
-the published vectors with an independent Python verifier and docs/openapi.yaml, checks the
-systemd units (scripts/check-units.sh), builds the release daemon and fuzzes its API
+the published vectors with an independent Python verifier and with the edge verifiers
+(clients/python; clients/js under Node), docs/openapi.yaml, checks the systemd units (scripts/check-units.sh), builds the release daemon and fuzzes its API
 (Tests/Fuzz), builds and runs every Swift test target, then a benchmark smoke run. Arguments go
 to `swift test --skip-build --disable-xctest` unchanged; after --, even -h and --help do.
 A failing fuzz run fails the suite at the end, after the Swift tests have reported.
@@ -35,6 +35,12 @@ scripts/deps.sh curl nginx caddy sqlite3 faketime
 echo "== independent verifier (Python, stock Ed25519) on Tests/Vectors/link-v1.json"
 python3 Tests/Vectors/selftest_python_verifier.py
 python3 Tests/Vectors/verify_vectors.py Tests/Vectors/link-v1.json
+
+echo "== edge verifiers on Tests/Vectors/link-v1.json and bundle-v1.json: Python (clients/python), JavaScript (clients/js, WebCrypto under Node)"
+python3 -m unittest discover -s clients/python/tests
+command -v node >/dev/null || scripts/deps.sh nodejs
+node --version
+node --test clients/js/test/
 
 echo "== docs/openapi.yaml: valid OpenAPI 3.1, same routes as docs/api.md"
 python3 Tests/Vectors/check_openapi.py

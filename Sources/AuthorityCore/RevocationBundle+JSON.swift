@@ -2,16 +2,25 @@
 /// `null`, a base64url string or a canonical path (ASCII without `"` or `\`), so nothing needs
 /// escaping. Members in a fixed order; one object per line.
 extension BundleObject {
-    public func json() -> String {
+    public func json() -> String { jsonHead() + jsonBody() }
+
+    /// The members every kind has (format, kind, the statement, the signature), without the
+    /// closing brace: `jsonHead() + jsonBody()` is the whole object.
+    public func jsonHead() -> String {
         var out = "{\"format\":\"\(RevocationBundle.context)\",\"kind\":\"\(kindName)\""
         out += ",\"epoch\":\(statement.epoch),\"serial\":\(statement.serial)"
         out += ",\"issued_at\":\(statement.issuedAt),\"not_after\":\(statement.notAfter)"
         out += ",\"digest\":\"\(Base64URL.encode(statement.digest))\",\"signature\":\"\(Base64URL.encode(signature))\""
+        return out
+    }
+
+    /// The rest: the body's members and the closing brace. For a full bundle it depends on the
+    /// content alone (`BundleContent.jsonMembers`), so the daemon writes it once per serial.
+    public func jsonBody() -> String {
+        var out = ""
         switch body {
         case .full(let content):
-            out += ",\"epochs\":" + Self.json(content.epochs)
-            out += ",\"rules\":" + Self.json(content.rules)
-            out += ",\"ids\":" + Self.json(content.ids)
+            return content.jsonMembers
         case .delta(let changes):
             out += ",\"base_serial\":\(changes.baseSerial),\"epochs\":" + Self.json(changes.epochs)
             out += ",\"removed_rules\":[" + changes.removedRules.map { "\"\($0)\"" }.joined(separator: ",") + "]"
@@ -24,11 +33,11 @@ extension BundleObject {
         return out + "}\n"
     }
 
-    private static func json(_ epochs: [BundleEpoch]) -> String {
+    static func json(_ epochs: [BundleEpoch]) -> String {
         "[" + epochs.map { "{\"epoch\":\($0.epoch),\"state\":\"\($0.status.rawValue)\"}" }.joined(separator: ",") + "]"
     }
 
-    private static func json(_ rules: [BundleRule]) -> String {
+    static func json(_ rules: [BundleRule]) -> String {
         "["
             + rules.map { rule in
                 let cutoff = rule.cutoff == RevocationBundle.standingBlock ? "null" : String(rule.cutoff)
@@ -36,7 +45,7 @@ extension BundleObject {
             }.joined(separator: ",") + "]"
     }
 
-    private static func json(_ ids: [LinkID]) -> String {
+    static func json(_ ids: [LinkID]) -> String {
         var out = "["
         out.reserveCapacity(2 + ids.count * 25)
         for (index, id) in ids.enumerated() {
@@ -44,5 +53,13 @@ extension BundleObject {
             out += "\"\(id.description)\""
         }
         return out + "]"
+    }
+}
+
+extension BundleContent {
+    /// A full bundle's JSON members after the statement, with the closing brace (see `jsonBody`).
+    public var jsonMembers: String {
+        ",\"epochs\":" + BundleObject.json(epochs) + ",\"rules\":" + BundleObject.json(rules) + ",\"ids\":"
+            + BundleObject.json(ids) + "}\n"
     }
 }

@@ -268,8 +268,20 @@ public struct BundleObject: Sendable, Equatable {
         }
     }
 
-    /// The binary form (§2.1). `encodedBody` lets the daemon reuse a content it encoded once.
-    public func binary(encodedBody: [UInt8]? = nil) -> [UInt8] {
+    /// The binary form (§2.1).
+    public func binary() -> [UInt8] {
+        var bytes = binaryHeader()
+        switch body {
+        case .full(let content): bytes += content.encoded()
+        case .delta(let changes): bytes += changes.encoded()
+        case .freshness: break
+        }
+        return bytes
+    }
+
+    /// The first 137 bytes: magic, kind, statement, signature. A full bundle's body is its
+    /// content's `encoded()`, which the daemon writes once per serial.
+    public func binaryHeader() -> [UInt8] {
         var writer = BundleWriter()
         writer.bytes = RevocationBundle.magic
         writer.bytes.append(kind)
@@ -279,11 +291,6 @@ public struct BundleObject: Sendable, Equatable {
         writer.u64(UInt64(bitPattern: statement.notAfter))
         writer.bytes += statement.digest
         writer.bytes += signature
-        switch body {
-        case .full(let content): writer.bytes += encodedBody ?? content.encoded()
-        case .delta(let changes): writer.bytes += encodedBody ?? changes.encoded()
-        case .freshness: break
-        }
         return writer.bytes
     }
 

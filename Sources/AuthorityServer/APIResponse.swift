@@ -9,6 +9,9 @@ public struct APIResponse: Sendable {
     public var status: HTTPResponseStatus
     public var headers: HTTPHeaders
     public var body: ByteBuffer
+    /// More of the body, after `body`, whose storage is shared with a cache (the revocation
+    /// bundle's content): written without a copy, and allowed past the write-buffer hard limit.
+    public var sharedBody: ByteBuffer?
     /// Close the connection after this response (oversized bodies, protocol errors).
     public var close = false
 

@@ -131,8 +131,18 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
+    /// Bytes of the answer being written that do not count against the hard limit: a body whose
+    /// storage is shared with a cache (the revocation bundle), so that holding it unsent costs
+    /// the connection nothing. Until the channel is writable again, and for that answer only:
+    /// reads stay stopped meanwhile, so no other answer can pile up behind it.
+    private var sharedAllowance = 0
+
+    /// The next `bytes` written are a shared body (see `sharedAllowance`).
+    func allowShared(_ bytes: Int) { sharedAllowance += bytes }
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
+            sharedAllowance = 0
             stallDeadline = nil
             if readPending {
                 readPending = false
@@ -156,7 +166,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: promise)
         guard !context.channel.isWritable, !closed,
             let buffered = try? context.channel.syncOptions?.getOption(.bufferedWritableBytes),
-            buffered > limits.writeBufferHardLimit
+            buffered > limits.writeBufferHardLimit + sharedAllowance
         else { return }
         close(context: context, .writeBufferHardLimit)
     }

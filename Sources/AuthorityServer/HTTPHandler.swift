@@ -134,7 +134,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func write(_ response: APIResponse, for request: HTTPRequestHead, context: ChannelHandlerContext) {
         let close = response.close || draining || inputClosed || !request.isKeepAlive
         var headers = response.headers
-        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
+        let shared = response.sharedBody?.readableBytes ?? 0
+        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes + shared))
         if !headers.contains(name: "Cache-Control") { headers.add(name: "Cache-Control", value: "no-store") }
         if close { headers.replaceOrAdd(name: "Connection", value: "close") }
         router.metrics.countResponse(status: response.status.code)
@@ -142,6 +143,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
         if response.body.readableBytes > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
+        }
+        if let sharedBody = response.sharedBody, shared > 0 {
+            connectionGuard?.allowShared(shared)
+            context.write(wrapOutboundOut(.body(.byteBuffer(sharedBody))), promise: nil)
         }
         // Before the end is written: writing it may hand the next pipelined request to this
         // handler at once, which must find the connection between requests.

@@ -61,7 +61,9 @@ extension Router {
         headers.add(name: "Cache-Control", value: "no-cache")
         if answer.notModified { return APIResponse(status: .notModified, headers: headers) }
         headers.add(name: "Content-Type", value: answer.json ? "application/json" : RevocationBundle.binaryMediaType)
-        return APIResponse(status: .ok, headers: headers, body: ByteBuffer(bytes: answer.bytes))
+        var response = APIResponse(status: .ok, headers: headers, body: ByteBuffer(bytes: answer.head))
+        response.sharedBody = answer.shared
+        return response
     }
 }
 

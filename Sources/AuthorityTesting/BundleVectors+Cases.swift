@@ -18,6 +18,8 @@ extension BundleVectors {
         ("stale freshness of a later serial", 700, "full-10", "freshness-13", "both", "stale"),
         ("stale freshness without a held state", 700, nil, "freshness-13", "both", "stale"),
         ("freshness of an earlier serial", 2, "full-10", "freshness-9", "both", "rolled_back"),
+        ("expired freshness while nothing is held", 700, nil, "freshness-12-later", "both", "stale"),
+        ("a prefix that is not canonical", 1, nil, "full-noncanonical-prefix", "both", "bad_format"),
         ("freshness with the held serial but another digest", 2, "full-10", "freshness-10-other-digest", "both", "rolled_back"),
         ("older full after a newer one", 61, "full-12", "full-9-older", "both", "rolled_back"),
         ("older full after a delta's state", 61, "full-12", "full-10", "both", "rolled_back"),

@@ -68,6 +68,8 @@ public enum BundleVectors {
         conflict.ids.removeLast()
         var unsorted = content1
         unsorted.ids.swapAt(0, 1)
+        var noncanonical = content1
+        noncanonical.rules = [BundleRule(prefix: "/a%2fb/", cutoff: RevocationBundle.standingBlock)]
         let notCanonical = BundleContent(epochs: epochs, rules: [BundleRule(prefix: "/a//b", cutoff: t0)], ids: [])
         var byVerifyOnly = content1
         byVerifyOnly.epochs = [
@@ -99,6 +101,7 @@ public enum BundleVectors {
             try object("full-12-conflict", sign(statement(serial: 12, digest: conflict.digest), .full(conflict))),
             try object("full-stale", sign(BundleStatement(epoch: 7, serial: 10, issuedAt: t0 - 600, notAfter: t0 - 300, digest: content1.digest), .full(content1))),
             try object("full-ids-unsorted", sign(statement(serial: 10, digest: RevocationBundle.sha256(unsorted.encoded())), .full(unsorted))),
+            try object("full-noncanonical-prefix", sign(statement(serial: 10, digest: noncanonical.digest), .full(noncanonical))),
             try object("full-prefix-not-canonical", sign(statement(serial: 10, digest: notCanonical.digest), .full(notCanonical))),
             try object("full-signed-by-verify-only-epoch", sign(statement(serial: 10, epoch: 6, digest: content1.digest), .full(content1))),
             try object("full-signer-not-active-in-list", sign(statement(serial: 10, epoch: 7, digest: byVerifyOnly.digest), .full(byVerifyOnly))),

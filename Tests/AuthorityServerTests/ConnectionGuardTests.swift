@@ -1,3 +1,4 @@
+import AuthorityCore
 import Foundation
 import NIOCore
 import NIOEmbedded
@@ -75,6 +76,31 @@ import Testing
         harness.channel.pipeline.fireChannelWritabilityChanged()
         #expect(try harness.answers().map(\.status) == [200, 200, 200])
         #expect(reads.count > before, "the held read was not released")
+    }
+
+    /// A revocation bundle larger than the hard limit of unsent bytes is written whole: its bytes
+    /// are the cache's, shared by every answer, so they do not count against the limit. A plain
+    /// answer as large still closes the connection (a page of the revocation list here).
+    @Test func aSharedBundleBodyMayPassTheHardLimitAPlainAnswerMayNot() throws {
+        let test = try TestAuthority()
+        for _ in 0..<600 { try test.store.revoke(.id(LinkID.random()), reason: nil, now: test.now, caller: .daemon) }
+        let small = ConnectionLimits(requestTimeout: .seconds(10), idleTimeout: .seconds(30), writeBufferHardLimit: 4_096)
+        for (path, survives) in [("/v1/revocations/bundle", true), ("/v1/revocations/bundle?format=json", true), ("/v1/revocations?limit=1000", false)] {
+            let harness = try PipelineHarness(test.authority, limits: small)
+            try harness.channel.writeInbound(ByteBuffer(string: PipelineHarness.request("GET", path)))
+            // Not writable when the answer (made on the read pool) is written.
+            harness.channel.isWritable = false
+            var answers: [Answer] = []
+            for _ in 0..<500 where answers.isEmpty && harness.channel.isActive {
+                harness.channel.embeddedEventLoop.run()
+                answers = try harness.answers()
+                if answers.isEmpty { usleep(5_000) }
+            }
+            #expect(harness.channel.isActive == survives, "\(path)")
+            if survives {
+                #expect(answers.first?.status == 200 && (answers.first?.body.utf8.count ?? 0) > 9_600, "\(path)")
+            }
+        }
     }
 
     /// Answers that stay unread for the idle timeout close the connection.
