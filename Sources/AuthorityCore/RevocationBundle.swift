@@ -31,7 +31,8 @@ public enum BundleError: Error, Equatable, Sendable, CustomStringConvertible {
     case badSignature
     case inactiveSigner(UInt64)
     case rolledBack(held: Int64, got: Int64)
-    case baseMismatch(held: Int64, base: Int64)
+    /// `held` is nil when nothing is held.
+    case baseMismatch(held: Int64?, base: Int64)
     case digestMismatch
     case stale(notAfter: Int64)
 
@@ -55,7 +56,8 @@ public enum BundleError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badSignature: "bad_signature: the signature does not verify over the statement"
         case .inactiveSigner(let epoch): "inactive_signer: epoch \(epoch) is not the active epoch of the state"
         case .rolledBack(let held, let got): "rolled_back: serial \(got) after \(held)"
-        case .baseMismatch(let held, let base): "base_mismatch: the delta is from serial \(base), the state held is \(held)"
+        case .baseMismatch(let held?, let base): "base_mismatch: the delta is from serial \(base), the state held is \(held)"
+        case .baseMismatch(nil, let base): "base_mismatch: the delta is from serial \(base), and no state is held"
         case .digestMismatch: "digest_mismatch: the content does not hash to the signed digest"
         case .stale(let notAfter): "stale: not after \(notAfter)"
         }
