@@ -65,11 +65,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The operator's CLI: knows only the wire types and talks to the daemon over its socket.
+        // The operator's CLI: knows the wire types and talks to the daemon over its socket; reads
+        // and checks revocation bundles with the edge verifier (bundle fetch, bundle verify).
         .executableTarget(
             name: "authorityctl",
             dependencies: [
                 "AuthorityAPI",
+                "AuthorityEdge",
+                "AuthorityCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -80,7 +83,7 @@ let package = Package(
         .testTarget(
             name: "AuthorityctlTests",
             dependencies: [
-                "authorityctl", "AuthorityAPI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "authorityctl", "AuthorityAPI", "AuthorityCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Build-time tool: turns the top-level Migrations/*.sql into Swift string literals,

@@ -81,7 +81,7 @@ public struct BundleHolder: Sendable {
             content = full
         case .delta(let changes):
             guard let held, changes.baseSerial == held.serial else {
-                throw .baseMismatch(held: held?.serial ?? 0, base: changes.baseSerial)
+                throw .baseMismatch(held: held?.serial, base: changes.baseSerial)
             }
             content = changes.applied(to: held.content)
         case .freshness:

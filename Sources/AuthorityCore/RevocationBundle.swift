@@ -31,7 +31,8 @@ public enum BundleError: Error, Equatable, Sendable, CustomStringConvertible {
     case badSignature
     case inactiveSigner(UInt64)
     case rolledBack(held: Int64, got: Int64)
-    case baseMismatch(held: Int64, base: Int64)
+    /// `held` is nil when nothing is held.
+    case baseMismatch(held: Int64?, base: Int64)
     case digestMismatch
     case stale(notAfter: Int64)
 
@@ -55,7 +56,8 @@ public enum BundleError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badSignature: "bad_signature: the signature does not verify over the statement"
         case .inactiveSigner(let epoch): "inactive_signer: epoch \(epoch) is not the active epoch of the state"
         case .rolledBack(let held, let got): "rolled_back: serial \(got) after \(held)"
-        case .baseMismatch(let held, let base): "base_mismatch: the delta is from serial \(base), the state held is \(held)"
+        case .baseMismatch(let held?, let base): "base_mismatch: the delta is from serial \(base), the state held is \(held)"
+        case .baseMismatch(nil, let base): "base_mismatch: the delta is from serial \(base), and no state is held"
         case .digestMismatch: "digest_mismatch: the content does not hash to the signed digest"
         case .stale(let notAfter): "stale: not after \(notAfter)"
         }
@@ -268,8 +270,20 @@ public struct BundleObject: Sendable, Equatable {
         }
     }
 
-    /// The binary form (§2.1). `encodedBody` lets the daemon reuse a content it encoded once.
-    public func binary(encodedBody: [UInt8]? = nil) -> [UInt8] {
+    /// The binary form (§2.1).
+    public func binary() -> [UInt8] {
+        var bytes = binaryHeader()
+        switch body {
+        case .full(let content): bytes += content.encoded()
+        case .delta(let changes): bytes += changes.encoded()
+        case .freshness: break
+        }
+        return bytes
+    }
+
+    /// The first 137 bytes: magic, kind, statement, signature. A full bundle's body is its
+    /// content's `encoded()`, which the daemon writes once per serial.
+    public func binaryHeader() -> [UInt8] {
         var writer = BundleWriter()
         writer.bytes = RevocationBundle.magic
         writer.bytes.append(kind)
@@ -279,11 +293,6 @@ public struct BundleObject: Sendable, Equatable {
         writer.u64(UInt64(bitPattern: statement.notAfter))
         writer.bytes += statement.digest
         writer.bytes += signature
-        switch body {
-        case .full(let content): writer.bytes += encodedBody ?? content.encoded()
-        case .delta(let changes): writer.bytes += encodedBody ?? changes.encoded()
-        case .freshness: break
-        }
         return writer.bytes
     }
 

@@ -25,7 +25,7 @@ extension BundleObject {
         let body: Body
         switch kind {
         case "full":
-            let content = try BundleContent(
+            let content = BundleContent(
                 checkedEpochs: try reader.epochs("epochs"), rules: try reader.rules("rules"), ids: try reader.ids("ids"))
             body = .full(content)
         case "delta":

@@ -10,7 +10,7 @@ import ArgumentParser
 struct Authorityctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "authorityctl",
-        abstract: "Operate authorityd: issue, check, explain and revoke links; rotate and retire keys.",
+        abstract: "Operate authorityd: issue, check, explain and revoke links; rotate and retire keys; fetch and verify the revocation bundle.",
         discussion: """
             The daemon's socket is --socket, else $AUTHORITY_SOCKET, else \(GlobalOptions.defaultSocket). \
             Output is for people by default (times in UTC); --json prints the API's JSON unchanged.
@@ -20,7 +20,7 @@ struct Authorityctl: AsyncParsableCommand {
             """,
         subcommands: [
             Keys.self, Issue.self, Check.self, Explain.self, Revoke.self, Revocations.self, Status.self, Verify.self,
-            Completions.self,
+            BundleCommand.self, Completions.self,
         ]
     )
 

@@ -7,7 +7,9 @@ struct RequestOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The request's method (default GET).", valueName: "method"))
     var method: String?
 
-    @Option(help: ArgumentHelp("The client's address (needed for IP-bound links).", valueName: "addr"))
+    @Option(
+        name: [.customLong("ip"), .customLong("client-ip")],
+        help: ArgumentHelp("The client's address (needed for IP-bound links).", valueName: "addr"))
     var ip: String?
 
     @Option(help: ArgumentHelp("The request's host, for an origin-form URL (/path?…).", valueName: "host"))

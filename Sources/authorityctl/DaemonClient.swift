@@ -9,11 +9,11 @@ struct DaemonClient: Sendable {
     /// Sends a request and requires the `success` status; returns the answer (its body unchanged,
     /// for `--json`).
     func request(
-        _ method: HTTPMethod, _ target: String, body: Data? = nil, success: Int = 200
+        _ method: HTTPMethod, _ target: String, body: Data? = nil, success: Int = 200, accept: String = "application/json"
     ) async throws(Failure) -> DaemonAnswer {
         let answer: DaemonAnswer
         do {
-            answer = try await DaemonConnection(socketPath: socketPath).send(method, target, json: body)
+            answer = try await DaemonConnection(socketPath: socketPath).send(method, target, json: body, accept: accept)
         } catch {
             throw transportFailure(error)
         }

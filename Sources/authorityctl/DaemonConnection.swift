@@ -27,8 +27,11 @@ struct DaemonConnection: Sendable {
     var connectTimeout: TimeAmount = .seconds(5)
     var requestTimeoutSeconds: Int64 = 30
 
-    /// Sends `method target` with an optional JSON body and returns the whole answer.
-    func send(_ method: HTTPMethod, _ target: String, json body: Data? = nil) async throws -> DaemonAnswer {
+    /// Sends `method target` with an optional JSON body and returns the whole answer. `accept` is
+    /// the media type asked for (the revocation bundle also comes in binary).
+    func send(
+        _ method: HTTPMethod, _ target: String, json body: Data? = nil, accept: String = "application/json"
+    ) async throws -> DaemonAnswer {
         let address: SocketAddress
         do {
             address = try SocketAddress(unixDomainSocketPath: socketPath)
@@ -38,7 +41,7 @@ struct DaemonConnection: Sendable {
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: target)
         head.headers.add(name: "Host", value: "localhost")
         head.headers.add(name: "Connection", value: "close")
-        head.headers.add(name: "Accept", value: "application/json")
+        head.headers.add(name: "Accept", value: accept)
         if let body {
             head.headers.add(name: "Content-Type", value: "application/json")
             head.headers.add(name: "Content-Length", value: String(body.count))

@@ -30,15 +30,23 @@ enum Output {
         writeAll(2, Array((text.hasSuffix("\n") ? text : text + "\n").utf8))
     }
 
-    /// `write(2)` until every byte is written (or the descriptor fails).
-    private static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) {
+    /// Bytes on stdout as they are (a binary bundle), after anything printed before.
+    static func bytes(_ data: Data) {
+        fflush(nil)
+        writeAll(1, Array(data))
+    }
+
+    /// `write(2)` until every byte is written; false when the descriptor fails (`errno` says why).
+    @discardableResult
+    static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
             if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { return }
+            guard written > 0 else { return false }
             offset += written
         }
+        return true
     }
 }
 

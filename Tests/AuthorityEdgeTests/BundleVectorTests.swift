@@ -20,11 +20,7 @@ import Testing
         let file = try VectorFile.load()
         for vector in file.accept {
             let name = try vector.string("name")
-            var edge = try file.verifier()
-            if let held = vector["held"] as? String {
-                let bytes = try file.bytes(held, form: "binary")
-                #expect(try edge.accept(bytes, now: try issuedAt(bytes)) == .ok, "\(name): held \(held)")
-            }
+            var edge = try file.verifier(holding: vector["held"] as? String)
             let bytes = try file.bytes(try vector.string("object"), form: try vector.string("form"))
             let now = try vector.integer("now")
             let got: String
@@ -49,11 +45,7 @@ import Testing
         var reasons: Set<String> = []
         for vector in file.checks {
             let name = try vector.string("name")
-            var edge = try file.verifier()
-            if let bundle = vector["bundle"] as? String {
-                let bytes = try file.bytes(bundle, form: "binary")
-                #expect(try edge.accept(bytes, now: try issuedAt(bytes)) == .ok, "\(name)")
-            }
+            let edge = try file.verifier(holding: vector["bundle"] as? String)
             let request = LinkRequest(
                 target: try vector.string("url"), host: vector["host"] as? String, method: try vector.string("method"),
                 clientAddress: (vector["client_ip"] as? String).flatMap { IPAddress($0) })
@@ -94,12 +86,6 @@ import Testing
         let query = url.split(separator: "?", maxSplits: 1).dropFirst().first ?? ""
         return query.split(separator: "&").first { $0.hasPrefix("au_f=") }.map { String($0.dropFirst(5)) } ?? ""
     }
-
-    /// `issued_at` of a binary object, read from its header (§2.1: 8 bytes at offset 25).
-    func issuedAt(_ bytes: [UInt8]) throws -> Int64 {
-        try #require(bytes.count >= 33)
-        return Int64(bitPattern: bytes[25..<33].reduce(0) { $0 << 8 | UInt64($1) })
-    }
 }
 
 /// Tests/Vectors/bundle-v1.json as JSON values.
@@ -119,10 +105,22 @@ struct VectorFile {
             objects: Dictionary(uniqueKeysWithValues: try objects.map { (try $0.string("name"), $0) }))
     }
 
-    /// A verifier holding nothing, with the file's JWK set and leeway.
-    func verifier() throws -> EdgeVerifier {
+    /// A verifier with the file's JWK set and leeway, holding the object `held` (binary form),
+    /// accepted at its own `issued_at` as §9 says, or nothing.
+    func verifier(holding held: String?) throws -> EdgeVerifier {
         let keys = try JSONSerialization.data(withJSONObject: try #require(document["keys"]))
-        return EdgeVerifier(keys: try JSONWebKeys(json: keys), notBeforeLeeway: try document.integer("not_before_leeway"))
+        var edge = EdgeVerifier(keys: try JSONWebKeys(json: keys), notBeforeLeeway: try document.integer("not_before_leeway"))
+        if let held {
+            let bytes = try self.bytes(held, form: "binary")
+            #expect(try edge.accept(bytes, now: try Self.issuedAt(bytes)) == .ok, "held \(held)")
+        }
+        return edge
+    }
+
+    /// `issued_at` of a binary object, read from its header (§2.1: 8 bytes at offset 25).
+    static func issuedAt(_ bytes: [UInt8]) throws -> Int64 {
+        try #require(bytes.count >= 33)
+        return Int64(bitPattern: bytes[25..<33].reduce(0) { $0 << 8 | UInt64($1) })
     }
 
     /// An object's bytes in `form`: the binary from base64url, the JSON twin serialised again.

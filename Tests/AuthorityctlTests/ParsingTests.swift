@@ -48,6 +48,19 @@ import Testing
         (["completions", "tcsh"], "tcsh"),
         (["frobnicate"], "frobnicate"),
         (["status", "--bogus"], "--bogus"),
+        (["bundle", "fetch"], "--output"),
+        (["bundle", "fetch", "-o", "b", "--since", "-1"], "Missing value for '--since <serial>'"),
+        (["bundle", "fetch", "-o", "b", "--since=-1"], "--since must not be negative"),
+        (["bundle", "fetch", "-o", "b", "--since", "twelve"], "--since"),
+        (["bundle", "fetch", "-o", "b", "--since", "3", "--freshness"], "--since cannot be combined with --freshness"),
+        (["bundle", "fetch", "-o", ""], "a file name must not be empty"),
+        (["bundle", "fetch", "-o", "b", "--keys", "-"], "--keys needs a file"),
+        (["bundle", "verify", "b"], "--keys"),
+        (["bundle", "verify", "--keys", "k"], "<bundle>"),
+        (["bundle", "verify", "--keys", "k", "b", "--now", "tomorrow"], "--now"),
+        (["bundle", "verify", "--keys", "k", "b", "--method", "PUT"], "--method, --ip and --host describe the request of a link"),
+        (["bundle", "verify", "--keys", "k", "b", "--client-ip", "192.0.2.1"], "give its URL"),
+        (["bundle", "verify", "--keys", "k", "b", "/u", "extra"], "extra"),
         (["--socket", "", "status"], "the socket path must be 1 to 107 bytes long"),
         (["--socket", "/" + String(repeating: "s", count: 107), "status"], "the socket path must be 1 to 107 bytes long"),
     ] as [([String], String)])
@@ -57,7 +70,7 @@ import Testing
 
     /// `--help` and `help COMMAND` parse into ArgumentParser's help command, whose run throws a
     /// help request: main prints it on stdout and exits 0.
-    @Test(arguments: [["--help"], ["issue", "--help"], ["help", "revoke"]])
+    @Test(arguments: [["--help"], ["issue", "--help"], ["help", "revoke"], ["bundle"], ["bundle", "verify", "--help"]])
     func helpIsNotAnError(_ arguments: [String]) throws {
         var command = try Authorityctl.parseAsRoot(arguments)
         let error = try #require(throws: (any Error).self) { try command.run() }
