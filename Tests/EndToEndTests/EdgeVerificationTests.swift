@@ -44,6 +44,7 @@ extension EndToEnd {
                         ? "needs_daemon" : reason
                 }
                 let spread = Dictionary(grouping: expected, by: { $0 }).mapValues(\.count)
+                print("EdgeVerification: daemon verdicts of \(probes.count) links: \(spread.sorted { $0.key < $1.key })")
                 for reason in ["ok", "revoked", "retired_key", "needs_daemon", "resource_mismatch", "not_yet_valid", "method_not_allowed"] {
                     #expect((spread[reason] ?? 0) > 0, "no link ends \(reason): \(spread)")
                 }
