@@ -115,6 +115,7 @@ let package = Package(
             name: "authority-bench",
             dependencies: [
                 "AuthorityCore",
+                "AuthorityEdge",
                 "AuthorityTesting",
                 "CEpoll",
                 "CSodium",
