@@ -311,7 +311,9 @@ struct BundleBench {
     }
 
     private func get(_ client: UnixHTTPClient, _ target: String) throws -> [UInt8] {
-        Array(try expect(client.get(target), 200, "GET \(target)").body)
+        let response: HTTPResponse
+        do { response = try client.get(target) } catch { throw BenchError.scenario("GET \(target): \(error)") }
+        return Array(try expect(response, 200, "GET \(target)").body)
     }
 
     private func expect(_ response: HTTPResponse, _ status: Int, _ what: String) throws -> HTTPResponse {
@@ -391,6 +393,13 @@ extension Report {
         lines.append("")
         lines.append("### Revocation bundle (issue #15)")
         lines.append("")
+        if !bundleDaemonArguments.isEmpty {
+            lines.append(
+                "The scenarios' daemon ran with `\(bundleDaemonArguments.joined(separator: " "))` (with the default "
+                    + "`--write-buffer-hard-limit` of 4 MiB it closes the connection of any answer above it, a full bundle of more than "
+                    + "about 262,000 ids).")
+            lines.append("")
+        }
         lines.append(
             "Daemon side, wall time of one answer over the Unix socket (build: the first answer after the fill; cached: median of 5 more; "
                 + "delta: `?since=` the full bundle's serial after 100 more revocations, first and second answer; freshness: median of 21):")

@@ -33,6 +33,8 @@ struct Report {
     var finalRSS = 0.0
     /// The revocation bundle's scenarios, one per size (BundleBench.swift).
     var bundles: [BundleFigures] = []
+    /// The extra arguments of the bundle scenarios' daemon.
+    var bundleDaemonArguments: [String] = []
     var failures: [String] = []
 
     mutating func add(_ measurement: Measurement) {
