@@ -120,6 +120,7 @@ let package = Package(
             name: "authority-bench",
             dependencies: [
                 "AuthorityCore",
+                "AuthorityEdge",
                 "AuthorityTesting",
                 "CEpoll",
                 "CSodium",

@@ -31,6 +31,10 @@ struct Report {
     var startups: [(String, Double, Double)] = []
     var measurements: [Measurement] = []
     var finalRSS = 0.0
+    /// The revocation bundle's scenarios, one per size (BundleBench.swift).
+    var bundles: [BundleFigures] = []
+    /// The extra arguments of the bundle scenarios' daemon.
+    var bundleDaemonArguments: [String] = []
     var failures: [String] = []
 
     mutating func add(_ measurement: Measurement) {
@@ -59,6 +63,18 @@ struct Report {
             "- raw libsodium, one thread: sign \(micro(sodiumBefore.sign)) µs, verify \(micro(sodiumBefore.verify)) µs before the scenarios"
                 + (sodiumAfter.map { "; sign \(micro($0.sign)) µs, verify \(micro($0.verify)) µs after" } ?? "")
                 + " (ratios use the mean)")
+        if !measurements.isEmpty { lines += scenarioMarkdown() }
+        lines += bundleMarkdown()
+        if !failures.isEmpty {
+            lines.append("")
+            lines.append("**Wrong answers:** " + failures.joined(separator: "; "))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The check, issue and write scenarios, start-ups and the targets of issue #7.
+    func scenarioMarkdown() -> [String] {
+        var lines: [String] = []
         lines.append("- one-row durable commits (SQLite WAL, synchronous=FULL, one thread): \(Int(commitsPerSecond))/s")
         lines.append("")
         lines.append("| scenario | requests | per second | p50 ms | p99 ms | p99.9 ms | server CPU µs/op | × raw verify | × raw sign | RSS MiB |")
@@ -81,11 +97,7 @@ struct Report {
         for target in targets() {
             lines.append("| \(target.name) | \(target.measured) | \(target.goal) | \(target.holds.map { $0 ? "yes" : "**no**" } ?? "not measured") |")
         }
-        if !failures.isEmpty {
-            lines.append("")
-            lines.append("**Wrong answers:** " + failures.joined(separator: "; "))
-        }
-        return lines.joined(separator: "\n") + "\n"
+        return lines
     }
 
     struct Target {
