@@ -186,7 +186,10 @@ struct BundleBench {
                     "bundle at \(size): \(content.ids.count) ids and \(content.rules.count) rules, wanted \(size) and \(prefixes)")
             }
             let twin = try BundleObject(json: Data(json))
-            guard twin == object else { throw BenchError.scenario("bundle at \(size): the JSON twin differs from the binary form") }
+            // Signed for each answer: the two may be a second apart, so compare what they state.
+            guard Self.sameState(twin, object) else {
+                throw BenchError.scenario("bundle at \(size): the JSON twin differs from the binary form")
+            }
             let at = object.statement.issuedAt
             var holder = BundleHolder()
             let (_, acceptSeconds) = try timed {
@@ -227,7 +230,7 @@ struct BundleBench {
                 throw BenchError.scenario(
                     "delta at \(size): base \(changes.baseSerial), \(changes.addedIDs.count) ids added, wanted the 100 revoked")
             }
-            guard try BundleObject(json: Data(deltaJSON)) == deltaObject else {
+            guard Self.sameState(try BundleObject(json: Data(deltaJSON)), deltaObject) else {
                 throw BenchError.scenario("delta at \(size): the JSON twin differs from the binary form")
             }
             var next = holder
@@ -337,6 +340,13 @@ struct BundleBench {
     }
 
     /// `count` ids to look up: one in eight from `present` (when there are any), the rest random.
+    /// The same state in both: kind, body, serial, digest and signing epoch (the times and the
+    /// signature belong to each answer).
+    static func sameState(_ one: BundleObject, _ other: BundleObject) -> Bool {
+        one.body == other.body && one.statement.serial == other.statement.serial
+            && one.statement.digest == other.statement.digest && one.statement.epoch == other.statement.epoch
+    }
+
     static func queries(count: Int, present: ArraySlice<LinkID>) -> (ids: [LinkID], hits: Int) {
         var ids: [LinkID] = []
         ids.reserveCapacity(count)
@@ -394,10 +404,7 @@ extension Report {
         lines.append("### Revocation bundle (issue #15)")
         lines.append("")
         if !bundleDaemonArguments.isEmpty {
-            lines.append(
-                "The scenarios' daemon ran with `\(bundleDaemonArguments.joined(separator: " "))` (with the default "
-                    + "`--write-buffer-hard-limit` of 4 MiB it closes the connection of any answer above it, a full bundle of more than "
-                    + "about 262,000 ids).")
+            lines.append("The scenarios' daemon ran with `\(bundleDaemonArguments.joined(separator: " "))`.")
             lines.append("")
         }
         lines.append(
