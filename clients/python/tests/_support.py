@@ -207,3 +207,19 @@ def resign_json(twin: dict, signer: Signer) -> dict:
     twin["signature"] = b64(signer.sign(statement(twin["epoch"], twin["serial"],
                                                   twin["issued_at"], twin["not_after"], digest)))
     return twin
+
+
+def answer(verifier, obj, now):
+    """What accepting `obj` answers: "ok"/"newer", or the refusal's code."""
+    from authority_edge import BundleRefused
+    try:
+        return verifier.accept(obj, now)
+    except BundleRefused as refused:
+        return refused.code
+
+
+def state(verifier):
+    """The held state as comparable values (None when nothing is held)."""
+    held = verifier.held
+    return None if held is None else (held.serial, held.digest, held.not_after,
+                                      bytes(held.content.encoded()))

@@ -23,17 +23,7 @@ def lid(n: int) -> bytes:
     return n.to_bytes(16, "big")
 
 
-def answer(verifier, obj, now):
-    try:
-        return verifier.accept(obj, now)
-    except BundleRefused as refused:
-        return refused.code
-
-
-def state(verifier):
-    held = verifier.held
-    return None if held is None else (held.serial, held.digest, held.not_after,
-                                      bytes(held.content.encoded()))
+answer, state = s.answer, s.state
 
 
 RULES = [("/a", T - 10), ("/b/", s.STANDING), ("/c", T + 100)]

@@ -9,7 +9,7 @@ bundle's JSON twin."""
 import json
 import unittest
 
-from _support import BUNDLE_VECTORS, load_json, unb64
+from _support import BUNDLE_VECTORS, answer, load_json, state, unb64
 
 from authority_edge import BundleRefused, EdgeVerifier, parse_binary
 
@@ -17,18 +17,7 @@ from authority_edge import BundleRefused, EdgeVerifier, parse_binary
 EXPECTED = {"accept": 62, "checks": 32}
 
 
-def answer_of(verifier, obj, now):
-    try:
-        return verifier.accept(obj, now)
-    except BundleRefused as refused:
-        return refused.code
-
-
-def snapshot(verifier):
-    held = verifier.held
-    if held is None:
-        return None
-    return (held.serial, held.digest, held.not_after, bytes(held.content.encoded()))
+answer_of, snapshot = answer, state
 
 
 class BundleVectors(unittest.TestCase):
