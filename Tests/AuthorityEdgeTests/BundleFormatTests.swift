@@ -309,6 +309,24 @@ struct SplitMix64: RandomNumberGenerator {
         #expect(nothing.isEmpty && nothing.applied(to: base) == base && !changes.isEmpty)
     }
 
+    /// The one-pass merge of `applied` against set arithmetic: random bases, removals (present
+    /// or not) and additions (new, already present, or also removed), sorted and unique after.
+    @Test func changesApplyLikeSetArithmeticForRandomLists() {
+        var generator = SystemRandomNumberGenerator()
+        func id(_ n: Int) -> LinkID { LinkID(high: UInt64(n / 7), low: UInt64(n)) }
+        for _ in 0..<300 {
+            let universe = Int.random(in: 1...60, using: &generator)
+            let pick = { (share: Double) in (0..<universe).filter { _ in Double.random(in: 0..<1, using: &generator) < share } }
+            let base = Set(pick(0.5)), removed = Set(pick(0.3)), added = Set(pick(0.3))
+            let content = BundleContent(epochs: [BundleEpoch(epoch: 1, status: .active)], rules: [], ids: base.map(id))
+            let changes = BundleChanges(
+                baseSerial: 1, epochs: content.epochs, removedRules: [], setRules: [], removedIDs: removed.map(id),
+                addedIDs: added.map(id))
+            let expected = base.subtracting(removed).union(added).sorted().map(id)
+            #expect(changes.applied(to: content).ids == expected, "base \(base.sorted()) - \(removed.sorted()) + \(added.sorted())")
+        }
+    }
+
     @Test func aDeltaBringsTheHolderToTheNewContent() throws {
         var holder = BundleHolder()
         try holder.accept(Sample.full(Sample.content), key: Fixtures.key.publicKey, now: Sample.t0)
