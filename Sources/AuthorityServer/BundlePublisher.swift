@@ -67,7 +67,11 @@ final class BundlePublisher: Sendable {
         if case .bundle(nil) = request.kind, let tags = request.ifNoneMatch, tags.contains("*") || tags.contains(String(serial)) {
             return Answer(head: [], json: request.json, serial: serial, notModified: true)
         }
-        let encoded = encoded(snapshot, serial: serial, json: request.json)
+        // Only a full bundle's JSON twin needs the content's JSON members; a delta or a freshness
+        // object in JSON needs the digest alone.
+        var fullJSON = false
+        if case .bundle = request.kind, changes == nil { fullJSON = request.json }
+        let encoded = encoded(snapshot, serial: serial, json: fullJSON)
         let now = runtime.clock()
         let statement = BundleStatement(
             epoch: snapshot.signing.epoch, serial: serial, issuedAt: now, notAfter: now.addingReportingOverflow(maxAge).partialValue,
