@@ -1,5 +1,6 @@
 import AuthorityAPI
 import AuthorityCore
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -47,7 +48,7 @@ extension Router {
         guard !values.isEmpty else { return nil }
         var tags = Set<String>()
         for value in values.prefix(16) {
-            var tag = value.trimmingASCIISpaces
+            var tag = Substring(value.trimmingCharacters(in: .whitespaces))
             if tag.hasPrefix("W/") { tag = tag.dropFirst(2) }
             if tag.count >= 2, tag.first == "\"", tag.last == "\"" { tag = tag.dropFirst().dropLast() }
             tags.insert(String(tag.prefix(20)))
@@ -64,14 +65,5 @@ extension Router {
         var response = APIResponse(status: .ok, headers: headers, body: ByteBuffer(bytes: answer.head))
         response.sharedBody = answer.shared
         return response
-    }
-}
-
-extension Substring {
-    var trimmingASCIISpaces: Substring {
-        var text = self
-        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
-        while text.last == " " || text.last == "\t" { text = text.dropLast() }
-        return text
     }
 }
