@@ -12,6 +12,19 @@ public struct AuditEntry: Sendable, Equatable {
     public var epoch: UInt64?
     public var detail: String?
 
+    package init(
+        id: Int64, at: Int64, actorUID: UInt32?, actorPID: Int32?, action: String, linkID: String?, epoch: UInt64?, detail: String?
+    ) {
+        self.id = id
+        self.at = at
+        self.actorUID = actorUID
+        self.actorPID = actorPID
+        self.action = action
+        self.linkID = linkID
+        self.epoch = epoch
+        self.detail = detail
+    }
+
     static func record(
         _ db: Database, at: Int64, caller: Caller, action: String, linkID: String? = nil, epoch: UInt64? = nil,
         detail: String? = nil

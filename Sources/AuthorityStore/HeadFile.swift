@@ -6,16 +6,22 @@ import Glibc
 
 /// The integrity head: the version of the sealed rows (revocations, use counters) and the
 /// daemon's time high-water mark.
-struct IntegrityHead: Equatable, Sendable {
+package struct IntegrityHead: Equatable, Sendable {
     /// Changes made to sealed rows since the store was created: the revocation list's version.
-    var serial: Int64
+    package var serial: Int64
     /// XOR of the MACs of every sealed row.
-    var digest: [UInt8]
+    package var digest: [UInt8]
     /// The latest time the daemon has used (Unix seconds).
-    var clockMark: Int64
+    package var clockMark: Int64
+
+    package init(serial: Int64, digest: [UInt8], clockMark: Int64) {
+        self.serial = serial
+        self.digest = digest
+        self.clockMark = clockMark
+    }
 
     /// The bytes the head's MAC covers.
-    func sealedBytes(storeID: [UInt8]) -> [UInt8] {
+    package func sealedBytes(storeID: [UInt8]) -> [UInt8] {
         var bytes = SealedBytes("authority-head-v1")
         bytes.add(storeID)
         bytes.add(serial)
@@ -24,7 +30,7 @@ struct IntegrityHead: Equatable, Sendable {
         return bytes.bytes
     }
 
-    func mac(storeID: [UInt8], key: IntegrityKey) -> [UInt8] { key.mac(sealedBytes(storeID: storeID)) }
+    package func mac(storeID: [UInt8], key: IntegrityKey) -> [UInt8] { key.mac(sealedBytes(storeID: storeID)) }
 }
 
 /// `authority.head` in the state directory: which database the directory belongs to and the
@@ -37,14 +43,14 @@ struct IntegrityHead: Equatable, Sendable {
 /// slot being written and the other still holds the previous head.
 ///
 /// `@unchecked Sendable`: used only on the database writer (and at open, before sharing).
-final class HeadFile: @unchecked Sendable {
-    static let name = "authority.head"
+package final class HeadFile: @unchecked Sendable {
+    package static let name = "authority.head"
     private static let magic = Array("AUHEAD01".utf8)
     private static let slotSize = 512
     /// magic, store id, serial, digest, clock mark, MAC.
     private static let recordSize = 8 + 16 + 8 + 32 + 8 + 32
 
-    enum Contents: Equatable {
+    package enum Contents: Equatable {
         case absent
         /// The file exists but neither slot holds a head sealed under this master key.
         case damaged
@@ -55,13 +61,13 @@ final class HeadFile: @unchecked Sendable {
     private var fd: CInt = -1
     private var nextSlot = 0
 
-    init(directory: String) { path = directory + "/" + Self.name }
+    package init(directory: String) { path = directory + "/" + Self.name }
 
     deinit { if fd >= 0 { close(fd) } }
 
     /// What the file holds: the slot with the larger (serial, clock mark) among those whose MAC
     /// verifies.
-    static func read(directory: String, key: IntegrityKey) throws(StoreError) -> Contents {
+    package static func read(directory: String, key: IntegrityKey) throws(StoreError) -> Contents {
         let path = directory + "/" + name
         guard let data = FileManager.default.contents(atPath: path) else {
             var info = stat()
@@ -88,7 +94,7 @@ final class HeadFile: @unchecked Sendable {
 
     /// Writes `head` into the next slot and `fdatasync`s it; the first write creates the file
     /// (0600) and syncs the directory.
-    func write(_ head: IntegrityHead, storeID: [UInt8], key: IntegrityKey) throws(StoreError) {
+    package func write(_ head: IntegrityHead, storeID: [UInt8], key: IntegrityKey) throws(StoreError) {
         if fd < 0 { try openForWriting() }
         var record = Self.magic + storeID
         withUnsafeBytes(of: head.serial.bigEndian) { record += $0 }

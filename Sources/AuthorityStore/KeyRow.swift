@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 
 /// One `signing_key` row: the public record and the sealed seed.
-struct KeyRow {
+package struct KeyRow {
     var record: KeyRecord
     var nonce: [UInt8]
     var sealedSeed: [UInt8]
@@ -35,15 +35,26 @@ struct KeyRow {
 
     /// The bytes an epoch row's MAC covers: every column but the MAC.
     static func seal(_ row: Row) -> [UInt8] {
+        seal(
+            epoch: row["epoch"], publicKey: (row["public_key"] as Data?).map { [UInt8]($0) },
+            nonce: (row["nonce"] as Data?).map { [UInt8]($0) }, sealedSeed: (row["sealed_seed"] as Data?).map { [UInt8]($0) },
+            status: row["status"], createdAt: row["created_at"], retireAfter: row["retire_after"], retiredAt: row["retired_at"])
+    }
+
+    /// The same bytes from the column values (another engine's row).
+    package static func seal(
+        epoch: Int64, publicKey: [UInt8]?, nonce: [UInt8]?, sealedSeed: [UInt8]?, status: String?, createdAt: Int64?,
+        retireAfter: Int64?, retiredAt: Int64?
+    ) -> [UInt8] {
         var bytes = SealedBytes("signing_key")
-        bytes.add(row["epoch"] as Int64)
-        bytes.add((row["public_key"] as Data?).map { [UInt8]($0) })
-        bytes.add((row["nonce"] as Data?).map { [UInt8]($0) })
-        bytes.add((row["sealed_seed"] as Data?).map { [UInt8]($0) })
-        bytes.add(row["status"] as String?)
-        bytes.add(row["created_at"] as Int64?)
-        bytes.add(row["retire_after"] as Int64?)
-        bytes.add(row["retired_at"] as Int64?)
+        bytes.add(epoch)
+        bytes.add(publicKey)
+        bytes.add(nonce)
+        bytes.add(sealedSeed)
+        bytes.add(status)
+        bytes.add(createdAt)
+        bytes.add(retireAfter)
+        bytes.add(retiredAt)
         return bytes.bytes
     }
 

@@ -120,7 +120,7 @@ public final class MasterKey: @unchecked Sendable {
     }
 
     /// Seals a 32-byte seed: returns (nonce, ciphertext with tag).
-    func seal(_ seed: UnsafeRawBufferPointer) -> (nonce: [UInt8], sealed: [UInt8]) {
+    package func seal(_ seed: UnsafeRawBufferPointer) -> (nonce: [UInt8], sealed: [UInt8]) {
         var nonce = [UInt8](repeating: 0, count: Int(crypto_secretbox_NONCEBYTES))
         randombytes_buf(&nonce, nonce.count)
         var sealed = [UInt8](repeating: 0, count: seed.count + Int(crypto_secretbox_MACBYTES))
@@ -130,7 +130,7 @@ public final class MasterKey: @unchecked Sendable {
     }
 
     /// Opens a sealed seed into locked memory and derives the signing key from it.
-    func openSigningKey(nonce: [UInt8], sealed: [UInt8]) -> SigningKey? {
+    package func openSigningKey(nonce: [UInt8], sealed: [UInt8]) -> SigningKey? {
         let seedCount = SigningKey.seedByteCount
         guard nonce.count == Int(crypto_secretbox_NONCEBYTES),
             sealed.count == seedCount + Int(crypto_secretbox_MACBYTES),

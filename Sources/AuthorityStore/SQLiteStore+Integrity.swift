@@ -11,6 +11,13 @@ public struct IntegrityReport: Sendable, Equatable {
     public var rows: Int
     /// The first problem, nil when everything matched.
     public var problem: String?
+
+    package init(serial: Int64, head: String, rows: Int, problem: String?) {
+        self.serial = serial
+        self.head = head
+        self.rows = rows
+        self.problem = problem
+    }
 }
 
 extension SQLiteStore {

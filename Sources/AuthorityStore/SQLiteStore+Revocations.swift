@@ -13,14 +13,25 @@ public struct RevocationRecord: Sendable, Equatable {
     public var liveUntil: Int64?
     public var actorUID: UInt32?
 
+    package init(
+        id: Int64, revocation: Revocation, reason: String?, createdAt: Int64, liveUntil: Int64?, actorUID: UInt32?
+    ) {
+        self.id = id
+        self.revocation = revocation
+        self.reason = reason
+        self.createdAt = createdAt
+        self.liveUntil = liveUntil
+        self.actorUID = actorUID
+    }
+
     /// The revoked link's id, for a revocation by id.
-    var linkIDText: String? {
+    package var linkIDText: String? {
         if case .id(let id) = revocation { return id.description }
         return nil
     }
 
     /// `id`, `prefix /a/` or `prefix /a/ issued before T`, for the audit log.
-    var summary: String {
+    package var summary: String {
         switch revocation {
         case .id(let id): "id \(id)"
         case .prefix(let prefix): "prefix \(prefix)"
@@ -100,7 +111,7 @@ extension SQLiteStore {
             db.cachedStatement(sql: "SELECT max(retire_after) FROM signing_key WHERE status != 'retired'"))
     }
 
-    static func columns(of revocation: Revocation) throws(StoreError) -> (LinkID?, String?, Int64?) {
+    package static func columns(of revocation: Revocation) throws(StoreError) -> (LinkID?, String?, Int64?) {
         switch revocation {
         case .id(let id):
             return (id, nil, nil)
@@ -114,7 +125,7 @@ extension SQLiteStore {
     }
 
     /// The bytes a revocation row's MAC covers: every column but the MAC.
-    static func revocationSeal(
+    package static func revocationSeal(
         id: Int64, linkID: Data?, prefix: String?, issuedBefore: Int64?, reason: String?, createdAt: Int64,
         liveUntil: Int64?, actorUID: Int64?
     ) -> [UInt8] {

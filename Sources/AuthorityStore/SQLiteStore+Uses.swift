@@ -16,6 +16,30 @@ public struct PasswordRecord: Sendable, Equatable {
     public var failures: Int64
     public var lockouts: Int64
     public var lockedUntil: Int64
+
+    package init(hash: String, failures: Int64, lockouts: Int64, lockedUntil: Int64) {
+        self.hash = hash
+        self.failures = failures
+        self.lockouts = lockouts
+        self.lockedUntil = lockedUntil
+    }
+
+    /// One counted attempt (the link is not locked): a right one clears the failures; the
+    /// `maxFailures`-th wrong one in a row locks the link for `baseLockout` × 2^(lockouts so far),
+    /// at most a day. Every engine applies this same rule.
+    package mutating func count(success: Bool, now: Int64, maxFailures: Int64, baseLockout: Int64) {
+        if success {
+            failures = 0
+            return
+        }
+        failures += 1
+        if failures >= maxFailures {
+            let factor = Int64(1) << min(lockouts, 20)
+            lockedUntil = now + min(baseLockout * factor, 86_400)
+            lockouts += 1
+            failures = 0
+        }
+    }
 }
 
 /// The state a link's issue creates besides its audit entry.
@@ -44,7 +68,7 @@ extension SQLiteStore {
     }
 
     /// The bytes a use counter's MAC covers.
-    static func useSeal(linkID: Data, maxUses: Int64, used: Int64, expiresAt: Int64) -> [UInt8] {
+    package static func useSeal(linkID: Data, maxUses: Int64, used: Int64, expiresAt: Int64) -> [UInt8] {
         var bytes = SealedBytes("link_use")
         bytes.add([UInt8](linkID))
         bytes.add(maxUses)
@@ -126,17 +150,7 @@ extension SQLiteStore {
                 ).map({ PasswordRecord(hash: $0[0], failures: $0[1], lockouts: $0[2], lockedUntil: $0[3]) })
                 else { return nil }
                 if record.lockedUntil > now { return (record, true) }
-                if success {
-                    record.failures = 0
-                } else {
-                    record.failures += 1
-                    if record.failures >= maxFailures {
-                        let factor = Int64(1) << min(record.lockouts, 20)
-                        record.lockedUntil = now + min(baseLockout * factor, 86_400)
-                        record.lockouts += 1
-                        record.failures = 0
-                    }
-                }
+                record.count(success: success, now: now, maxFailures: maxFailures, baseLockout: baseLockout)
                 try db.execute(
                     sql: "UPDATE link_password SET failures = ?, lockouts = ?, locked_until = ? WHERE link_id = ?",
                     arguments: [record.failures, record.lockouts, record.lockedUntil, key])

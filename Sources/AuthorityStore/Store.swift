@@ -78,4 +78,18 @@ public protocol Store: AnyObject, Sendable {
     func storageTrouble(_ error: any Error) -> String?
     /// After the last request: commits or fails every queued write and refuses new ones.
     func close()
+
+    /// The engine, for `/v1/health` and the log: `sqlite` or `postgresql`.
+    var engineName: String { get }
+    /// Seconds since this daemon last confirmed it holds the shared database's state; nil for an
+    /// engine whose state is this process's own (SQLite: always current).
+    var secondsSinceSync: Double? { get }
+    /// Why the database is not answering, nil while it is.
+    var unavailableReason: String? { get }
+}
+
+extension Store {
+    public var engineName: String { "sqlite" }
+    public var secondsSinceSync: Double? { nil }
+    public var unavailableReason: String? { nil }
 }

@@ -13,7 +13,7 @@ public final class TimeMark: Sendable {
     private let behind = Atomic<Bool>(false)
     private let observer = Mutex<(@Sendable (_ behindBy: Int64) -> Void)?>(nil)
 
-    init(mark: Int64, tolerance: Int64 = 2) {
+    package init(mark: Int64, tolerance: Int64 = 2) {
         self.mark = Atomic(mark)
         self.tolerance = tolerance
     }
