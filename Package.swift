@@ -10,6 +10,8 @@ let package = Package(
         // An offline verifier: a link against a JWK set and a revocation bundle (docs/edge.md).
         .library(name: "AuthorityEdge", targets: ["AuthorityEdge"]),
         .library(name: "AuthorityStore", targets: ["AuthorityStore"]),
+        // Fleet mode: the same store on PostgreSQL, shared by several daemons (docs/fleet.md).
+        .library(name: "AuthorityPostgres", targets: ["AuthorityPostgres"]),
         .library(name: "AuthorityServer", targets: ["AuthorityServer"]),
         .executable(name: "authorityd", targets: ["authorityd"]),
         .executable(name: "authorityctl", targets: ["authorityctl"]),
@@ -23,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(
@@ -44,10 +48,25 @@ let package = Package(
             plugins: ["EmbedMigrations"]
         ),
         .target(
+            name: "AuthorityPostgres",
+            dependencies: [
+                "AuthorityCore",
+                "AuthorityStore",
+                "CSodium",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            plugins: ["EmbedMigrations"]
+        ),
+        .target(
             name: "AuthorityServer",
             dependencies: [
                 "AuthorityCore",
                 "AuthorityStore",
+                "AuthorityPostgres",
                 "AuthorityAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -100,6 +119,7 @@ let package = Package(
         .target(name: "AuthorityTesting", dependencies: ["AuthorityCore", "AuthorityAPI", "AuthorityEdge", "CSodium"]),
         .testTarget(name: "AuthorityCoreTests", dependencies: ["AuthorityCore", "AuthorityTesting"]),
         .testTarget(name: "AuthorityAPITests", dependencies: ["AuthorityAPI"]),
+        .testTarget(name: "AuthorityPostgresTests", dependencies: ["AuthorityPostgres"]),
         // The bundle's format, its vectors and the edge verifier (docs/revocation-bundle.md).
         .testTarget(name: "AuthorityEdgeTests", dependencies: ["AuthorityEdge", "AuthorityCore", "AuthorityTesting"]),
         .testTarget(

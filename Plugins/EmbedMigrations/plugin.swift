@@ -1,12 +1,14 @@
 import Foundation
 import PackagePlugin
 
-/// Embeds the top-level `Migrations/*.sql` files into the target that uses this plugin, so the
+/// Embeds the top-level `Migrations/*.sql` files (`Migrations/postgresql/*.sql` for AuthorityPostgres) into the target that uses this plugin, so the
 /// installed daemon carries its schema and `Migrations/` stays the one source of the SQL.
 @main
 struct EmbedMigrations: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
-        let directory = context.package.directoryURL.appending(path: "Migrations")
+        // Each engine's schema: Migrations/ for SQLite, Migrations/postgresql/ for fleet mode.
+        let engine = target.name == "AuthorityPostgres" ? "Migrations/postgresql" : "Migrations"
+        let directory = context.package.directoryURL.appending(path: engine)
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
             .filter { $0.hasSuffix(".sql") }
             .sorted()

@@ -81,7 +81,10 @@ public struct HealthResponse: WireObject, Equatable {
         .init("version", \.version),
         .init("active_epoch", \.activeEpoch),
         .init("revocations", \.revocations),
-        .init("uptime_seconds", \.uptimeSeconds)
+        .init("uptime_seconds", \.uptimeSeconds),
+        .init("storage", \.storage),
+        .init("storage_problem", \.storageProblem),
+        .init("sync_age_ms", \.syncAgeMilliseconds)
     )
     public static var wireTemplate: Self { Self(status: "", version: "", activeEpoch: 0, revocations: nil, uptimeSeconds: 0) }
 
@@ -91,8 +94,20 @@ public struct HealthResponse: WireObject, Equatable {
     /// Number of revocations held, or null when the revocation list is switched off.
     public var revocations: Int?
     public var uptimeSeconds: Int64
+    /// The engine: `sqlite`, or `postgresql` in fleet mode.
+    public var storage: String
+    /// Why the database cannot be reached (then `status` is `degraded`); null while it can.
+    public var storageProblem: String?
+    /// Fleet mode: milliseconds since the daemon last confirmed it holds PostgreSQL's state.
+    public var syncAgeMilliseconds: Int64?
 
-    public init(status: String, version: String, activeEpoch: UInt64, revocations: Int?, uptimeSeconds: Int64) {
+    public init(
+        status: String, version: String, activeEpoch: UInt64, revocations: Int?, uptimeSeconds: Int64,
+        storage: String = "sqlite", storageProblem: String? = nil, syncAgeMilliseconds: Int64? = nil
+    ) {
+        self.storage = storage
+        self.storageProblem = storageProblem
+        self.syncAgeMilliseconds = syncAgeMilliseconds
         self.status = status
         self.version = version
         self.activeEpoch = activeEpoch

@@ -25,9 +25,11 @@ final class Administration: Sendable {
     /// `GET /v1/health`.
     func health() -> Reply<HealthResponse> {
         let snapshot = state.snapshot
+        let trouble = store.unavailableReason
         return .value(HealthResponse(
-            status: "ok", version: authorityVersion, activeEpoch: snapshot.signing.epoch,
-            revocations: snapshot.revocations?.count, uptimeSeconds: runtime.clock() - startedAt))
+            status: trouble == nil ? "ok" : "degraded", version: authorityVersion, activeEpoch: snapshot.signing.epoch,
+            revocations: snapshot.revocations?.count, uptimeSeconds: runtime.clock() - startedAt, storage: store.engineName,
+            storageProblem: trouble, syncAgeMilliseconds: store.secondsSinceSync.map { Int64(($0 * 1_000).rounded()) }))
     }
 
     /// `GET /v1/integrity` (admin): the whole revocation list and every use counter checked

@@ -1,3 +1,4 @@
+import AuthorityPostgres
 import AuthorityStore
 import Foundation
 import Logging
@@ -24,12 +25,7 @@ public enum Application {
         defer { lock.release() }
         let inherited = SocketActivation.inheritedSocket(environment: environment)
         if inherited == nil { try refuseIfServing(configuration.socketPath) }
-        let store = try SQLiteStore.open(
-            StoreConfiguration(
-                stateDirectory: configuration.stateDirectory, databasePath: configuration.databasePath,
-                masterKeyFile: configuration.masterKeyFile, credentialsDirectory: environment["CREDENTIALS_DIRECTORY"],
-                revocationsEnabled: configuration.revocationsEnabled, adoptDatabase: configuration.adoptDatabase),
-            now: Int64(Date().timeIntervalSince1970), logger: logger)
+        let store = try await openStore(configuration, environment: environment, logger: logger)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoops)
         let authority = Authority(store: store, configuration: configuration, policy: policy, logger: logger)
@@ -56,6 +52,57 @@ public enum Application {
         }
         await authority.shutdown()
         try await group.shutdownGracefully()
+    }
+
+    /// SQLite in the state directory (the default), or the fleet's PostgreSQL when `--database`
+    /// is a `postgresql://` URL (docs/fleet.md).
+    static func openStore(_ configuration: ServerConfiguration, environment: [String: String], logger: Logger) async throws
+        -> any Store
+    {
+        let now = Int64(Date().timeIntervalSince1970)
+        let credentials = environment["CREDENTIALS_DIRECTORY"]
+        if let database = configuration.databasePath, database.hasPrefix("postgres") {
+            var location = try PostgresLocation(parsing: database)
+            if let password = try databasePassword(configuration, credentials: credentials) { location.password = password }
+            return try await PostgresStore.open(
+                StoreConfiguration(
+                    stateDirectory: configuration.stateDirectory, masterKeyFile: configuration.masterKeyFile,
+                    credentialsDirectory: credentials, revocationsEnabled: configuration.revocationsEnabled,
+                    adoptDatabase: configuration.adoptDatabase),
+                location: location, now: now, logger: logger)
+        }
+        return try SQLiteStore.open(
+            StoreConfiguration(
+                stateDirectory: configuration.stateDirectory, databasePath: configuration.databasePath,
+                masterKeyFile: configuration.masterKeyFile, credentialsDirectory: credentials,
+                revocationsEnabled: configuration.revocationsEnabled, adoptDatabase: configuration.adoptDatabase),
+            now: now, logger: logger)
+    }
+
+    /// The PostgreSQL password: the systemd credential `database.password`, else
+    /// `--database-password-file` (mode 0600 or stricter, one line), else none (the URL's, if any).
+    static func databasePassword(_ configuration: ServerConfiguration, credentials: String?) throws -> String? {
+        var path = configuration.databasePasswordFile
+        if let credentials, FileManager.default.fileExists(atPath: credentials + "/database.password") {
+            path = credentials + "/database.password"
+        }
+        guard let path else { return nil }
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw ConfigurationError.invalid("database-password-file", "cannot read \(path) (errno \(errno))")
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            throw ConfigurationError.invalid(
+                "database-password-file", "\(path) has mode \(String(info.st_mode & 0o777, radix: 8)); it must not be readable by group or others (chmod 600)")
+        }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError.invalid("database-password-file", "cannot read \(path) as UTF-8")
+        }
+        let password = text.hasSuffix("\n") ? String(text.dropLast()) : text
+        guard !password.isEmpty, !password.contains("\n") else {
+            throw ConfigurationError.invalid("database-password-file", "\(path) must hold the password on one line")
+        }
+        return password
     }
 
     /// Refuses to start when another process answers on the socket path (NIO would otherwise

@@ -19,6 +19,10 @@ public final class AuthorityMetrics: Sendable {
     let activeEpoch: Gauge
     let clockBackwardSteps: Counter
     let storageErrors: Counter
+    /// 1 while the database answers, 0 while it does not (fleet mode: PostgreSQL unreachable).
+    let storageUp: Gauge
+    /// Fleet mode: seconds since the daemon last confirmed it holds PostgreSQL's state.
+    let storageSyncAge: Gauge
     let revocationListVersion: Gauge
     private let verifyCacheHits: Counter
     private let verifyCacheMisses: Counter
@@ -60,6 +64,10 @@ public final class AuthorityMetrics: Sendable {
             help: "Times the wall clock was found behind the latest time already used (the daemon kept that time)")
         storageErrors = registry.makeCounter(
             name: "authority_storage_errors_total", help: "Writes answered 503 storage.unavailable")
+        storageUp = registry.makeGauge(name: "authority_storage_up", help: "1 while the database answers, 0 while it cannot be reached")
+        storageSyncAge = registry.makeGauge(
+            name: "authority_storage_sync_age_seconds",
+            help: "Fleet mode: seconds since this daemon last confirmed it holds PostgreSQL's state")
         revocationListVersion = registry.makeGauge(
             name: "authority_revocation_list_version", help: "Changes to revocations and use counters so far (the integrity head's serial)")
         verifyCacheHits = registry.makeCounter(

@@ -20,6 +20,8 @@ final class Checker: Sendable {
     let store: any Store
     let runtime: Runtime
     let settings: Settings
+    /// Fleet mode: longest time without a confirmed sync before checks are refused (fail closed).
+    let maxStaleness: Double
     /// Password guesses in flight per link (bounded: docs/security.md).
     let guesses = GuessesInFlight(limit: 2)
 
@@ -30,6 +32,7 @@ final class Checker: Sendable {
         self.state = state
         self.store = store
         self.runtime = runtime
+        self.maxStaleness = Double(configuration.maxStaleness)
         self.settings = Settings(
             passwordMaxFailures: configuration.passwordMaxFailures, passwordLockout: configuration.passwordLockout,
             cookieTTL: configuration.cookieTTL)
@@ -71,6 +74,11 @@ final class Checker: Sendable {
         _ request: LinkRequest, on eventLoop: any EventLoop, stateful: (ParsedLink, Int64) -> StatefulRequest?
     ) -> Reply<CheckOutcome> {
         let started = ContinuousClock.now
+        if let age = store.secondsSinceSync, age > maxStaleness {
+            return .failure(APIError(
+                .storageUnavailable,
+                "the daemon has not confirmed the fleet's state for \(Int(age)) s (PostgreSQL \(store.location) unreachable?); checks are refused after --max-staleness \(Int(maxStaleness)) s"))
+        }
         let now = runtime.clock()
         let (keyRing, revocations) = state.forCheck
         let verdict = verifier.check(request, keys: keyRing, revocations: revocations, now: now)

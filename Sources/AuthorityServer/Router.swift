@@ -28,8 +28,10 @@ public struct Router: Sendable {
         metrics = authority.metrics
         forwardAuthSettings = ForwardAuthSettings(
             dialect: authority.configuration.forwardAuthDialect, maxAge: authority.configuration.forwardAuthMaxAge)
-        metricsText = { [metrics = authority.metrics, cache = authority.checker.verifier.cache] in
-            metrics.text(verifyCache: cache)
+        metricsText = { [metrics = authority.metrics, cache = authority.checker.verifier.cache, store = authority.store] in
+            metrics.storageUp.set(Int64(store.unavailableReason == nil ? 1 : 0))
+            if let age = store.secondsSinceSync { metrics.storageSyncAge.set(age) }
+            return metrics.text(verifyCache: cache)
         }
     }
 

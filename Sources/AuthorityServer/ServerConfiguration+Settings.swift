@@ -1,3 +1,4 @@
+import AuthorityPostgres
 import Logging
 
 extension ServerConfiguration {
@@ -18,7 +19,20 @@ extension ServerConfiguration {
         .text(
             "socket-group", \.socketGroup, "<group>", default: "the daemon's",
             help: "Group of the socket file, name or number."),
-        .text("database", \.databasePath, default: "STATE-DIR/authority.sqlite", help: "Database file."),
+        .text(
+            "database", \.databasePath, default: "STATE-DIR/authority.sqlite",
+            help: "Database file, or postgresql://USER@HOST/DB (fleet mode, docs/fleet.md).",
+            refusal: "database: a postgresql:// URL must be postgresql://USER[@HOST[:PORT]]/DATABASE[?host=/socket/dir&sslmode=disable|verify-full]",
+            isValid: { text in
+                guard text.hasPrefix("postgres") else { return true }
+                return (try? PostgresLocation(parsing: text)) != nil
+            }),
+        .text(
+            "database-password-file", \.databasePasswordFile,
+            help: "Fleet mode: the PostgreSQL password, read from this file (mode 0600)."),
+        .integer(
+            "max-staleness", \.maxStaleness, 1, 3_600, "seconds",
+            help: "Fleet mode: how long checks answer from memory while PostgreSQL is unreachable."),
         .text("master-key-file", \.masterKeyFile, help: "Master key: 32 raw bytes or 64 hex characters, mode 0600."),
         .text("policy", \.policyFile, help: "Policy file mapping callers to rights (JSON, see docs/api.md)."),
         .integer("max-ttl", \.maxTTL, 1, 31_536_000, "seconds", help: "Longest link lifetime."),

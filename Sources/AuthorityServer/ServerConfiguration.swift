@@ -12,7 +12,13 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Group of the socket file, by name or number; nil keeps the daemon's group.
     public var socketGroup: String?
     public var stateDirectory = "/var/lib/authority"
+    /// A database file (SQLite), or a `postgresql://` URL: fleet mode (docs/fleet.md).
     public var databasePath: String?
+    /// Fleet mode: the PostgreSQL password, read from this file (mode 0600 or stricter).
+    public var databasePasswordFile: String?
+    /// Fleet mode: how long checks keep answering from memory while PostgreSQL is unreachable
+    /// (or the daemon cannot confirm it holds its state), in seconds; then they answer 503.
+    public var maxStaleness: Int64 = 30
     public var masterKeyFile: String?
     public var policyFile: String?
     /// Longest lifetime a link may be issued with, in seconds (default 7 days).

@@ -86,11 +86,13 @@ extension Setting {
     static func text(
         _ name: String, _ path: WritableKeyPath<ServerConfiguration, String?> & Sendable,
         _ placeholder: String = "<path>",
-        default defaultText: String? = nil, help: String
+        default defaultText: String? = nil, help: String, refusal: String? = nil,
+        isValid: @escaping @Sendable (String) -> Bool = { _ in true }
     ) -> Setting {
         Setting(
             name, placeholder: placeholder, help: help, default: defaultText ?? ServerConfiguration()[keyPath: path],
-            accepted: nil, fromText: { $0 }, store: { text, configuration in configuration[keyPath: path] = text })
+            accepted: nil, refusal: refusal, isValid: { $0[keyPath: path].map(isValid) ?? true },
+            fromText: { $0 }, store: { text, configuration in configuration[keyPath: path] = text })
     }
 
     /// An integer within `lower` to `upper` (either may be another setting's value); with

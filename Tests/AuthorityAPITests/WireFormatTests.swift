@@ -33,7 +33,7 @@ import Testing
     @Test func answersWriteNullsAndRequestsLeaveThemOut() throws {
         #expect(try members(RotateResponse(epoch: 1, previousEpoch: nil)) == ["epoch", "previous_epoch"])
         #expect(try members(HealthResponse(status: "ok", version: "1", activeEpoch: 1, revocations: nil, uptimeSeconds: 0))
-            == ["status", "version", "active_epoch", "revocations", "uptime_seconds"])
+            == ["status", "version", "active_epoch", "revocations", "uptime_seconds", "storage", "storage_problem", "sync_age_ms"])
         #expect(try members(CheckLinkRequest(url: "/a", clientIP: "192.0.2.1")) == ["url", "client_ip"])
         #expect(try members(RevokeRequest(issuedBefore: 5)) == ["issued_before"])
         #expect(try members(RetireRequest()) == [])

@@ -131,7 +131,7 @@ with tempfile.TemporaryDirectory() as directory:
 pipeline = case("health")
 pipeline.parts = [case("health"), case("issueLink")]
 got = check_pipeline(spec, pipeline, [answer(200, b'{"status":"ok","version":"1","active_epoch":1,"revocations":0,'
-                                                  b'"uptime_seconds":1}'), Response(error="no answer")], False)
+                                                  b'"uptime_seconds":1,"storage":"sqlite","storage_problem":null,"sync_age_ms":null}'), Response(error="no answer")], False)
 if [(kind, detail.split(" ")[1]) for kind, detail, _ in got] != [("pipelined crash", "2")]:
     failed.append(f"pipelined crash charged to the wrong request: {got}")
 

@@ -1,0 +1,327 @@
+import AuthorityCore
+import AuthorityStore
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import Synchronization
+
+/// One transaction of the writer as the jobs of a batch see it: the connection, and the head
+/// (serial, digest of the sealed rows' MACs) as of the writes made so far, read from `store_meta`
+/// under its row lock when the transaction began, so every daemon's writes chain in commit order.
+///
+/// `@unchecked Sendable`: used only by the engine, one batch at a time.
+final class PostgresTransaction: @unchecked Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+    let key: IntegrityKey
+    var head: IntegrityHead
+    /// The serial in the database when the transaction began (before any of its writes).
+    let startSerial: Int64
+    var nextRevocation: Int64
+    var keysChanged = false
+    var rebuilt = false
+    var revoked = false
+
+    init(connection: PostgresConnection, logger: Logger, key: IntegrityKey, head: IntegrityHead, nextRevocation: Int64) {
+        self.connection = connection
+        self.logger = logger
+        self.key = key
+        self.head = head
+        self.startSerial = head.serial
+        self.nextRevocation = nextRevocation
+    }
+
+    /// The serial as of the writes made so far: read at the end of a write, it is that write's own.
+    var serial: Int64 { head.serial }
+
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await connection.query(query, logger: logger).collect()
+    }
+
+    func run(_ query: PostgresQuery) async throws { _ = try await connection.query(query, logger: logger).collect() }
+
+    /// Records that a sealed row changed from MAC `old` (nil: new) to `new` (nil: deleted).
+    func change(from old: [UInt8]?, to new: [UInt8]?) {
+        if let old { xorDigest(&head.digest, old) }
+        if let new { xorDigest(&head.digest, new) }
+        head.serial += 1
+    }
+
+    struct Mark { let head: IntegrityHead, next: Int64, keys: Bool, rebuilt: Bool, revoked: Bool }
+    var mark: Mark { Mark(head: head, next: nextRevocation, keys: keysChanged, rebuilt: rebuilt, revoked: revoked) }
+    func restore(_ mark: Mark) {
+        (head, nextRevocation, keysChanged, rebuilt, revoked) = (mark.head, mark.next, mark.keys, mark.rebuilt, mark.revoked)
+    }
+}
+
+/// The engine's one queue: writes (batched into one transaction, each in its own savepoint) and
+/// reads, run in order on a single connection by a loop isolated to a NIO event loop of its own,
+/// so callers may block for an answer on any thread but that one (never on the Swift concurrency
+/// pool's threads being needed). A broken connection is replaced on the next job, after a back-off
+/// during which jobs fail at once as `unavailable` (fail closed, never a hang).
+actor PostgresEngine {
+    /// A queued job: `write` works inside the batch's transaction and returns what to run after the
+    /// commit; `read` gets the connection alone.
+    enum Job: Sendable {
+        case write(@Sendable (PostgresTransaction) async throws -> @Sendable () -> Void, fail: @Sendable (any Error) -> Void)
+        case read(@Sendable (PostgresConnection) async throws -> Void, fail: @Sendable (any Error) -> Void)
+        /// One use of a use-limited link: all of a batch's uses are counted in two statements.
+        case use(LinkID, completion: @Sendable (Result<UseOutcome, any Error>) -> Void)
+
+        var fail: @Sendable (any Error) -> Void {
+            switch self {
+            case .write(_, let fail), .read(_, let fail): fail
+            case .use(_, let completion): { completion(.failure($0)) }
+            }
+        }
+    }
+
+    struct Queue {
+        var jobs: [Job] = []
+        var waiter: CheckedContinuation<Bool, Never>?
+        var closed = false
+        var running = true
+    }
+
+    nonisolated let loop: any EventLoop
+    nonisolated let location: PostgresLocation
+    nonisolated let logger: Logger
+    nonisolated let queue = Mutex(Queue())
+    nonisolated let maximumBatch = 1_024
+    private var connection: PostgresConnection?
+    private var nextConnectAttempt = ContinuousClock.now
+    private var backoff: Duration = .milliseconds(100)
+    private var connectionNumber = 0
+    /// Counts the uses of a batch (in its transaction): one outcome per id, in order.
+    private let consume: @Sendable (PostgresTransaction, [LinkID]) async throws -> [Result<UseOutcome, any Error>]
+    /// Runs inside every write transaction after its jobs, before COMMIT (the head into store_meta).
+    private let finish: @Sendable (PostgresTransaction) async throws -> Void
+    /// Runs after every committed batch, before its completions (the in-memory state follows).
+    private let committed: @Sendable (PostgresConnection, PostgresTransaction, _ writes: Int) async throws -> Void
+    /// Told whether PostgreSQL answers (after each connect attempt and each failure).
+    private let reachable: @Sendable (Bool, String?) -> Void
+
+    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
+
+    init(
+        loop: any EventLoop, location: PostgresLocation, logger: Logger,
+        consume: @escaping @Sendable (PostgresTransaction, [LinkID]) async throws -> [Result<UseOutcome, any Error>],
+        finish: @escaping @Sendable (PostgresTransaction) async throws -> Void,
+        committed: @escaping @Sendable (PostgresConnection, PostgresTransaction, Int) async throws -> Void,
+        reachable: @escaping @Sendable (Bool, String?) -> Void
+    ) {
+        self.loop = loop
+        self.location = location
+        self.logger = logger
+        self.consume = consume
+        self.finish = finish
+        self.committed = committed
+        self.reachable = reachable
+    }
+
+    /// Queues `job`; fails it at once when the engine is closed.
+    nonisolated func submit(_ job: Job) {
+        let (waiter, closed) = queue.withLock { queue -> (CheckedContinuation<Bool, Never>?, Bool) in
+            if queue.closed { return (nil, true) }
+            queue.jobs.append(job)
+            defer { queue.waiter = nil }
+            return (queue.waiter, false)
+        }
+        if closed { return job.fail(StoreError.closed) }
+        waiter?.resume(returning: true)
+    }
+
+    /// Refuses new jobs; the queued ones still run. Returns once the loop has ended.
+    nonisolated func close() {
+        let waiter = queue.withLock { queue in
+            queue.closed = true
+            defer { queue.waiter = nil }
+            return queue.waiter
+        }
+        waiter?.resume(returning: false)
+    }
+
+    /// The loop: until closed and drained.
+    func run() async {
+        while let jobs = await nextJobs() { await process(jobs) }
+        try? await connection?.close()
+        connection = nil
+        queue.withLock { $0.running = false }
+    }
+
+    private func nextJobs() async -> [Job]? {
+        while true {
+            let taken = queue.withLock { queue -> [Job]? in
+                if !queue.jobs.isEmpty {
+                    let jobs = queue.jobs
+                    queue.jobs = []
+                    return jobs
+                }
+                return queue.closed ? nil : []
+            }
+            guard let taken else { return nil }
+            if !taken.isEmpty { return taken }
+            let more = await withCheckedContinuation { (waiter: CheckedContinuation<Bool, Never>) in
+                let resumeNow = queue.withLock { queue -> Bool in
+                    if !queue.jobs.isEmpty || queue.closed { return true }
+                    queue.waiter = waiter
+                    return false
+                }
+                if resumeNow { waiter.resume(returning: true) }
+            }
+            _ = more
+        }
+    }
+
+    /// Runs `jobs` in order: consecutive writes share a transaction (at most `maximumBatch`).
+    private func process(_ jobs: [Job]) async {
+        var index = 0
+        while index < jobs.count {
+            if case .read(let work, let fail) = jobs[index] {
+                do {
+                    try await work(try await connected())
+                } catch {
+                    fail(await noteFailure(error))
+                }
+                index += 1
+                continue
+            }
+            var batch: [Job] = []
+            while index < jobs.count, batch.count < maximumBatch {
+                if case .read = jobs[index] { break }
+                batch.append(jobs[index])
+                index += 1
+            }
+            await write(batch)
+        }
+    }
+
+    private func write(_ batch: [Job]) async {
+        let connection: PostgresConnection
+        do {
+            connection = try await connected()
+        } catch {
+            let failure = await noteFailure(error)
+            for job in batch { job.fail(failure) }
+            return
+        }
+        var completions: [@Sendable () -> Void] = []
+        var failures: [(Job, any Error)] = []
+        let transaction: PostgresTransaction
+        do {
+            try await connection.query("BEGIN", logger: logger)
+            transaction = try await begin(connection)
+            var uses: [(LinkID, @Sendable (Result<UseOutcome, any Error>) -> Void)] = []
+            for job in batch { if case .use(let id, let completion) = job { uses.append((id, completion)) } }
+            if !uses.isEmpty {
+                let outcomes = try await consume(transaction, uses.map(\.0))
+                for ((_, completion), outcome) in zip(uses, outcomes) { completions.append { completion(outcome) } }
+            }
+            for (number, job) in batch.enumerated() {
+                guard case .write(let work, _) = job else { continue }
+                let mark = transaction.mark
+                try await connection.query(PostgresQuery(unsafeSQL: "SAVEPOINT j\(number)"), logger: logger)
+                do {
+                    completions.append(try await work(transaction))
+                    try await connection.query(PostgresQuery(unsafeSQL: "RELEASE SAVEPOINT j\(number)"), logger: logger)
+                } catch let error where !Self.isConnectionError(error) {
+                    try await connection.query(PostgresQuery(unsafeSQL: "ROLLBACK TO SAVEPOINT j\(number)"), logger: logger)
+                    transaction.restore(mark)
+                    failures.append((job, PostgresStoreError.wrap(error, location: location.description)))
+                }
+            }
+            try await finish(transaction)
+            try await connection.query("COMMIT", logger: logger)
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            let failure = await noteFailure(error)
+            for job in batch { job.fail(failure) }
+            return
+        }
+        do {
+            try await committed(connection, transaction, completions.count)
+        } catch {
+            // Committed, but not to be acknowledged (authority.head could not be written).
+            for job in batch { job.fail(error) }
+            return
+        }
+        for (job, error) in failures { job.fail(error) }
+        for completion in completions { completion() }
+    }
+
+    /// The head and next revocation serial, under store_meta's row lock (held until COMMIT).
+    private func begin(_ connection: PostgresConnection) async throws -> PostgresTransaction {
+        let rows = try await connection.query(
+            "SELECT head_serial, head_digest, clock_mark, next_revocation FROM store_meta WHERE only_row = 1 FOR UPDATE",
+            logger: logger
+        ).collect()
+        guard let row = rows.first else { throw StoreError.corruptRow("store_meta is missing") }
+        let (serial, digest, clock, next) = try row.decode((Int64, Data, Int64, Int64).self)
+        return PostgresTransaction(
+            connection: connection, logger: logger, key: keyForTransactions,
+            head: IntegrityHead(serial: serial, digest: [UInt8](digest), clockMark: clock), nextRevocation: next)
+    }
+
+    /// Set once by the store before the first job.
+    private var keyForTransactions: IntegrityKey!
+    func use(key: IntegrityKey) { keyForTransactions = key }
+
+    private func connected() async throws -> PostgresConnection {
+        if let connection, !connection.isClosed { return connection }
+        try? await connection?.close()
+        connection = nil
+        guard ContinuousClock.now >= nextConnectAttempt else {
+            throw PostgresStoreError.unavailable(location: location.description, why: "reconnecting (back-off)")
+        }
+        do {
+            connectionNumber += 1
+            let made = try await PostgresConnection.connect(
+                on: loop, configuration: try location.configuration(), id: connectionNumber, logger: logger)
+            connection = made
+            backoff = .milliseconds(100)
+            reachable(true, nil)
+            return made
+        } catch {
+            nextConnectAttempt = ContinuousClock.now + backoff
+            backoff = min(backoff * 2, .seconds(5))
+            throw PostgresStoreError.unavailable(location: location.description, why: "cannot connect: \(Self.describe(error))")
+        }
+    }
+
+    /// The caller's error for `error`; a broken connection is dropped (the next job reconnects).
+    private func noteFailure(_ error: any Error) async -> any Error {
+        let wrapped = PostgresStoreError.wrap(error, location: location.description)
+        if Self.isConnectionError(error) || (connection?.isClosed ?? false) {
+            // Closed before it is dropped (postgres-nio asserts that a connection is closed when freed).
+            try? await connection?.close()
+            connection = nil
+            reachable(false, "\(wrapped)")
+            if case PostgresStoreError.unavailable = wrapped { return wrapped }
+            return PostgresStoreError.unavailable(location: location.description, why: Self.describe(error))
+        }
+        if case PostgresStoreError.unavailable = wrapped { reachable(false, "\(wrapped)") }
+        return wrapped
+    }
+
+    static func isConnectionError(_ error: any Error) -> Bool {
+        if let transaction = error as? PostgresTransactionError {
+            return [transaction.beginError, transaction.closureError, transaction.commitError].contains { $0.map(isConnectionError) ?? false }
+        }
+        guard let psql = error as? PSQLError else { return error is ChannelError || error is IOError }
+        if let state = psql.serverInfo?[.sqlState] {
+            // Class 08: connection exception; 57P: operator intervention (shutdown, crash).
+            return state.hasPrefix("08") || state.hasPrefix("57P")
+        }
+        return true
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let psql = error as? PSQLError {
+            if let message = psql.serverInfo?[.message] { return message }
+            return "\(psql.code)" + (psql.underlying.map { ": \($0)" } ?? "")
+        }
+        return "\(error)"
+    }
+}
