@@ -119,7 +119,11 @@ let package = Package(
         .target(name: "AuthorityTesting", dependencies: ["AuthorityCore", "AuthorityAPI", "AuthorityEdge", "CSodium"]),
         .testTarget(name: "AuthorityCoreTests", dependencies: ["AuthorityCore", "AuthorityTesting"]),
         .testTarget(name: "AuthorityAPITests", dependencies: ["AuthorityAPI"]),
-        .testTarget(name: "AuthorityPostgresTests", dependencies: ["AuthorityPostgres"]),
+        // The PostgreSQL store against a real cluster of its own (initdb as nobody, a Unix socket).
+        .testTarget(
+            name: "AuthorityPostgresTests",
+            dependencies: ["AuthorityPostgres", "AuthorityStore", "AuthorityCore", "AuthorityTesting", .product(name: "Logging", package: "swift-log")]
+        ),
         // The bundle's format, its vectors and the edge verifier (docs/revocation-bundle.md).
         .testTarget(name: "AuthorityEdgeTests", dependencies: ["AuthorityEdge", "AuthorityCore", "AuthorityTesting"]),
         .testTarget(
