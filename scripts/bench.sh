@@ -23,9 +23,10 @@ EOF
 }
 
 . "$(dirname "$0")/lib/help.sh"
+. "$(dirname "$0")/lib/swiftpm.sh"
 
 cd "$(dirname "$0")/.."
 scripts/deps.sh nginx
-swift build -c release --product authorityd
-swift build -c release --product authority-bench
+swift_build -c release --product authorityd
+swift_build -c release --product authority-bench
 exec .build/release/authority-bench "$@"

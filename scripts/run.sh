@@ -23,10 +23,11 @@ EOF
 }
 
 . "$(dirname "$0")/lib/help.sh"
+. "$(dirname "$0")/lib/swiftpm.sh"
 
 cd "$(dirname "$0")/.."
 scripts/deps.sh curl
-swift build -c release --product authorityd
+swift_build -c release --product authorityd
 mkdir -p state
 chmod 700 state
 exec .build/release/authorityd --state-dir ./state --socket ./state/authority.sock "$@"

@@ -28,6 +28,7 @@ EOF
 }
 
 . "$(dirname "$0")/lib/help.sh"
+. "$(dirname "$0")/lib/swiftpm.sh"
 
 cd "$(dirname "$0")/.."
 
@@ -50,7 +51,7 @@ echo "== systemd units: systemd-analyze verify, exposure <= 0.5"
 scripts/check-units.sh
 
 echo "== release build (installed and run by EndToEndTests/SystemdTests)"
-swift build -c release --product authorityd
+swift_build -c release --product authorityd
 
 echo "== API fuzzer: generated requests for every operation of docs/openapi.yaml against the real daemon"
 python3 Tests/Fuzz/selftest_fuzz_api.py
@@ -59,11 +60,11 @@ fuzz_status=0
 python3 Tests/Fuzz/fuzz_api.py .build/release/authorityd || fuzz_status=$?
 
 echo "== swift test"
-swift build --build-tests
+swift_build --build-tests
 swift test --skip-build --disable-xctest "$@"
 
 echo "== benchmark smoke run (small sizes: checks every scenario answers right; figures mean little)"
-swift build -c release --product authority-bench
+swift_build -c release --product authority-bench
 .build/release/authority-bench --smoke
 
 if [ "$fuzz_status" -ne 0 ]; then
