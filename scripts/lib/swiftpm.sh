@@ -8,7 +8,7 @@ swift_build() {
         status=0
         swift build "$@" || status=$?
         if [ "$status" -le 128 ]; then return "$status"; fi
-        echo "== swift build $* died of signal $((status - 128)) (attempt $attempt of 3): a SwiftPM crash, not a compile error; building again" >&2
+        echo "== swift build $* died of signal $((status - 128)) (attempt $attempt of 3): SwiftPM crashed, not the compiler's verdict" >&2
     done
     return "$status"
 }
