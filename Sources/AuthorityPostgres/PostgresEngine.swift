@@ -37,10 +37,14 @@ final class PostgresTransaction: @unchecked Sendable {
     var serial: Int64 { head.serial }
 
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await connection.query(query, logger: logger).collect()
+        try PostgresEngine.refuseClosed(connection)
+        return try await connection.query(query, logger: logger).collect()
     }
 
-    func run(_ query: PostgresQuery) async throws { _ = try await connection.query(query, logger: logger).collect() }
+    func run(_ query: PostgresQuery) async throws {
+        try PostgresEngine.refuseClosed(connection)
+        _ = try await connection.query(query, logger: logger).collect()
+    }
 
     /// Records that a sealed row changed from MAC `old` (nil: new) to `new` (nil: deleted).
     func change(from old: [UInt8]?, to new: [UInt8]?) {
@@ -90,6 +94,10 @@ actor PostgresEngine {
     nonisolated let logger: Logger
     nonisolated let queue = Mutex(Queue())
     nonisolated let maximumBatch = 1_024
+    /// The longest one job (a read, or one batch's transaction and catch-up) may take.
+    nonisolated let jobDeadline: TimeAmount
+    /// Runs the engine's nonisolated async work on `loop`.
+    nonisolated let executor: EventLoopTaskExecutor
     private var connection: PostgresConnection?
     private var nextConnectAttempt = ContinuousClock.now
     private var backoff: Duration = .milliseconds(100)
@@ -110,8 +118,10 @@ actor PostgresEngine {
         consume: @escaping @Sendable (PostgresTransaction, [LinkID]) async throws -> [Result<UseOutcome, any Error>],
         finish: @escaping @Sendable (PostgresTransaction) async throws -> Void,
         committed: @escaping @Sendable (PostgresConnection, PostgresTransaction, Int) async throws -> Void,
-        reachable: @escaping @Sendable (Bool, String?) -> Void
+        reachable: @escaping @Sendable (Bool, String?) -> Void, jobDeadline: TimeAmount = .seconds(10)
     ) {
+        self.jobDeadline = jobDeadline
+        self.executor = EventLoopTaskExecutor(loop)
         self.loop = loop
         self.location = location
         self.logger = logger
@@ -143,11 +153,15 @@ actor PostgresEngine {
         waiter?.resume(returning: false)
     }
 
-    /// The loop: until closed and drained.
+    /// The loop: until closed and drained. Everything it awaits runs on the engine's event loop,
+    /// the job closures and postgres-nio's nonisolated code included (`executor`): on the shared
+    /// cooperative pool (one thread per core) it would wait whenever other code blocks those threads.
     func run() async {
-        while let jobs = await nextJobs() { await process(jobs) }
-        try? await connection?.close()
-        connection = nil
+        await withTaskExecutorPreference(executor) {
+            while let jobs = await nextJobs() { await process(jobs) }
+            try? await connection?.close()
+            connection = nil
+        }
         queue.withLock { $0.running = false }
     }
 
@@ -181,7 +195,8 @@ actor PostgresEngine {
         while index < jobs.count {
             if case .read(let work, let fail) = jobs[index] {
                 do {
-                    try await work(try await connected())
+                    let connection = try await connected()
+                    try await bounded(connection) { try await work(connection) }
                 } catch {
                     fail(await noteFailure(error))
                 }
@@ -207,10 +222,37 @@ actor PostgresEngine {
             for job in batch { job.fail(failure) }
             return
         }
+        let outcome: (completions: [@Sendable () -> Void], failures: [(Job, any Error)])
+        do {
+            outcome = try await bounded(connection) { try await self.transact(batch, on: connection) }
+        } catch let error as Committed {
+            // Committed, but not to be acknowledged (authority.head could not be written).
+            for job in batch { job.fail(error.error) }
+            return
+        } catch {
+            let failure = await noteFailure(error)
+            for job in batch { job.fail(failure) }
+            return
+        }
+        for (job, error) in outcome.failures { job.fail(error) }
+        for completion in outcome.completions { completion() }
+    }
+
+    /// A batch committed whose answer must still not be an acknowledgement.
+    private struct Committed: Error { let error: any Error }
+
+    /// One transaction for `batch`: its uses, then each write in a savepoint of its own, then the
+    /// head, COMMIT, and the in-memory state. Returns what to run for the jobs that succeeded and
+    /// the failures of those that did not. After a connection error nothing more is sent on the
+    /// connection (not even ROLLBACK: the server has ended the transaction with the session).
+    private func transact(
+        _ batch: [Job], on connection: PostgresConnection
+    ) async throws -> (completions: [@Sendable () -> Void], failures: [(Job, any Error)]) {
         var completions: [@Sendable () -> Void] = []
         var failures: [(Job, any Error)] = []
         let transaction: PostgresTransaction
         do {
+            try Self.refuseClosed(connection)
             try await connection.query("BEGIN", logger: logger)
             transaction = try await begin(connection)
             var uses: [(LinkID, @Sendable (Result<UseOutcome, any Error>) -> Void)] = []
@@ -222,33 +264,58 @@ actor PostgresEngine {
             for (number, job) in batch.enumerated() {
                 guard case .write(let work, _) = job else { continue }
                 let mark = transaction.mark
-                try await connection.query(PostgresQuery(unsafeSQL: "SAVEPOINT j\(number)"), logger: logger)
+                try await transaction.run(PostgresQuery(unsafeSQL: "SAVEPOINT j\(number)"))
                 do {
                     completions.append(try await work(transaction))
-                    try await connection.query(PostgresQuery(unsafeSQL: "RELEASE SAVEPOINT j\(number)"), logger: logger)
+                    try await transaction.run(PostgresQuery(unsafeSQL: "RELEASE SAVEPOINT j\(number)"))
                 } catch let error where !Self.isConnectionError(error) {
-                    try await connection.query(PostgresQuery(unsafeSQL: "ROLLBACK TO SAVEPOINT j\(number)"), logger: logger)
+                    try await transaction.run(PostgresQuery(unsafeSQL: "ROLLBACK TO SAVEPOINT j\(number)"))
                     transaction.restore(mark)
                     failures.append((job, PostgresStoreError.wrap(error, location: location.description)))
                 }
             }
             try await finish(transaction)
+            try Self.refuseClosed(connection)
             try await connection.query("COMMIT", logger: logger)
         } catch {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
-            let failure = await noteFailure(error)
-            for job in batch { job.fail(failure) }
-            return
+            if !Self.isConnectionError(error) && !connection.isClosed {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+            }
+            throw error
         }
         do {
             try await committed(connection, transaction, completions.count)
         } catch {
-            // Committed, but not to be acknowledged (authority.head could not be written).
-            for job in batch { job.fail(error) }
-            return
+            throw Committed(error: error)
         }
-        for (job, error) in failures { job.fail(error) }
-        for completion in completions { completion() }
+        return (completions, failures)
+    }
+
+    /// postgres-nio 1.33.2 writes a query to its channel without a promise: a query sent as the
+    /// connection closes (PostgreSQL's fast shutdown, a killed backend) is never answered, and its
+    /// await never returns. So a job on a closed connection is refused before it is sent, and every
+    /// job runs under `jobDeadline`: past it, the connection is closed and dropped and the job fails
+    /// as unavailable (nothing acknowledged); whatever the abandoned work returns later is dropped.
+    private func bounded<T: Sendable>(
+        _ connection: PostgresConnection, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let gate = Gate<T>()
+        let limit = jobDeadline
+        let value = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            gate.arm(continuation)
+            let timer = loop.scheduleTask(in: limit) {
+                gate.settle(.failure(JobDeadlineExceeded(seconds: limit.nanoseconds / 1_000_000_000)))
+            }
+            Task(executorPreference: executor) {
+                do { gate.settle(.success(try await body())) } catch { gate.settle(.failure(error)) }
+                timer.cancel()
+            }
+        }
+        return value
+    }
+
+    static func refuseClosed(_ connection: PostgresConnection) throws {
+        if connection.isClosed { throw ChannelError.ioOnClosedChannel }
     }
 
     /// The head and next revocation serial, under store_meta's row lock (held until COMMIT).
@@ -306,6 +373,7 @@ actor PostgresEngine {
     }
 
     static func isConnectionError(_ error: any Error) -> Bool {
+        if error is JobDeadlineExceeded { return true }
         if let transaction = error as? PostgresTransactionError {
             return [transaction.beginError, transaction.closureError, transaction.commitError].contains { $0.map(isConnectionError) ?? false }
         }
@@ -323,5 +391,43 @@ actor PostgresEngine {
             return "\(psql.code)" + (psql.underlying.map { ": \($0)" } ?? "")
         }
         return "\(error)"
+    }
+}
+
+/// A job ran past the engine's deadline (its connection is then cut).
+struct JobDeadlineExceeded: Error, CustomStringConvertible {
+    let seconds: Int64
+    var description: String { "PostgreSQL did not answer within \(seconds) s; the connection was cut" }
+}
+
+/// The first of a job's outcome and its deadline resumes the engine; the other is dropped.
+private final class Gate<T: Sendable>: Sendable {
+    private let state = Mutex<(continuation: CheckedContinuation<T, any Error>?, settled: Bool)>((nil, false))
+
+    func arm(_ continuation: CheckedContinuation<T, any Error>) {
+        state.withLock { $0.continuation = continuation }
+    }
+
+    func settle(_ result: Result<T, any Error>) {
+        let continuation = state.withLock { state -> CheckedContinuation<T, any Error>? in
+            guard !state.settled else { return nil }
+            state.settled = true
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        continuation?.resume(with: result)
+    }
+}
+
+/// A task executor on one NIO event loop: nonisolated async code of a task that prefers it
+/// (postgres-nio's, the engine's job closures) runs on that loop's thread, not on the shared pool.
+final class EventLoopTaskExecutor: TaskExecutor, Sendable {
+    let loop: any EventLoop
+
+    init(_ loop: any EventLoop) { self.loop = loop }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

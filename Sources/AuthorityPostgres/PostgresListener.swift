@@ -21,8 +21,8 @@ final class PostgresListener: Sendable {
         self.logger = logger
     }
 
-    func start(poll: RepeatedTask, onChange: @escaping @Sendable () -> Void) {
-        let task = Task { [self] in await listen(onChange: onChange) }
+    func start(poll: RepeatedTask, executor: EventLoopTaskExecutor, onChange: @escaping @Sendable () -> Void) {
+        let task = Task(executorPreference: executor) { [self] in await listen(onChange: onChange) }
         state.withLock { $0 = (task, poll, false) }
     }
 

@@ -34,6 +34,7 @@ extension PostgresStore {
     /// ring when it changed, the whole index after a rebuild, else the revocations added since.
     /// Runs on the engine's loop (after a commit, or as a queued read), so in serial order.
     func catchUp(_ connection: PostgresConnection) async throws {
+        try PostgresEngine.refuseClosed(connection)
         try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
         do {
             let changes = try await readChanges(connection)
@@ -50,7 +51,9 @@ extension PostgresStore {
             }
             shared.withLock { $0.lastSync = .now }
         } catch {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
+            if !PostgresEngine.isConnectionError(error) && !connection.isClosed {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+            }
             throw error
         }
     }
@@ -161,6 +164,6 @@ extension PostgresStore {
         let poll = loop.scheduleRepeatedTask(initialDelay: pollInterval, delay: pollInterval) { [weak self] _ in
             self?.requestCatchUp()
         }
-        listener.start(poll: poll) { [weak self] in self?.requestCatchUp() }
+        listener.start(poll: poll, executor: engine.executor) { [weak self] in self?.requestCatchUp() }
     }
 }

@@ -12,9 +12,12 @@ final class Administration: Sendable {
     let store: any Store
     let runtime: Runtime
     let revocationsEnabled: Bool
+    /// `--max-staleness`: health is degraded once the store's state is older.
+    let maxStaleness: Double
     let startedAt: Int64
 
-    init(state: CurrentState, store: any Store, runtime: Runtime, revocationsEnabled: Bool) {
+    init(state: CurrentState, store: any Store, runtime: Runtime, revocationsEnabled: Bool, maxStaleness: Int64) {
+        self.maxStaleness = Double(maxStaleness)
         self.state = state
         self.store = store
         self.runtime = runtime
@@ -22,14 +25,18 @@ final class Administration: Sendable {
         self.startedAt = runtime.clock()
     }
 
-    /// `GET /v1/health`.
+    /// `GET /v1/health`: degraded while the store reports trouble, or while its state is older
+    /// than `--max-staleness` (checks are refused then, whether or not the store has noticed why).
     func health() -> Reply<HealthResponse> {
         let snapshot = state.snapshot
+        let age = store.secondsSinceSync
+        let stale = age.map { $0 > maxStaleness } ?? false
         let trouble = store.unavailableReason
+            ?? (stale ? "the fleet's state was last confirmed \(Int(age ?? 0)) s ago (--max-staleness \(Int(maxStaleness)) s)" : nil)
         return .value(HealthResponse(
             status: trouble == nil ? "ok" : "degraded", version: authorityVersion, activeEpoch: snapshot.signing.epoch,
             revocations: snapshot.revocations?.count, uptimeSeconds: runtime.clock() - startedAt, storage: store.engineName,
-            storageProblem: trouble, syncAgeMilliseconds: store.secondsSinceSync.map { Int64(($0 * 1_000).rounded()) }))
+            storageProblem: trouble, syncAgeMilliseconds: age.map { Int64(($0 * 1_000).rounded()) }))
     }
 
     /// `GET /v1/integrity` (admin): the whole revocation list and every use counter checked

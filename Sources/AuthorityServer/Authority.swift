@@ -41,7 +41,8 @@ public final class Authority: Sendable {
         self.checker = Checker(state: state, store: store, runtime: runtime, configuration: configuration)
         self.issuer = Issuer(state: state, store: store, runtime: runtime, maxTTL: configuration.maxTTL)
         self.administration = Administration(
-            state: state, store: store, runtime: runtime, revocationsEnabled: configuration.revocationsEnabled)
+            state: state, store: store, runtime: runtime, revocationsEnabled: configuration.revocationsEnabled,
+            maxStaleness: configuration.maxStaleness)
         self.bundles = BundlePublisher(state: state, runtime: runtime, maxAge: configuration.bundleMaxAge)
         Self.observe(store, into: metrics, logger: logger)
     }

@@ -1,4 +1,3 @@
-import AuthorityTesting
 import Foundation
 
 #if canImport(Glibc)
@@ -8,18 +7,22 @@ import Glibc
 /// A throwaway PostgreSQL cluster of the test's own: `initdb` in a temporary directory, run as the
 /// unprivileged user `nobody` (PostgreSQL refuses root), listening only on a Unix socket there,
 /// with fsync on. Needs Debian's `postgresql` (scripts/test.sh installs it).
-final class PostgresCluster: @unchecked Sendable {
-    let directory: String
-    var url: String { "postgresql://authority@/authority?host=\(directory)" }
+public final class PostgresCluster: @unchecked Sendable {
+    /// The temporary directory: `data/`, `log`, and the socket.
+    public let directory: String
+    /// A `--database` URL for the database `authority` over the Unix socket.
+    public var url: String { "postgresql://authority@/authority?host=\(directory)" }
     private var data: String { directory + "/data" }
 
-    static var binaries: String? {
+    /// The newest installed PostgreSQL's `bin` directory, if any.
+    public static var binaries: String? {
         let root = "/usr/lib/postgresql"
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: root))?.sorted() ?? []
         return versions.last.map { "\(root)/\($0)/bin" }.flatMap { FileManager.default.fileExists(atPath: $0 + "/initdb") ? $0 : nil }
     }
 
-    init() throws {
+    /// Creates, starts and fills the cluster: database `authority`, owner `authority`.
+    public init() throws {
         guard let bin = Self.binaries else { throw ClusterError("PostgreSQL is not installed (scripts/deps.sh postgresql)") }
         var template = Array("/tmp/aupg-XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else { throw ClusterError("mkdtemp") }
@@ -31,7 +34,8 @@ final class PostgresCluster: @unchecked Sendable {
         try Self.asNobody([bin + "/createdb", "-h", directory, "-U", "authority", "authority"])
     }
 
-    func start() throws {
+    /// Starts the server (after `stop()`); waits until it accepts connections.
+    public func start() throws {
         guard let bin = Self.binaries else { throw ClusterError("no PostgreSQL") }
         try Self.asNobody([
             bin + "/pg_ctl", "-D", data, "-l", directory + "/log", "-w", "-t", "60",
@@ -39,24 +43,41 @@ final class PostgresCluster: @unchecked Sendable {
         ])
     }
 
-    func stop() throws {
+    /// Stops the server (fast shutdown: connections are cut, committed work is kept).
+    public func stop() throws {
         guard let bin = Self.binaries else { throw ClusterError("no PostgreSQL") }
         try Self.asNobody([bin + "/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"])
     }
 
-    func remove() {
+    /// Stops the server and deletes the directory.
+    public func remove() {
         try? stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
 
+    /// Runs `psql -c SQL` on the database `authority`; returns its unaligned, tuples-only output.
+    @discardableResult
+    public func psql(_ sql: String) throws -> String {
+        guard let bin = Self.binaries else { throw ClusterError("no PostgreSQL") }
+        let result = try ChildProcess.run(
+            Self.wrapped([bin + "/psql", "-h", directory, "-U", "authority", "-d", "authority", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql]),
+            timeout: 60)
+        guard result.status == 0 else { throw ClusterError("psql -c \(sql): \(result)") }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    private static func wrapped(_ command: [String], root: Bool = false) -> [String] {
+        root || getuid() != 0 ? command : ["/usr/sbin/runuser", "-u", "nobody", "--"] + command
+    }
+
     private static func asNobody(_ command: [String], root: Bool = false) throws {
-        let full = root || getuid() != 0 ? command : ["/usr/sbin/runuser", "-u", "nobody", "--"] + command
-        let result = try ChildProcess.run(full, timeout: 120)
+        let result = try ChildProcess.run(wrapped(command, root: root), timeout: 120)
         guard result.status == 0 else { throw ClusterError("\(command.joined(separator: " ")): \(result)") }
     }
 }
 
-struct ClusterError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+/// A cluster command failed; the message names it and what it printed.
+public struct ClusterError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
