@@ -7,59 +7,6 @@ import NIOPosix
 import PostgresNIO
 import Synchronization
 
-/// One transaction of the writer as the jobs of a batch see it: the connection, and the head
-/// (serial, digest of the sealed rows' MACs) as of the writes made so far, read from `store_meta`
-/// under its row lock when the transaction began, so every daemon's writes chain in commit order.
-///
-/// `@unchecked Sendable`: used only by the engine, one batch at a time.
-final class PostgresTransaction: @unchecked Sendable {
-    let connection: PostgresConnection
-    let logger: Logger
-    let key: IntegrityKey
-    var head: IntegrityHead
-    /// The serial in the database when the transaction began (before any of its writes).
-    let startSerial: Int64
-    var nextRevocation: Int64
-    var keysChanged = false
-    var rebuilt = false
-    var revoked = false
-
-    init(connection: PostgresConnection, logger: Logger, key: IntegrityKey, head: IntegrityHead, nextRevocation: Int64) {
-        self.connection = connection
-        self.logger = logger
-        self.key = key
-        self.head = head
-        self.startSerial = head.serial
-        self.nextRevocation = nextRevocation
-    }
-
-    /// The serial as of the writes made so far: read at the end of a write, it is that write's own.
-    var serial: Int64 { head.serial }
-
-    func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try PostgresEngine.refuseClosed(connection)
-        return try await connection.query(query, logger: logger).collect()
-    }
-
-    func run(_ query: PostgresQuery) async throws {
-        try PostgresEngine.refuseClosed(connection)
-        _ = try await connection.query(query, logger: logger).collect()
-    }
-
-    /// Records that a sealed row changed from MAC `old` (nil: new) to `new` (nil: deleted).
-    func change(from old: [UInt8]?, to new: [UInt8]?) {
-        if let old { xorDigest(&head.digest, old) }
-        if let new { xorDigest(&head.digest, new) }
-        head.serial += 1
-    }
-
-    struct Mark { let head: IntegrityHead, next: Int64, keys: Bool, rebuilt: Bool, revoked: Bool }
-    var mark: Mark { Mark(head: head, next: nextRevocation, keys: keysChanged, rebuilt: rebuilt, revoked: revoked) }
-    func restore(_ mark: Mark) {
-        (head, nextRevocation, keysChanged, rebuilt, revoked) = (mark.head, mark.next, mark.keys, mark.rebuilt, mark.revoked)
-    }
-}
-
 /// The engine's one queue: writes (batched into one transaction, each in its own savepoint) and
 /// reads, run in order on a single connection by a loop isolated to a NIO event loop of its own,
 /// so callers may block for an answer on any thread but that one (never on the Swift concurrency
@@ -391,43 +338,5 @@ actor PostgresEngine {
             return "\(psql.code)" + (psql.underlying.map { ": \($0)" } ?? "")
         }
         return "\(error)"
-    }
-}
-
-/// A job ran past the engine's deadline (its connection is then cut).
-struct JobDeadlineExceeded: Error, CustomStringConvertible {
-    let seconds: Int64
-    var description: String { "PostgreSQL did not answer within \(seconds) s; the connection was cut" }
-}
-
-/// The first of a job's outcome and its deadline resumes the engine; the other is dropped.
-private final class Gate<T: Sendable>: Sendable {
-    private let state = Mutex<(continuation: CheckedContinuation<T, any Error>?, settled: Bool)>((nil, false))
-
-    func arm(_ continuation: CheckedContinuation<T, any Error>) {
-        state.withLock { $0.continuation = continuation }
-    }
-
-    func settle(_ result: Result<T, any Error>) {
-        let continuation = state.withLock { state -> CheckedContinuation<T, any Error>? in
-            guard !state.settled else { return nil }
-            state.settled = true
-            defer { state.continuation = nil }
-            return state.continuation
-        }
-        continuation?.resume(with: result)
-    }
-}
-
-/// A task executor on one NIO event loop: nonisolated async code of a task that prefers it
-/// (postgres-nio's, the engine's job closures) runs on that loop's thread, not on the shared pool.
-final class EventLoopTaskExecutor: TaskExecutor, Sendable {
-    let loop: any EventLoop
-
-    init(_ loop: any EventLoop) { self.loop = loop }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
