@@ -196,10 +196,10 @@ extension PostgresStore {
             guard !stateChanged, shared.serial == transaction.startSerial else { return false }
             shared.serial = head.serial
             shared.headMAC = Data(head.mac(storeID: storeID, key: key)).hex
-            shared.lastSync = .now
             return true
         }
         if simple {
+            markSynced()
             lastDigest.withLock { $0 = head.digest }
         } else {
             do {

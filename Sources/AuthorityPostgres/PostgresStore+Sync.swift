@@ -49,7 +49,7 @@ extension PostgresStore {
                     shared.nextRevocation = meta.nextRevocation
                 }
             }
-            shared.withLock { $0.lastSync = .now }
+            markSynced()
         } catch {
             if !PostgresEngine.isConnectionError(error) && !connection.isClosed {
                 _ = try? await connection.query("ROLLBACK", logger: logger)

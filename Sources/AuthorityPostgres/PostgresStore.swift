@@ -38,7 +38,6 @@ public final class PostgresStore: Store {
         var nextRevocation: Int64
         /// Opened secret keys by epoch (a rotation elsewhere is opened once).
         var openedKeys: [UInt64: SigningKey] = [:]
-        var lastSync = ContinuousClock.now
         var trouble: String?
 
         var snapshot: StoreSnapshot {
@@ -60,6 +59,9 @@ public final class PostgresStore: Store {
     /// How often the serial is polled besides the notifications.
     let pollInterval: TimeAmount
     public let time: TimeMark
+    /// When this daemon last confirmed it holds the database's state (CLOCK_MONOTONIC, ns): read
+    /// by every check, so an atomic rather than a field under `shared`'s lock.
+    let lastSync = Atomic<Int64>(PostgresStore.monotonicNanoseconds())
 
     init(
         engine: PostgresEngine, group: MultiThreadedEventLoopGroup, masterKey: MasterKey, key: IntegrityKey,
@@ -92,9 +94,16 @@ public final class PostgresStore: Store {
     /// Seconds since this daemon last confirmed it holds the database's state (a commit, a poll,
     /// a catch-up); grows while PostgreSQL cannot be reached.
     public var secondsSinceSync: Double? {
-        let last = shared.withLock { $0.lastSync }
-        let elapsed = ContinuousClock.now - last
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        Double(Self.monotonicNanoseconds() - lastSync.load(ordering: .relaxed)) / 1e9
+    }
+
+    /// The daemon holds the database's state as of now.
+    func markSynced() { lastSync.store(Self.monotonicNanoseconds(), ordering: .relaxed) }
+
+    static func monotonicNanoseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
 
     /// Why PostgreSQL is not answering (nil while it is).

@@ -53,7 +53,11 @@ struct Bench: ParsableCommand {
         help: "Run only the revocation-bundle scenarios (and raw libsodium), at these revoked-id counts: comma-separated, ascending, at least 100 apart (e.g. 0,1000,10000,100000,1000000). --smoke adds them at 0,1000.")
     var bundleSizes: BundleSizes?
 
+    @Option(help: "Run only the fleet scenarios (and raw libsodium) with this many daemons on a PostgreSQL cluster of the run's own (2 to 16). --smoke adds them with 2.")
+    var fleet: Int?
+
     mutating func validate() throws {
+        if let fleet, !(2...16).contains(fleet) { throw ValidationError("--fleet must be 2 to 16") }
         guard (1...4096).contains(connections) else { throw ValidationError("--connections must be 1 to 4096") }
         guard (1...10_000_000).contains(links) else { throw ValidationError("--links must be 1 to 10000000") }
         guard (1...20_000).contains(heldConnections) else { throw ValidationError("--held-connections must be 1 to 20000") }
@@ -87,7 +91,7 @@ struct Bench: ParsableCommand {
             daemon: BenchDaemon(executable: daemon!, directory: work, extraArguments: daemonArguments),
             driverConnections: connections, links: links, seconds: seconds, revocationSizes: revocations,
             heldConnections: heldConnections, bundleSizes: bundleSizes?.sizes ?? (smoke ? [0, 1_000] : []),
-            bundleOnly: bundleSizes != nil, smoke: smoke,
+            bundleOnly: bundleSizes != nil, smoke: smoke, fleet: fleet ?? (smoke ? 2 : nil), fleetOnly: fleet != nil,
             nginx: noNginx ? nil : StaticNginx(directory: work + "/nginx"))
         defer { try? bench.daemon.stop() }
         try bench.run(into: &report)
@@ -112,6 +116,9 @@ struct Runner {
     let bundleSizes: [Int]
     let bundleOnly: Bool
     let smoke: Bool
+    /// The fleet scenarios' daemon count (nil: not run), and whether they run alone.
+    let fleet: Int?
+    let fleetOnly: Bool
     let nginx: StaticNginx?
 
     var driver: LoadDriver { LoadDriver(socketPath: daemon.socketPath, connections: driverConnections) }
@@ -123,6 +130,12 @@ struct Runner {
     func run(into report: inout Report) throws {
         log("raw libsodium")
         report.sodiumBefore = RawSodium.measure(seconds: min(seconds, 2))
+        if fleetOnly {
+            try runFleet(into: &report)
+            log("raw libsodium again")
+            report.sodiumAfter = RawSodium.measure(seconds: min(seconds, 2))
+            return
+        }
         if bundleOnly {
             try runBundle(into: &report)
             log("raw libsodium again")
@@ -251,6 +264,7 @@ struct Runner {
         report.finalRSS = try ProcessSample.of(daemon.pid).rssMiB
         try daemon.stop()
         if !bundleSizes.isEmpty { try runBundle(into: &report) }
+        if fleet != nil { try runFleet(into: &report) }
         log("raw libsodium again")
         report.sodiumAfter = RawSodium.measure(seconds: min(seconds, 2))
     }
@@ -265,6 +279,15 @@ struct Runner {
         try BundleBench(
             daemon: bundleDaemon, connections: driverConnections, sizes: bundleSizes,
             lookups: smoke ? 100_000 : 200_000, checks: smoke ? 500 : 2_000, rounds: smoke ? 1 : 10
+        ).run(into: &report)
+    }
+
+    /// The fleet scenarios (FleetBench.swift), on daemons, a cluster and state of their own.
+    func runFleet(into report: inout Report) throws {
+        guard let fleet else { return }
+        try FleetBench(
+            executable: daemon.executable, directory: daemon.directory + "/fleet", daemons: fleet, connections: driverConnections,
+            links: links, samples: smoke ? 5 : 50, seconds: min(seconds, 3), extraArguments: daemon.extraArguments
         ).run(into: &report)
     }
 

@@ -36,6 +36,8 @@ struct Report {
     /// The extra arguments of the bundle scenarios' daemon.
     var bundleDaemonArguments: [String] = []
     var failures: [String] = []
+    /// The fleet scenarios (FleetBench.swift), when run.
+    var fleet: FleetFigures?
 
     mutating func add(_ measurement: Measurement) {
         measurements.append(measurement)
@@ -65,6 +67,7 @@ struct Report {
                 + " (ratios use the mean)")
         if !measurements.isEmpty { lines += scenarioMarkdown() }
         lines += bundleMarkdown()
+        lines += fleetMarkdown()
         if !failures.isEmpty {
             lines.append("")
             lines.append("**Wrong answers:** " + failures.joined(separator: "; "))
