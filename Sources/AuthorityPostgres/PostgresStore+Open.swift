@@ -212,7 +212,7 @@ extension PostgresStore {
         for observer in observers { observer(writes) }
     }
 
-    private static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
+    static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query(
             """
             CREATE TABLE IF NOT EXISTS authority_migrations (

@@ -54,6 +54,40 @@ public enum Application {
         try await group.shutdownGracefully()
     }
 
+    /// `--import-sqlite SOURCE`: the SQLite state of a stopped daemon's state directory copied
+    /// into the empty PostgreSQL database of `--database` (PostgresStore.importSQLite), both state
+    /// directories locked meanwhile. The master key is `--master-key-file` (or the credential),
+    /// else SOURCE's own `master.key`: the fleet must use that key.
+    public static func importSQLite(configuration: ServerConfiguration, logger: Logger) async throws -> ImportReport {
+        try configuration.validate()
+        guard let source = configuration.importSQLite else { throw ConfigurationError.invalid("import-sqlite", "no source state directory") }
+        guard let database = configuration.databasePath, database.hasPrefix("postgres") else {
+            throw ConfigurationError.invalid("import-sqlite", "needs --database postgresql://… (the fleet's database to copy into)")
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let credentials = environment["CREDENTIALS_DIRECTORY"]
+        let sourceStore = StoreConfiguration(stateDirectory: source)
+        guard FileManager.default.fileExists(atPath: sourceStore.resolvedDatabasePath) else {
+            throw ConfigurationError.invalid("import-sqlite", "there is no \(sourceStore.resolvedDatabasePath) to import")
+        }
+        try SQLiteStore.createDirectory(configuration.stateDirectory)
+        let lock = try StateLock(directory: configuration.stateDirectory)
+        defer { lock.release() }
+        let same = URL(fileURLWithPath: source).standardizedFileURL.path == URL(fileURLWithPath: configuration.stateDirectory).standardizedFileURL.path
+        let sourceLock = same ? nil : try StateLock(directory: source)
+        defer { sourceLock?.release() }
+        let credentialKey = credentials.map { FileManager.default.fileExists(atPath: $0 + "/master.key") } ?? false
+        let keyFile = configuration.masterKeyFile ?? (credentialKey ? nil : source + "/master.key")
+        var location = try PostgresLocation(parsing: database)
+        if let password = try databasePassword(configuration, credentials: credentials) { location.password = password }
+        return try await PostgresStore.importSQLite(
+            from: StoreConfiguration(stateDirectory: source, masterKeyFile: keyFile, credentialsDirectory: credentials),
+            into: StoreConfiguration(
+                stateDirectory: configuration.stateDirectory, masterKeyFile: keyFile, credentialsDirectory: credentials,
+                revocationsEnabled: configuration.revocationsEnabled),
+            location: location, now: Int64(Date().timeIntervalSince1970), logger: logger)
+    }
+
     /// SQLite in the state directory (the default), or the fleet's PostgreSQL when `--database`
     /// is a `postgresql://` URL (docs/fleet.md).
     static func openStore(_ configuration: ServerConfiguration, environment: [String: String], logger: Logger) async throws

@@ -45,6 +45,10 @@ extension ServerConfiguration {
             "adopt-database", \.adoptDatabase, inFile: false,
             help: "For one start after a restore: accept the database as it is and record it as the state directory's "
                 + "(docs/operations.md)."),
+        .text(
+            "import-sqlite", \.importSQLite, "<state-dir>", inFile: false,
+            help: "Copy the SQLite state of this stopped daemon's state directory into the empty PostgreSQL database "
+                + "of --database, then exit (docs/fleet.md)."),
         .integer(
             "rotation-interval", \.rotationInterval, 60, 315_360_000, "seconds", zeroIsOff: true,
             help: "Rotate the signing key this often."),

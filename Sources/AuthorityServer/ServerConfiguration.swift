@@ -30,6 +30,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// One start only (a flag, never in the configuration file): accept the database as it is and
     /// record it as the state directory's (after a restore; docs/operations.md).
     public var adoptDatabase = false
+    /// A flag, never in the configuration file: copy the SQLite state in this (stopped daemon's)
+    /// state directory into the empty PostgreSQL database of `--database`, then exit
+    /// (docs/fleet.md).
+    public var importSQLite: String?
     /// Automatic key rotation period in seconds; 0 switches it off.
     public var rotationInterval: Int64 = 0
     /// How often expired revocations are collected and due epochs retired, in seconds.

@@ -85,12 +85,12 @@ extension Setting {
     /// A string that may be absent; `defaultText` says what its absence means.
     static func text(
         _ name: String, _ path: WritableKeyPath<ServerConfiguration, String?> & Sendable,
-        _ placeholder: String = "<path>",
+        _ placeholder: String = "<path>", inFile: Bool = true,
         default defaultText: String? = nil, help: String, refusal: String? = nil,
         isValid: @escaping @Sendable (String) -> Bool = { _ in true }
     ) -> Setting {
         Setting(
-            name, placeholder: placeholder, help: help, default: defaultText ?? ServerConfiguration()[keyPath: path],
+            name, inFile: inFile, placeholder: placeholder, help: help, default: defaultText ?? ServerConfiguration()[keyPath: path],
             accepted: nil, refusal: refusal, isValid: { $0[keyPath: path].map(isValid) ?? true },
             fromText: { $0 }, store: { text, configuration in configuration[keyPath: path] = text })
     }

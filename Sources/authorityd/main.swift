@@ -28,7 +28,14 @@ enum Authorityd {
             handler.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
             return handler
         }
-        try await Application.run(configuration: configuration, logger: Logger(label: "authorityd"))
+        let logger = Logger(label: "authorityd")
+        if configuration.importSQLite != nil {
+            let report = try await Application.importSQLite(configuration: configuration, logger: logger)
+            let rows = report.rows.map { "\($0.count) \($0.table)" }.joined(separator: ", ")
+            print("authorityd: imported \(rows) into \(configuration.databasePath ?? ""); version \(report.serial), head \(report.head)")
+            return
+        }
+        try await Application.run(configuration: configuration, logger: logger)
     }
 
     static func fail(_ line: String, status: Int32) -> Never {

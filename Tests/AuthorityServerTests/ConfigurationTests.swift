@@ -176,6 +176,7 @@ import Testing
         (["--policy", "/p.json"], #""policy": "/p.json""#),
         (["--no-revocations"], #""revocations": false"#),
         (["--adopt-database"], nil),
+        (["--import-sqlite", "/old"], nil),
         (["--forward-auth-dialect", "caddy"], #""forward_auth_dialect": "caddy""#),
         (["--log-level", "debug"], #""log_level": "debug""#),
     ] + bounds.map { ([$0.flag, "\($0.upper)"], "\"\($0.flag.dropFirst(2).replacingOccurrences(of: "-", with: "_"))\": \($0.upper)") }
@@ -202,7 +203,7 @@ import Testing
         let settings = ServerConfiguration.settings
         #expect(Set(settings.map(\.flag)).count == settings.count, "a flag declared twice")
         #expect(Set(settings.map(\.flag)) == Set(Self.samples.map { $0.flags[0] }), "a setting without a sample here, or a sample too many")
-        let notTheFlag = ["--no-revocations": "revocations", "--adopt-database": nil] as [String: String?]
+        let notTheFlag = ["--no-revocations": "revocations", "--adopt-database": nil, "--import-sqlite": nil] as [String: String?]
         for setting in settings {
             #expect(setting.flag.hasPrefix("--") && setting.flag.count > 3)
             #expect(setting.help.count > 10 && setting.help.hasSuffix("."), "\(setting.flag): \(setting.help)")

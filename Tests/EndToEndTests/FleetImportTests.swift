@@ -1,0 +1,84 @@
+import AuthorityAPI
+import AuthorityTesting
+import Foundation
+import Testing
+
+/// `authorityd --import-sqlite`: a SQLite daemon's state moved into PostgreSQL, then served by
+/// a fleet (docs/fleet.md).
+extension EndToEnd {
+    @Suite(.serialized) struct FleetImportTests {
+        static func importing(_ arguments: [String]) throws -> CommandResult {
+            try ChildProcess.run([DaemonProcess.executable] + arguments, timeout: 120)
+        }
+
+        @Test func aSQLiteStateMovesIntoPostgreSQLAndAFleetServesItAsItWas() async throws {
+            let cluster = try PostgresCluster()
+            defer { cluster.remove() }
+            try await DaemonProcess.with { sqlite in
+                let client = sqlite.client()
+                let kept = try client.issue("/moved/kept", ttl: 3_600)
+                let revoked = try client.issue("/moved/revoked", ttl: 3_600)
+                _ = try client.revoke(RevokeRequest(id: revoked.id))
+                _ = try client.revoke(RevokeRequest(prefix: "/moved/blocked/"))
+                let counted = try client.issue(IssueLinkRequest(resource: "/moved/counted", ttl: 3_600, maxUses: 3))
+                #expect(try client.check(CheckLinkRequest(url: counted.url)).remainingUses == 2)
+                #expect(try client.post("/v1/keys/rotate").status == 201)
+                let after = try client.issue("/moved/after", ttl: 3_600)
+                #expect(after.epoch == 2)
+                let source = sqlite.stateDirectory
+                let target = try TemporaryDirectory("au-import")
+                defer { target.remove() }
+                let arguments = ["--state-dir", target.path + "/state", "--database", cluster.url, "--import-sqlite", source]
+
+                // While the source daemon runs, its state directory is locked: nothing is copied.
+                let running = try Self.importing(arguments)
+                #expect(running.status == 1 && running.stderr.contains("another authorityd is using"), "\(running)")
+                sqlite.terminate()
+
+                // Another master key cannot open the source: refused before anything is copied.
+                let wrongKey = target.path + "/wrong.key"
+                _ = FileManager.default.createFile(
+                    atPath: wrongKey, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }), attributes: [.posixPermissions: 0o600])
+                let refused = try Self.importing(arguments + ["--master-key-file", wrongKey])
+                #expect(refused.status == 1 && !refused.stderr.isEmpty, "\(refused)")
+                #expect(try cluster.psql("SELECT count(*) FROM pg_tables WHERE tablename = 'signing_key'") == "0"
+                    || cluster.psql("SELECT count(*) FROM signing_key") == "0")
+
+                let moved = try Self.importing(arguments)
+                #expect(moved.status == 0, "\(moved)")
+                #expect(moved.stdout.contains("2 signing_key") && moved.stdout.contains("2 revocation") && moved.stdout.contains("1 link_use"), "\(moved.stdout)")
+                #expect(!moved.stdout.contains("au_sig") && !moved.stderr.contains("au_sig"), "a link was printed")
+
+                // An import never merges: the second one is refused.
+                let again = try Self.importing(arguments)
+                #expect(again.status == 1 && again.stderr.contains("already holds a state"), "\(again)")
+
+                // Two fleet daemons on the moved state, with the source's master key.
+                let key = ["--master-key-file", source + "/master.key"]
+                let first = try DaemonProcess(arguments: ["--database", cluster.url] + key)
+                let second = try DaemonProcess(arguments: ["--database", cluster.url] + key)
+                defer {
+                    first.remove()
+                    second.remove()
+                }
+                try first.start(timeout: 60)
+                try second.start(timeout: 60)
+                for daemon in [first, second] {
+                    let fleet = daemon.client()
+                    #expect(try fleet.reason(kept.url) == "ok")
+                    #expect(try fleet.reason(after.url) == "ok")
+                    #expect(try fleet.reason(revoked.url) == "revoked")
+                    #expect(try fleet.health().activeEpoch == 2)
+                    #expect(try fleet.health().revocations == 2)
+                    #expect(try fleet.issue("/moved/new", ttl: 60).epoch == 2)
+                }
+                let fleet = first.client()
+                #expect(try fleet.check(CheckLinkRequest(url: counted.url)).remainingUses == 1)
+                #expect(try second.client().check(CheckLinkRequest(url: counted.url)).remainingUses == 0)
+                #expect(try fleet.check(CheckLinkRequest(url: counted.url)).reason == "uses_exhausted")
+                let integrity = try fleet.get("/v1/integrity")
+                #expect(integrity.status == 200 && integrity.text.contains("\"ok\":true"), "\(integrity.text)")
+            }
+        }
+    }
+}
