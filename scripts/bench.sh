@@ -7,7 +7,8 @@ usage() {
     cat <<'EOF'
 Usage: scripts/bench.sh [--] [AUTHORITY-BENCH ARGUMENTS...]
 
-Runs the benchmark of BENCHMARKS.md: installs nginx if missing (scripts/deps.sh), builds
+Runs the benchmark of BENCHMARKS.md: installs nginx and postgresql if missing (scripts/deps.sh; the fleet
+scenarios of --fleet N and --smoke run a PostgreSQL cluster of their own), builds
 authorityd and authority-bench in release mode, and runs every scenario against a fresh daemon
 in a temporary directory (about 5 minutes on 2 cores). Every argument goes to authority-bench
 unchanged; after --, even -h and --help do.
@@ -26,7 +27,7 @@ EOF
 . "$(dirname "$0")/lib/swiftpm.sh"
 
 cd "$(dirname "$0")/.."
-scripts/deps.sh nginx
+scripts/deps.sh nginx postgresql
 swift_build -c release --product authorityd
 swift_build -c release --product authority-bench
 exec .build/release/authority-bench "$@"

@@ -4,8 +4,9 @@ import PostgresNIO
 
 /// Where the fleet's PostgreSQL is: a libpq-style URL, `postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE`
 /// with the query parameters `host` (a Unix socket directory, as libpq's; wins over HOST),
-/// `sslmode` (`disable`, the default on a Unix socket; `verify-full`: TLS, with the server's
-/// certificate checked against the system's trust store and HOST), and `application_name`.
+/// `sslmode` (`disable`, the default; `verify-full`: TLS, with the server's certificate checked
+/// against the system's trust store, or the PEM file `sslrootcert` names, and against HOST), and
+/// `application_name`.
 /// The password is better given in a file (`--database-password-file`) than on a command line.
 public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     public enum Endpoint: Sendable, Equatable {
@@ -19,6 +20,8 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     public var password: String?
     public var database: String
     public var requireTLS: Bool
+    /// `sslrootcert`: the CA certificates (PEM) that verify the server, instead of the system's.
+    public var rootCertificates: String?
     public var applicationName: String
 
     /// Parses `text`; every refusal names what is wrong (never the password).
@@ -39,13 +42,15 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         let items = components.queryItems ?? []
         var socketDirectory: String?
         var sslmode: String?
+        var rootCertificates: String?
         applicationName = "authorityd"
         for item in items {
             switch item.name {
             case "host": socketDirectory = item.value
             case "sslmode": sslmode = item.value
+            case "sslrootcert": rootCertificates = item.value
             case "application_name": applicationName = item.value ?? applicationName
-            default: throw .invalidLocation("unknown URL parameter \(item.name) (known: host, sslmode, application_name)")
+            default: throw .invalidLocation("unknown URL parameter \(item.name) (known: host, sslmode, sslrootcert, application_name)")
             }
         }
         guard let port = components.port ?? 5432 as Int?, (1...65_535).contains(port) else {
@@ -65,6 +70,11 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         case let other?: throw .invalidLocation("sslmode \(other) is not supported (disable or verify-full)")
         }
         if case .unixSocket = endpoint, requireTLS { throw .invalidLocation("sslmode=verify-full needs a TCP host, not a socket") }
+        if let rootCertificates {
+            guard requireTLS else { throw .invalidLocation("sslrootcert needs sslmode=verify-full") }
+            guard rootCertificates.hasPrefix("/") else { throw .invalidLocation("sslrootcert must be an absolute path") }
+        }
+        self.rootCertificates = rootCertificates
     }
 
     /// The URL without its password, for logs and messages.
@@ -79,8 +89,14 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         var configuration: PostgresConnection.Configuration
         switch endpoint {
         case .tcp(let host, let port):
-            let tls: PostgresConnection.Configuration.TLS =
-                requireTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
+            var client = TLSConfiguration.makeClientConfiguration()  // full verification: chain and host name
+            if let rootCertificates {
+                guard FileManager.default.isReadableFile(atPath: rootCertificates) else {
+                    throw PostgresStoreError.invalidLocation("sslrootcert \(rootCertificates) cannot be read")
+                }
+                client.trustRoots = .file(rootCertificates)
+            }
+            let tls: PostgresConnection.Configuration.TLS = requireTLS ? .require(try NIOSSLContext(configuration: client)) : .disable
             configuration = .init(host: host, port: port, username: username, password: password, database: database, tls: tls)
         case .unixSocket(let path):
             configuration = .init(unixSocketPath: path, username: username, password: password, database: database)

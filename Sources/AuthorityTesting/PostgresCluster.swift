@@ -10,8 +10,14 @@ import Glibc
 public final class PostgresCluster: @unchecked Sendable {
     /// The temporary directory: `data/`, `log`, and the socket.
     public let directory: String
+    /// The port: of the socket file's name, and of the TCP listener once `enableTLS` ran.
+    public let port: Int
+    /// `listen_addresses`: none (Unix socket only) until `enableTLS`.
+    private var listen = ""
     /// A `--database` URL for the database `authority` over the Unix socket.
-    public var url: String { "postgresql://authority@/authority?host=\(directory)" }
+    public var url: String {
+        port == 5432 ? "postgresql://authority@/authority?host=\(directory)" : "postgresql://authority@localhost:\(port)/authority?host=\(directory)"
+    }
     private var data: String { directory + "/data" }
 
     /// The newest installed PostgreSQL's `bin` directory, if any.
@@ -22,7 +28,8 @@ public final class PostgresCluster: @unchecked Sendable {
     }
 
     /// Creates, starts and fills the cluster: database `authority`, owner `authority`.
-    public init() throws {
+    public init(port: Int = 5432) throws {
+        self.port = port
         guard let bin = Self.binaries else { throw ClusterError("PostgreSQL is not installed (scripts/deps.sh postgresql)") }
         var template = Array("/tmp/aupg-XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else { throw ClusterError("mkdtemp") }
@@ -31,7 +38,7 @@ public final class PostgresCluster: @unchecked Sendable {
         try Self.asNobody(["/bin/chown", "-R", "nobody", directory], root: true)
         try Self.asNobody([bin + "/initdb", "-D", data, "-A", "trust", "-U", "authority", "--no-sync"])
         try start()
-        try Self.asNobody([bin + "/createdb", "-h", directory, "-U", "authority", "authority"])
+        try Self.asNobody([bin + "/createdb", "-h", directory, "-p", "\(port)", "-U", "authority", "authority"])
     }
 
     /// Starts the server (after `stop()`); waits until it accepts connections.
@@ -39,8 +46,34 @@ public final class PostgresCluster: @unchecked Sendable {
         guard let bin = Self.binaries else { throw ClusterError("no PostgreSQL") }
         try Self.asNobody([
             bin + "/pg_ctl", "-D", data, "-l", directory + "/log", "-w", "-t", "60",
-            "-o", "-c listen_addresses='' -c unix_socket_directories=\(directory) -c fsync=on", "start",
+            "-o", "-c listen_addresses='\(listen)' -c port=\(port) -c unix_socket_directories=\(directory) -c fsync=on", "start",
         ])
+    }
+
+    /// Serves TLS on localhost (127.0.0.1 and ::1) with `certificate` and `key` (PEM files), and
+    /// refuses every TCP connection without it; the Unix socket stays as it was. Restarts the server.
+    public func enableTLS(certificate: String, key: String) throws {
+        try stop()
+        for (file, name) in [(certificate, "server.crt"), (key, "server.key")] {
+            try? FileManager.default.removeItem(atPath: data + "/" + name)
+            try FileManager.default.copyItem(atPath: file, toPath: data + "/" + name)
+            chmod(data + "/" + name, 0o600)
+            try Self.asNobody(["/bin/chown", "nobody", data + "/" + name], root: true)
+        }
+        let settings = "\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n"
+        let conf = try FileHandle(forWritingTo: URL(fileURLWithPath: data + "/postgresql.conf"))
+        try conf.seekToEnd()
+        try conf.write(contentsOf: Data(settings.utf8))
+        try conf.close()
+        try """
+            local all all trust
+            hostssl all all 127.0.0.1/32 trust
+            hostssl all all ::1/128 trust
+            hostnossl all all all reject
+
+            """.write(toFile: data + "/pg_hba.conf", atomically: false, encoding: .utf8)
+        listen = "localhost"
+        try start()
     }
 
     /// Stops the server (fast shutdown: connections are cut, committed work is kept).
@@ -60,7 +93,7 @@ public final class PostgresCluster: @unchecked Sendable {
     public func psql(_ sql: String) throws -> String {
         guard let bin = Self.binaries else { throw ClusterError("no PostgreSQL") }
         let result = try ChildProcess.run(
-            Self.wrapped([bin + "/psql", "-h", directory, "-U", "authority", "-d", "authority", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql]),
+            Self.wrapped([bin + "/psql", "-h", directory, "-p", "\(port)", "-U", "authority", "-d", "authority", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql]),
             timeout: 60)
         guard result.status == 0 else { throw ClusterError("psql -c \(sql): \(result)") }
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
