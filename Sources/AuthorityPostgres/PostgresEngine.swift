@@ -268,14 +268,18 @@ actor PostgresEngine {
     /// The head and next revocation serial, under store_meta's row lock (held until COMMIT).
     private func begin(_ connection: PostgresConnection) async throws -> PostgresTransaction {
         let rows = try await connection.query(
-            "SELECT head_serial, head_digest, clock_mark, next_revocation FROM store_meta WHERE only_row = 1 FOR UPDATE",
+            """
+            SELECT head_serial, head_digest, clock_mark, next_revocation, keys_serial, rebuild_serial
+            FROM store_meta WHERE only_row = 1 FOR UPDATE
+            """,
             logger: logger
         ).collect()
         guard let row = rows.first else { throw StoreError.corruptRow("store_meta is missing") }
-        let (serial, digest, clock, next) = try row.decode((Int64, Data, Int64, Int64).self)
+        let (serial, digest, clock, next, keys, rebuild) = try row.decode((Int64, Data, Int64, Int64, Int64, Int64).self)
         return PostgresTransaction(
             connection: connection, logger: logger, key: keyForTransactions,
-            head: IntegrityHead(serial: serial, digest: [UInt8](digest), clockMark: clock), nextRevocation: next)
+            head: IntegrityHead(serial: serial, digest: [UInt8](digest), clockMark: clock), nextRevocation: next,
+            keysSerial: keys, rebuildSerial: rebuild)
     }
 
     /// Set once by the store before the first job.

@@ -186,19 +186,25 @@ extension PostgresStore {
     }
 
     /// After a commit, before its completions: `authority.head`, then the in-memory state. A batch
-    /// that changed no state, begun at the serial this daemon holds, moves the serial alone;
-    /// anything else catches up from the database (which includes other daemons' changes).
+    /// that changed no state moves the serial alone when it began at the serial this daemon holds,
+    /// or when what other daemons committed since changed nothing held in memory (the key ring,
+    /// the revocations: their serials in store_meta are the ones this daemon applied); anything
+    /// else catches up from the database.
     func committed(_ connection: PostgresConnection, _ transaction: PostgresTransaction, writes: Int) async throws {
         let head = transaction.head
         if head.serial != transaction.startSerial { try headFile.write(head, storeID: storeID, key: key) }
         let stateChanged = transaction.keysChanged || transaction.revoked || transaction.rebuilt
         let simple = shared.withLock { shared -> Bool in
-            guard !stateChanged, shared.serial == transaction.startSerial else { return false }
+            let othersChangedNoState = shared.keysSerial == transaction.startKeysSerial
+                && shared.rebuildSerial == transaction.startRebuildSerial
+                && shared.nextRevocation == transaction.startNextRevocation
+            guard !stateChanged, shared.serial == transaction.startSerial || othersChangedNoState else { return false }
             shared.serial = head.serial
             shared.headMAC = Data(head.mac(storeID: storeID, key: key)).hex
             return true
         }
         if simple {
+            _ = time.now(wall: head.clockMark)  // other daemons' clock marks, as a catch-up takes them
             markSynced()
             lastDigest.withLock { $0 = head.digest }
         } else {

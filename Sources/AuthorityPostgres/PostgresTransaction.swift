@@ -20,13 +20,26 @@ final class PostgresTransaction: @unchecked Sendable {
     var rebuilt = false
     var revoked = false
 
-    init(connection: PostgresConnection, logger: Logger, key: IntegrityKey, head: IntegrityHead, nextRevocation: Int64) {
+    /// store_meta's key-ring and rebuild serials and next revocation id when the transaction
+    /// began: equal to what this daemon has applied, the commits of others since then changed no
+    /// state it holds in memory (only use counters, issue records, password attempts).
+    let startKeysSerial: Int64
+    let startRebuildSerial: Int64
+    let startNextRevocation: Int64
+
+    init(
+        connection: PostgresConnection, logger: Logger, key: IntegrityKey, head: IntegrityHead, nextRevocation: Int64,
+        keysSerial: Int64, rebuildSerial: Int64
+    ) {
         self.connection = connection
         self.logger = logger
         self.key = key
         self.head = head
         self.startSerial = head.serial
         self.nextRevocation = nextRevocation
+        self.startNextRevocation = nextRevocation
+        self.startKeysSerial = keysSerial
+        self.startRebuildSerial = rebuildSerial
     }
 
     /// The serial as of the writes made so far: read at the end of a write, it is that write's own.
