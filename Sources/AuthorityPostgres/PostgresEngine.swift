@@ -201,13 +201,17 @@ actor PostgresEngine {
         do {
             try Self.refuseClosed(connection)
             try await connection.query("BEGIN", logger: logger)
-            transaction = try await begin(connection)
+            transaction = PostgresTransaction(connection: connection, logger: logger, key: keyForTransactions)
             var uses: [(LinkID, @Sendable (Result<UseOutcome, any Error>) -> Void)] = []
             for job in batch { if case .use(let id, let completion) = job { uses.append((id, completion)) } }
+            // Uses first, under their counters' row locks alone (locked in index order by every
+            // daemon): store_meta's lock, which serialises the fleet's commits, is held only from
+            // here to COMMIT.
             if !uses.isEmpty {
                 let outcomes = try await consume(transaction, uses.map(\.0))
                 for ((_, completion), outcome) in zip(uses, outcomes) { completions.append { completion(outcome) } }
             }
+            try await lockMeta(transaction)
             for (number, job) in batch.enumerated() {
                 guard case .write(let work, _) = job else { continue }
                 let mark = transaction.mark
@@ -266,8 +270,8 @@ actor PostgresEngine {
     }
 
     /// The head and next revocation serial, under store_meta's row lock (held until COMMIT).
-    private func begin(_ connection: PostgresConnection) async throws -> PostgresTransaction {
-        let rows = try await connection.query(
+    private func lockMeta(_ transaction: PostgresTransaction) async throws {
+        let rows = try await transaction.connection.query(
             """
             SELECT head_serial, head_digest, clock_mark, next_revocation, keys_serial, rebuild_serial
             FROM store_meta WHERE only_row = 1 FOR UPDATE
@@ -276,8 +280,7 @@ actor PostgresEngine {
         ).collect()
         guard let row = rows.first else { throw StoreError.corruptRow("store_meta is missing") }
         let (serial, digest, clock, next, keys, rebuild) = try row.decode((Int64, Data, Int64, Int64, Int64, Int64).self)
-        return PostgresTransaction(
-            connection: connection, logger: logger, key: keyForTransactions,
+        transaction.attach(
             head: IntegrityHead(serial: serial, digest: [UInt8](digest), clockMark: clock), nextRevocation: next,
             keysSerial: keys, rebuildSerial: rebuild)
     }

@@ -4,42 +4,50 @@ import Logging
 import PostgresNIO
 
 /// One transaction of the writer as the jobs of a batch see it: the connection, and the head
-/// (serial, digest of the sealed rows' MACs) as of the writes made so far, read from `store_meta`
-/// under its row lock when the transaction began, so every daemon's writes chain in commit order.
+/// (serial, digest of the sealed rows' MACs) as of the writes made so far. The head is read from
+/// `store_meta` under its row lock (`attach`), so every daemon's writes chain in commit order; a
+/// batch's uses are counted before that (under their counters' row locks only), their changes
+/// kept as a delta that `attach` lays on the head: the digest is an XOR, and the serial a count.
 ///
 /// `@unchecked Sendable`: used only by the engine, one batch at a time.
 final class PostgresTransaction: @unchecked Sendable {
     let connection: PostgresConnection
     let logger: Logger
     let key: IntegrityKey
-    var head: IntegrityHead
-    /// The serial in the database when the transaction began (before any of its writes).
-    let startSerial: Int64
-    var nextRevocation: Int64
+    /// Before `attach`: the delta of the changes made so far (serial 0, digest zero).
+    var head = IntegrityHead(serial: 0, digest: zeroDigest, clockMark: 0)
+    private(set) var attached = false
+    /// The serial in the database when store_meta was locked (before any of this batch's writes).
+    private(set) var startSerial: Int64 = 0
+    var nextRevocation: Int64 = 0
     var keysChanged = false
     var rebuilt = false
     var revoked = false
 
-    /// store_meta's key-ring and rebuild serials and next revocation id when the transaction
-    /// began: equal to what this daemon has applied, the commits of others since then changed no
-    /// state it holds in memory (only use counters, issue records, password attempts).
-    let startKeysSerial: Int64
-    let startRebuildSerial: Int64
-    let startNextRevocation: Int64
+    /// store_meta's key-ring and rebuild serials and next revocation id when it was locked: equal
+    /// to what this daemon has applied, the commits of others since then changed no state it
+    /// holds in memory (only use counters, issue records, password attempts).
+    private(set) var startKeysSerial: Int64 = 0
+    private(set) var startRebuildSerial: Int64 = 0
+    private(set) var startNextRevocation: Int64 = 0
 
-    init(
-        connection: PostgresConnection, logger: Logger, key: IntegrityKey, head: IntegrityHead, nextRevocation: Int64,
-        keysSerial: Int64, rebuildSerial: Int64
-    ) {
+    init(connection: PostgresConnection, logger: Logger, key: IntegrityKey) {
         self.connection = connection
         self.logger = logger
         self.key = key
-        self.head = head
-        self.startSerial = head.serial
+    }
+
+    /// The head as locked in store_meta, with the changes made before it laid on top.
+    func attach(head base: IntegrityHead, nextRevocation: Int64, keysSerial: Int64, rebuildSerial: Int64) {
+        var digest = base.digest
+        xorDigest(&digest, head.digest)
+        head = IntegrityHead(serial: base.serial + head.serial, digest: digest, clockMark: base.clockMark)
+        startSerial = base.serial
         self.nextRevocation = nextRevocation
-        self.startNextRevocation = nextRevocation
-        self.startKeysSerial = keysSerial
-        self.startRebuildSerial = rebuildSerial
+        startNextRevocation = nextRevocation
+        startKeysSerial = keysSerial
+        startRebuildSerial = rebuildSerial
+        attached = true
     }
 
     /// The serial as of the writes made so far: read at the end of a write, it is that write's own.
