@@ -46,30 +46,40 @@ struct FleetBench {
             try daemon.start()
         }
 
-        log("issue \(links) one-time links and \(links) plain ones")
+        log("issue \(links) one-time links")
         let first = LoadDriver(socketPath: fleet[0].socketPath, connections: connections)
         let oneTime = try issue(first, count: links, maxUses: 1, prefix: "/fleet/once/")
-        let plain = try issue(first, count: links, maxUses: nil, prefix: "/fleet/plain/")
 
         log("durable uses over \(daemons) daemons")
-        figures.uses = try usesOverFleet(fleet, requests: oneTime.map(Requests.check))
-
-        log("check CPU, fleet daemon")
-        figures.fleetCheck = try checkCPU(fleet[0], requests: plain.map(Requests.check))
+        figures.uses = try usesOverFleet(fleet, requests: oneTime.map(Requests.check), postgres: cluster)
 
         log("revocation propagation, \(samples) links")
         figures.propagation = try propagation(fleet)
 
-        for daemon in fleet { try daemon.stop() }
-        log("check CPU, SQLite daemon")
+        // The check's CPU: the first fleet daemon (the others stopped) and a SQLite daemon side by
+        // side, in alternating rounds of unique links, so that both see the same machine; medians.
+        for daemon in fleet.dropFirst() { try daemon.stop() }
         let sqlite = BenchDaemon(executable: executable, directory: directory + "/sqlite", extraArguments: extraArguments)
         defer { try? sqlite.stop() }
         try FileManager.default.createDirectory(atPath: sqlite.directory, withIntermediateDirectories: true)
         try sqlite.start()
+        let rounds = 3
+        log("issue \(rounds) × \(links) plain links on the fleet daemon and on a SQLite daemon")
+        let fleetLinks = try issue(first, count: rounds * links, maxUses: nil, prefix: "/fleet/plain/")
         let sqliteLinks = try issue(
-            LoadDriver(socketPath: sqlite.socketPath, connections: connections), count: links, maxUses: nil, prefix: "/fleet/plain/")
-        figures.sqliteCheck = try checkCPU(sqlite, requests: sqliteLinks.map(Requests.check))
+            LoadDriver(socketPath: sqlite.socketPath, connections: connections), count: rounds * links, maxUses: nil, prefix: "/fleet/plain/")
+        var fleetChecks: [FleetFigures.Check] = [], sqliteChecks: [FleetFigures.Check] = []
+        for round in 0..<rounds {
+            log("check CPU, round \(round + 1) of \(rounds): fleet daemon, then SQLite daemon")
+            let slice = (round * links)..<((round + 1) * links)
+            fleetChecks.append(try checkCPU(fleet[0], requests: fleetLinks[slice].map(Requests.check)))
+            sqliteChecks.append(try checkCPU(sqlite, requests: sqliteLinks[slice].map(Requests.check)))
+        }
+        figures.fleetCheck = FleetFigures.Check.median(fleetChecks)
+        figures.sqliteCheck = FleetFigures.Check.median(sqliteChecks)
+        figures.checkRounds = rounds
         try sqlite.stop()
+        try fleet[0].stop()
         report.fleet = figures
     }
 
@@ -110,9 +120,13 @@ struct FleetBench {
 
     /// Every one-time link consumed once, the links split over the daemons, one load driver per
     /// daemon on a thread of its own, all at once: uses per second of wall time.
-    private func usesOverFleet(_ fleet: [BenchDaemon], requests: [[UInt8]]) throws -> FleetFigures.Uses {
+    private func usesOverFleet(_ fleet: [BenchDaemon], requests: [[UInt8]], postgres: PostgresCluster) throws -> FleetFigures.Uses {
         let share = (requests.count + fleet.count - 1) / fleet.count
-        let perDaemon = max(1, connections / fleet.count)
+        // Each daemon gets the load the single-daemon scenarios give one daemon.
+        let perDaemon = connections
+        let daemonPIDs = try fleet.map { try $0.pid }
+        let postgresPIDs = try Self.processTree(of: postgres)
+        let daemonsBefore = try ProcessSample.of(daemonPIDs), postgresBefore = try ProcessSample.of(postgresPIDs)
         let results = Locked<[Int: Result<RunResult, any Error>]>([:])
         let sockets = fleet.map(\.socketPath)
         let slices = Unchecked((0..<fleet.count).map { Array(requests.dropFirst($0 * share).prefix(share)) })
@@ -132,7 +146,10 @@ struct FleetBench {
         for thread in threads { thread.start() }
         while results.withLock({ $0.count }) < fleet.count { usleep(5_000) }
         let wall = Double(now() - started) / 1e9
+        let daemonsAfter = try ProcessSample.of(daemonPIDs), postgresAfter = try ProcessSample.of(postgresPIDs)
         var uses = FleetFigures.Uses(connectionsPerDaemon: perDaemon)
+        uses.daemonCPU = daemonsAfter.cpuSeconds - daemonsBefore.cpuSeconds
+        uses.postgresCPU = postgresAfter.cpuSeconds - postgresBefore.cpuSeconds
         var latencies: [UInt64] = []
         for index in 0..<fleet.count {
             let run = try results.withLock { $0[index]! }.get()
@@ -145,6 +162,19 @@ struct FleetBench {
         uses.p50 = RunResult().latency(0.5, sorted: latencies)
         uses.p99 = RunResult().latency(0.99, sorted: latencies)
         return uses
+    }
+
+    /// The postmaster (data/postmaster.pid) and its children: the backends, the WAL writer.
+    static func processTree(of cluster: PostgresCluster) throws -> [pid_t] {
+        let text = try String(contentsOfFile: cluster.directory + "/data/postmaster.pid", encoding: .utf8)
+        guard let master = text.split(separator: "\n").first.flatMap({ pid_t($0) }) else {
+            throw BenchError.scenario("no pid in postmaster.pid")
+        }
+        let children = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> pid_t? in
+            guard let pid = pid_t(entry), let fields = ProcessSample.statFields(pid), fields.count > 1 else { return nil }
+            return pid_t(fields[1]) == master ? pid : nil
+        }
+        return [master] + children
     }
 
     /// Unique plain links checked on one daemon: throughput and the daemon's CPU per check.
