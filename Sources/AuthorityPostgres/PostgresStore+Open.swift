@@ -198,7 +198,11 @@ extension PostgresStore {
             let othersChangedNoState = shared.keysSerial == transaction.startKeysSerial
                 && shared.rebuildSerial == transaction.startRebuildSerial
                 && shared.nextRevocation == transaction.startNextRevocation
-            guard !stateChanged, shared.serial == transaction.startSerial || othersChangedNoState else { return false }
+            // Never when the database is behind this daemon (restored, failed over to a replica that
+            // lacks commits): the catch-up refuses that (changes lost) before anything is acknowledged.
+            guard !stateChanged, transaction.startSerial >= shared.serial,
+                shared.serial == transaction.startSerial || othersChangedNoState
+            else { return false }
             shared.serial = head.serial
             shared.headMAC = Data(head.mac(storeID: storeID, key: key)).hex
             return true
@@ -210,6 +214,10 @@ extension PostgresStore {
         } else {
             do {
                 try await catchUp(connection)
+            } catch let error as StoreError {
+                // The database is behind what this daemon acknowledged: nothing more is.
+                if case .changesLost = error { throw error }
+                logger.error("catching up after a commit failed; the poll retries", metadata: ["error": "\(error)"])
             } catch {
                 logger.error("catching up after a commit failed; the poll retries", metadata: ["error": "\(error)"])
             }

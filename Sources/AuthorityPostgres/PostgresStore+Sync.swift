@@ -68,7 +68,9 @@ extension PostgresStore {
             logger.critical(
                 "PostgreSQL is behind a version this daemon saw: acknowledged changes are missing (restored from an older backup?)",
                 metadata: ["db.version": "\(meta.head.serial)", "seen": "\(known.0)"])
-            throw StoreError.changesLost(path: locationDescription, databaseSerial: meta.head.serial, acknowledgedSerial: known.0)
+            let lost = StoreError.changesLost(path: locationDescription, databaseSerial: meta.head.serial, acknowledgedSerial: known.0)
+            noteChangesLost(lost)
+            throw lost
         }
         guard meta.head.serial > known.0 else { return nil }
         var changes: [StoreChange] = []

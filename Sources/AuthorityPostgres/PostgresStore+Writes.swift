@@ -11,6 +11,7 @@ extension PostgresStore {
         _ work: @escaping @Sendable (PostgresTransaction) async throws -> T,
         completion: @escaping @Sendable (Result<T, any Error>) -> Void
     ) {
+        if let lost = lostChanges { return completion(.failure(lost)) }
         engine.submit(
             .write(
                 { transaction in
@@ -145,10 +146,12 @@ extension PostgresStore {
     }
 
     public func consumeUse(_ id: LinkID, completion: @escaping @Sendable (Result<UseOutcome, any Error>) -> Void) {
+        if let lost = lostChanges { return completion(.failure(lost)) }
         engine.submit(.use(id, completion: completion))
     }
 
-    /// Counts a batch's uses in two statements: the counters read under a row lock and checked
+    /// Counts a batch's uses in two statements: the counters read under row locks taken in link id
+    /// order (the same in every daemon, so two batches never wait on each other) and checked
     /// against their MACs, then written back with their new MACs. A link asked for k times gets at
     /// most its uses left, in queue order; a counter failing its MAC refuses its uses (and counts none).
     static func consume(_ transaction: PostgresTransaction, ids: [LinkID], store: PostgresStore) async throws
@@ -158,7 +161,7 @@ extension PostgresStore {
         for id in ids { wanted[id, default: 0] += 1 }
         let keys = wanted.keys.map { ByteBuffer(bytes: $0.bytes) }
         let rows = try await transaction.rows(
-            "SELECT link_id, max_uses, used, expires_at, mac FROM link_use WHERE link_id = ANY(\(keys)) FOR UPDATE")
+            "SELECT link_id, max_uses, used, expires_at, mac FROM link_use WHERE link_id = ANY(\(keys)) ORDER BY link_id FOR UPDATE")
         struct Counter { var maxUses: Int64, used: Int64, expiresAt: Int64, mac: [UInt8], valid: Bool }
         var counters: [LinkID: Counter] = [:]
         for row in rows {

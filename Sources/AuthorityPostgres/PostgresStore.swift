@@ -39,6 +39,10 @@ public final class PostgresStore: Store {
         /// Opened secret keys by epoch (a rotation elsewhere is opened once).
         var openedKeys: [UInt64: SigningKey] = [:]
         var trouble: String?
+        /// Set for good once the database is found behind a version this daemon acknowledged
+        /// (restored, failed over to a replica without the last commits): every write and use is
+        /// refused from then on, and a restart refuses too (unless `--adopt-database`).
+        var lost: StoreError?
 
         var snapshot: StoreSnapshot {
             StoreSnapshot(keyRing: keyRing, signing: signing, revocations: revocations, serial: serial)
@@ -107,7 +111,12 @@ public final class PostgresStore: Store {
     }
 
     /// Why PostgreSQL is not answering (nil while it is).
-    public var unavailableReason: String? { shared.withLock { $0.trouble } }
+    public var unavailableReason: String? { shared.withLock { $0.lost.map { "\($0)" } ?? $0.trouble } }
+
+    /// The refusal of every write once acknowledged changes were found missing.
+    var lostChanges: StoreError? { shared.withLock { $0.lost } }
+
+    func noteChangesLost(_ error: StoreError) { shared.withLock { $0.lost = $0.lost ?? error } }
 
     public func subscribe(_ observer: @escaping @Sendable (StoreChange, Int64) -> Void) {
         let needsIndex = shared.withLock { $0.handedOver && configuration.revocationsEnabled }
@@ -185,7 +194,7 @@ public final class PostgresStore: Store {
         }
         if let error = error as? StoreError {
             switch error {
-            case .cannotWriteFile, .integrity, .closed, .corruptRow: return error.description
+            case .cannotWriteFile, .integrity, .closed, .corruptRow, .changesLost: return error.description
             default: return nil
             }
         }
