@@ -11,17 +11,23 @@ public struct ImportReport: Sendable {
     public let rows: [(table: String, count: Int)]
     public let serial: Int64
     public let head: String
+    /// The database, without its password.
+    public let location: String
 }
 
 /// Why a state could not be moved into PostgreSQL.
 public enum ImportError: Error, CustomStringConvertible {
     /// The target database holds a state already: an import never merges.
     case notEmpty(location: String, rows: Int64)
+    /// The target state directory records another store.
+    case foreignHead(path: String)
 
     public var description: String {
         switch self {
         case .notEmpty(let location, let rows):
-            "PostgreSQL \(location) already holds a state (\(rows) key epochs); importing needs an empty database: nothing was copied"
+            "PostgreSQL \(location) already holds a state (\(rows) rows); importing needs an empty database: nothing was copied"
+        case .foreignHead(let path):
+            "\(path) records another store; import with a new --state-dir (or the source's own): nothing was copied"
         }
     }
 }
@@ -46,23 +52,45 @@ extension PostgresStore {
             sqlite.close()
             throw error
         }
+        // The key that opened the source seals the target: the same master key, as the fleet's.
+        let key = IntegrityKey(
+            masterKey: try MasterKey.load(
+                credentialsDirectory: source.credentialsDirectory, configuredFile: source.masterKeyFile,
+                stateDirectory: source.stateDirectory, mayCreate: false, logger: logger))
+        try refuseForeignHead(in: configuration.stateDirectory, tables: tables, key: key)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
-            try await copy(tables, location: location, logger: logger, loop: group.next())
+            try await copy(tables, key: key, location: location, logger: logger, loop: group.next())
             try await group.shutdownGracefully()
         } catch {
             try? await group.shutdownGracefully()
             throw PostgresStoreError.wrap(error, location: location.description)
         }
         let store = try await PostgresStore.open(configuration, location: location, now: now, logger: logger)
+        defer { store.close() }
         let report = try store.verifyIntegrity()
-        store.close()
         if let problem = report.problem { throw StoreError.integrity(path: location.description, problem) }
         let counts = tables.filter { $0.name != "store_meta" }.map { (table: $0.name, count: $0.rows.count) }
-        return ImportReport(rows: counts, serial: report.serial, head: report.head)
+        return ImportReport(rows: counts, serial: report.serial, head: report.head, location: location.description)
     }
 
-    private static func copy(_ tables: [ExportedTable], location: PostgresLocation, logger: Logger, loop: any EventLoop) async throws {
+    /// The target state directory's `authority.head` must be absent or the source's own (the same
+    /// store): a fleet daemon would refuse any other at its next start, after the copy.
+    private static func refuseForeignHead(in directory: String, tables: [ExportedTable], key: IntegrityKey) throws {
+        guard case .blob(let storeID)? = tables.first(where: { $0.name == "store_meta" })?.rows.first?[1] else {
+            throw StoreError.corruptRow("store_meta is missing")
+        }
+        switch try HeadFile.read(directory: directory, key: key) {
+        case .absent: return
+        case .head(let recorded, _) where recorded == storeID: return
+        case .head, .damaged:
+            throw ImportError.foreignHead(path: directory + "/" + HeadFile.name)
+        }
+    }
+
+    private static func copy(
+        _ tables: [ExportedTable], key: IntegrityKey, location: PostgresLocation, logger: Logger, loop: any EventLoop
+    ) async throws {
         let connection: PostgresConnection
         do {
             connection = try await PostgresConnection.connect(on: loop, configuration: try location.configuration(), id: 0, logger: logger)
@@ -75,8 +103,8 @@ extension PostgresStore {
             try await connection.query("BEGIN", logger: logger)
             // Under the schema lock and store_meta's table lock: no daemon initialises meanwhile.
             try await connection.query("LOCK TABLE store_meta, signing_key IN EXCLUSIVE MODE", logger: logger)
-            let rows = try await connection.query("SELECT (SELECT count(*) FROM store_meta) + (SELECT count(*) FROM signing_key)", logger: logger)
-                .collect()
+            let counts = tables.map { "(SELECT count(*) FROM \($0.name))" }.joined(separator: " + ")
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: "SELECT \(counts)"), logger: logger).collect()
             let held = try rows.first?.decode(Int64.self) ?? 0
             guard held == 0 else { throw ImportError.notEmpty(location: location.description, rows: held) }
             for table in tables { try await insert(table, connection, logger: logger) }
@@ -85,6 +113,9 @@ extension PostgresStore {
                 "UPDATE store_meta SET keys_serial = head_serial, rebuild_serial = head_serial WHERE only_row = 1", logger: logger)
             try await connection.query(
                 "SELECT setval('audit_log_id_seq', greatest((SELECT max(id) FROM audit_log), 1))", logger: logger)
+            // Every row and the head checked as a daemon checks them, before anything is committed.
+            let report = try await integrityReport(connection, key: key, location: location.description, logger: logger)
+            if let problem = report.problem { throw StoreError.integrity(path: location.description, problem) }
             try await connection.query("COMMIT", logger: logger)
             try await connection.query("SELECT pg_advisory_unlock(\(schemaLock))", logger: logger)
             try await connection.close()

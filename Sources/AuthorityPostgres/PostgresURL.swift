@@ -73,6 +73,8 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         if let rootCertificates {
             guard requireTLS else { throw .invalidLocation("sslrootcert needs sslmode=verify-full") }
             guard rootCertificates.hasPrefix("/") else { throw .invalidLocation("sslrootcert must be an absolute path") }
+        } else if items.contains(where: { $0.name == "sslrootcert" }) {
+            throw .invalidLocation("sslrootcert must be an absolute path")
         }
         self.rootCertificates = rootCertificates
     }

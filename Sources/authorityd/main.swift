@@ -32,7 +32,7 @@ enum Authorityd {
         if configuration.importSQLite != nil {
             let report = try await Application.importSQLite(configuration: configuration, logger: logger)
             let rows = report.rows.map { "\($0.count) \($0.table)" }.joined(separator: ", ")
-            print("authorityd: imported \(rows) into \(configuration.databasePath ?? ""); version \(report.serial), head \(report.head)")
+            print("authorityd: imported \(rows) into \(report.location); version \(report.serial), head \(report.head)")
             return
         }
         try await Application.run(configuration: configuration, logger: logger)

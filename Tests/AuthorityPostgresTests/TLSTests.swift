@@ -80,5 +80,8 @@ import Testing
         }
         #expect(throws: PostgresStoreError.self) { try PostgresLocation(parsing: "postgresql://u@h/d?sslrootcert=/ca.pem") }
         #expect(throws: PostgresStoreError.self) { try PostgresLocation(parsing: "postgresql://u@h/d?sslmode=verify-full&sslrootcert=ca.pem") }
+        // An empty sslrootcert would quietly mean the system's trust store: refused instead.
+        #expect(throws: PostgresStoreError.self) { try PostgresLocation(parsing: "postgresql://u@h/d?sslmode=verify-full&sslrootcert=") }
+        #expect(throws: PostgresStoreError.self) { try PostgresLocation(parsing: "postgresql://u@h/d?sslmode=verify-full&sslrootcert") }
     }
 }

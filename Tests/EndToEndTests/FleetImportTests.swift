@@ -41,9 +41,18 @@ extension EndToEnd {
                     atPath: wrongKey, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }), attributes: [.posixPermissions: 0o600])
                 let refused = try Self.importing(arguments + ["--master-key-file", wrongKey])
                 #expect(refused.status == 1 && !refused.stderr.isEmpty, "\(refused)")
-                #expect(try cluster.psql("SELECT count(*) FROM pg_tables WHERE tablename = 'signing_key'") == "0"
-                    || cluster.psql("SELECT count(*) FROM signing_key") == "0")
 
+                // A target state directory that records another store (here: another daemon's) is
+                // refused before anything is copied: a fleet daemon would refuse it at its start.
+                let other = try DaemonProcess()
+                defer { other.remove() }
+                try other.start()
+                other.terminate()
+                let foreign = try Self.importing(["--state-dir", other.stateDirectory, "--database", cluster.url, "--import-sqlite", source])
+                #expect(foreign.status == 1 && foreign.stderr.contains("records another store"), "\(foreign)")
+
+                #expect(try cluster.psql("SELECT count(*) FROM pg_tables WHERE tablename = 'signing_key'") == "0"
+                    || cluster.psql("SELECT count(*) FROM signing_key") == "0", "a refused import copied rows")
                 let moved = try Self.importing(arguments)
                 #expect(moved.status == 0, "\(moved)")
                 #expect(moved.stdout.contains("2 signing_key") && moved.stdout.contains("2 revocation") && moved.stdout.contains("1 link_use"), "\(moved.stdout)")
