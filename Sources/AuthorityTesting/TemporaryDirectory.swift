@@ -27,6 +27,14 @@ extension Fixtures {
         return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent(name).path
     }
 
+    /// Writes a new random master key (32 raw bytes) to `path`, mode 0600, as an operator gives
+    /// one to every daemon of a fleet with `--master-key-file`.
+    public static func writeMasterKey(to path: String) throws {
+        guard FileManager.default.createFile(
+            atPath: path, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }), attributes: [.posixPermissions: 0o600])
+        else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+    }
+
     /// The permission bits of a file, or nil when it does not exist.
     public static func mode(of path: String) -> Int? {
         (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? nil

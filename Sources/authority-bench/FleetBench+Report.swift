@@ -34,10 +34,6 @@ struct FleetFigures {
     /// Milliseconds, sorted.
     var propagation: [Double] = []
 
-    func quantile(_ q: Double) -> Double {
-        guard !propagation.isEmpty else { return 0 }
-        return propagation[max(0, min(propagation.count - 1, Int((Double(propagation.count) * q).rounded(.up)) - 1))]
-    }
 }
 
 extension Report {
@@ -67,7 +63,7 @@ extension Report {
                 + "(\(fixed(f.uses.daemonCPU / f.uses.completed.asDouble / verify, 1))× / \(fixed(f.uses.postgresCPU / f.uses.completed.asDouble / verify, 1))× raw verify) | | |")
         lines.append(
             "| revocation propagation, first daemon to another (\(f.propagation.count) links; ms) "
-                + "| p50 \(fixed(f.quantile(0.5), 1)), p99 \(fixed(f.quantile(0.99), 1)), max \(fixed(f.propagation.last ?? 0, 1)) | ≤ 1000 "
+                + "| p50 \(fixed(quantile(0.5, of: f.propagation) ?? 0, 1)), p99 \(fixed(quantile(0.99, of: f.propagation) ?? 0, 1)), max \(fixed(f.propagation.last ?? 0, 1)) | ≤ 1000 "
                 + "| \((f.propagation.last ?? .infinity) <= 1_000 ? "yes" : "no") |")
         lines.append(
             "| check CPU, unique links, median of \(f.checkRounds) alternating rounds: fleet daemon / SQLite daemon | \(micro(f.fleetCheck.cpuPerCheck)) µs / "

@@ -31,9 +31,7 @@ struct FleetBench {
 
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let keyFile = directory + "/master.key"
-        guard FileManager.default.createFile(
-            atPath: keyFile, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }), attributes: [.posixPermissions: 0o600])
-        else { throw BenchError.scenario("cannot write \(keyFile)") }
+        try Fixtures.writeMasterKey(to: keyFile)
         let fleet = (0..<daemons).map { index in
             BenchDaemon(
                 executable: executable, directory: directory + "/d\(index)",
@@ -136,9 +134,7 @@ struct FleetBench {
                 let slice = slices.value[index]
                 let outcome = Result {
                     try LoadDriver(socketPath: sockets[index], connections: perDaemon).run(
-                        count: slice.count, seconds: 3_600, request: { slice[$0] }) { _, answer in
-                        answer.status == 200 && answer.text.contains("\"valid\":true") ? nil : "use answered \(answer.status): \(answer.text.prefix(200))"
-                    }
+                        count: slice.count, seconds: 3_600, request: { slice[$0] }, check: Runner.expectValid)
                 }
                 results.withLock { $0[index] = outcome }
             }
@@ -182,9 +178,7 @@ struct FleetBench {
         let pid = try daemon.pid
         let before = try ProcessSample.of(pid)
         let run = try LoadDriver(socketPath: daemon.socketPath, connections: connections).run(
-            count: requests.count, seconds: 3_600, request: { requests[$0] }) { _, answer in
-            answer.status == 200 && answer.text.contains("\"valid\":true") ? nil : "check answered \(answer.status): \(answer.text.prefix(200))"
-        }
+            count: requests.count, seconds: 3_600, request: { requests[$0] }, check: Runner.expectValid)
         let after = try ProcessSample.of(pid)
         guard run.failures == 0 else { throw BenchError.scenario("checks: \(run.firstFailure ?? "")") }
         return FleetFigures.Check(
@@ -221,22 +215,4 @@ struct FleetBench {
         }
         return times.sorted()
     }
-}
-
-/// A value shared between threads behind a lock.
-final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-    init(_ value: Value) { self.value = value }
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}
-
-/// Hands a value to threads that only read it.
-final class Unchecked<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

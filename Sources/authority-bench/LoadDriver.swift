@@ -26,10 +26,14 @@ struct RunResult {
 
     /// The `q` quantile (0...1) of the latencies, in milliseconds.
     func latency(_ q: Double, sorted: [UInt64]) -> Double {
-        guard !sorted.isEmpty else { return 0 }
-        let index = min(sorted.count - 1, Int((Double(sorted.count) * q).rounded(.up)) - 1)
-        return Double(sorted[max(0, index)]) / 1e6
+        quantile(q, of: sorted).map { Double($0) / 1e6 } ?? 0
     }
+}
+
+/// The `q` quantile (0...1) of ascending `values` (nearest rank), nil when there are none.
+func quantile<T>(_ q: Double, of sorted: [T]) -> T? {
+    guard !sorted.isEmpty else { return nil }
+    return sorted[max(0, min(sorted.count - 1, Int((Double(sorted.count) * q).rounded(.up)) - 1))]
 }
 
 /// An HTTP/1.1 answer as the driver sees it: status and body bytes.

@@ -40,8 +40,7 @@ import Testing
         let directory = try TemporaryDirectory("au-fleet")
         defer { directory.remove() }
         let keyFile = directory.path + "/master.key"
-        _ = FileManager.default.createFile(
-            atPath: keyFile, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }), attributes: [.posixPermissions: 0o600])
+        try Fixtures.writeMasterKey(to: keyFile)
         let a = try await Self.open(cluster, keyFile: keyFile, state: directory.path + "/a")
         let b = try await Self.open(cluster, keyFile: keyFile, state: directory.path + "/b")
         defer {

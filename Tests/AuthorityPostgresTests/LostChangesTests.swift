@@ -15,8 +15,7 @@ import Testing
         let directory = try TemporaryDirectory("au-lost")
         defer { directory.remove() }
         let keyFile = directory.path + "/master.key"
-        _ = FileManager.default.createFile(
-            atPath: keyFile, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }), attributes: [.posixPermissions: 0o600])
+        try Fixtures.writeMasterKey(to: keyFile)
         let store = try await FleetStoreTests.open(cluster, keyFile: keyFile, state: directory.path + "/a")
         defer { store.close() }
         let now = Int64(Date().timeIntervalSince1970)

@@ -48,8 +48,7 @@ import Testing
         let files = try Self.makeCertificates(in: directory.path)
         try cluster.enableTLS(certificate: files.certificate, key: files.key)
         let keyFile = directory.path + "/master.key"
-        _ = FileManager.default.createFile(
-            atPath: keyFile, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }), attributes: [.posixPermissions: 0o600])
+        try Fixtures.writeMasterKey(to: keyFile)
 
         // Verified: the CA of the file, the name in the certificate.
         let good = "postgresql://authority@localhost:\(port)/authority?sslmode=verify-full&sslrootcert=\(files.ca)"

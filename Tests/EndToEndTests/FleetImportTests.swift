@@ -37,8 +37,7 @@ extension EndToEnd {
 
                 // Another master key cannot open the source: refused before anything is copied.
                 let wrongKey = target.path + "/wrong.key"
-                _ = FileManager.default.createFile(
-                    atPath: wrongKey, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }), attributes: [.posixPermissions: 0o600])
+                try Fixtures.writeMasterKey(to: wrongKey)
                 let refused = try Self.importing(arguments + ["--master-key-file", wrongKey])
                 #expect(refused.status == 1 && !refused.stderr.isEmpty, "\(refused)")
 

@@ -14,8 +14,7 @@ final class Fleet: @unchecked Sendable {
         cluster = try PostgresCluster()
         keyDirectory = try TemporaryDirectory("au-fleetkey")
         let keyFile = keyDirectory.path + "/master.key"
-        _ = FileManager.default.createFile(
-            atPath: keyFile, contents: Data((0..<32).map { _ in UInt8.random(in: 0...255) }), attributes: [.posixPermissions: 0o600])
+        try Fixtures.writeMasterKey(to: keyFile)
         let url = cluster.url
         daemons = try (0..<count).map { _ in
             try DaemonProcess(arguments: ["--database", url, "--master-key-file", keyFile] + arguments)

@@ -123,17 +123,6 @@ extension UnixHTTPClient {
     }
 }
 
-/// A value shared between threads behind a lock.
-final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-    init(_ value: Value) { self.value = value }
-    func withLock<R>(_ body: (inout Value) -> R) -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&value)
-    }
-}
 
 /// Runs `body(0..<count)` on `count` dedicated threads (blocking I/O must not sit on the
 /// cooperative pool) and returns their results in order. Waits at most `timeout` seconds.

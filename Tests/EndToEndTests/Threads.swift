@@ -27,9 +27,3 @@ private final class ResultBox<T>: @unchecked Sendable {
     func set(_ index: Int, _ value: T) { lock.withLock { storage[index] = value } }
     func values() -> [T] { lock.withLock { storage.map { $0! } } }
 }
-
-/// Hands a non-Sendable value to threads that use it one at a time (each its own element).
-final class Unchecked<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
