@@ -143,7 +143,7 @@ actor PostgresEngine {
             if case .read(let work, let fail) = jobs[index] {
                 do {
                     let connection = try await connected()
-                    try await bounded(connection) { try await work(connection) }
+                    try await bounded { try await work(connection) }
                 } catch {
                     fail(await noteFailure(error))
                 }
@@ -171,7 +171,7 @@ actor PostgresEngine {
         }
         let outcome: (completions: [@Sendable () -> Void], failures: [(Job, any Error)])
         do {
-            outcome = try await bounded(connection) { try await self.transact(batch, on: connection) }
+            outcome = try await bounded { try await self.transact(batch, on: connection) }
         } catch let error as Committed {
             // Committed, but not to be acknowledged (authority.head could not be written).
             for job in batch { job.fail(error.error) }
@@ -229,9 +229,7 @@ actor PostgresEngine {
             try Self.refuseClosed(connection)
             try await connection.query("COMMIT", logger: logger)
         } catch {
-            if !Self.isConnectionError(error) && !connection.isClosed {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-            }
+            await Self.rollback(connection, after: error, logger: logger)
             throw error
         }
         do {
@@ -245,11 +243,10 @@ actor PostgresEngine {
     /// postgres-nio 1.33.2 writes a query to its channel without a promise: a query sent as the
     /// connection closes (PostgreSQL's fast shutdown, a killed backend) is never answered, and its
     /// await never returns. So a job on a closed connection is refused before it is sent, and every
-    /// job runs under `jobDeadline`: past it, the connection is closed and dropped and the job fails
-    /// as unavailable (nothing acknowledged); whatever the abandoned work returns later is dropped.
-    private func bounded<T: Sendable>(
-        _ connection: PostgresConnection, _ body: @escaping @Sendable () async throws -> T
-    ) async throws -> T {
+    /// job runs under `jobDeadline`: past it the job fails with `JobDeadlineExceeded`, a connection
+    /// error, so `noteFailure` closes and drops the connection and the job answers unavailable
+    /// (nothing acknowledged); whatever the abandoned work returns later is dropped.
+    private func bounded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let gate = Gate<T>()
         let limit = jobDeadline
         let value = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
@@ -267,6 +264,13 @@ actor PostgresEngine {
 
     static func refuseClosed(_ connection: PostgresConnection) throws {
         if connection.isClosed { throw ChannelError.ioOnClosedChannel }
+    }
+
+    /// ROLLBACK after `error`, unless the error was the connection's (the server ended the
+    /// transaction with the session, and a query sent now may never be answered).
+    static func rollback(_ connection: PostgresConnection, after error: any Error, logger: Logger) async {
+        guard !isConnectionError(error), !connection.isClosed else { return }
+        _ = try? await connection.query("ROLLBACK", logger: logger)
     }
 
     /// The head and next revocation serial, under store_meta's row lock (held until COMMIT).

@@ -43,20 +43,13 @@ extension PostgresStore {
         from source: StoreConfiguration, into configuration: StoreConfiguration, location: PostgresLocation, now: Int64,
         logger: Logger
     ) async throws -> ImportReport {
-        let sqlite = try SQLiteStore.open(source, now: now, logger: logger)
-        let tables: [ExportedTable]
-        do {
-            tables = try sqlite.export()
-            sqlite.close()
-        } catch {
-            sqlite.close()
-            throw error
-        }
-        // The key that opened the source seals the target: the same master key, as the fleet's.
-        let key = IntegrityKey(
-            masterKey: try MasterKey.load(
-                credentialsDirectory: source.credentialsDirectory, configuredFile: source.masterKeyFile,
-                stateDirectory: source.stateDirectory, mayCreate: false, logger: logger))
+        // Closed before anything else opens (its close writes authority.head, which may be the
+        // target's too). The key that opened it seals the target: the same master key, the fleet's.
+        let (tables, key) = try { () throws -> ([ExportedTable], IntegrityKey) in
+            let sqlite = try SQLiteStore.open(source, now: now, logger: logger)
+            defer { sqlite.close() }
+            return (try sqlite.export(), sqlite.integrityKey)
+        }()
         try refuseForeignHead(in: configuration.stateDirectory, tables: tables, key: key)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
@@ -139,9 +132,9 @@ extension PostgresStore {
                 for value in row {
                     switch value {
                     case .null: bindings.appendNull()
-                    case .integer(let integer): try bindings.append(integer)
-                    case .text(let text): try bindings.append(text)
-                    case .blob(let bytes): try bindings.append(ByteBuffer(bytes: bytes))
+                    case .integer(let integer): bindings.append(integer)
+                    case .text(let text): bindings.append(text)
+                    case .blob(let bytes): bindings.append(ByteBuffer(bytes: bytes))
                     }
                 }
             }

@@ -214,11 +214,9 @@ extension PostgresStore {
         } else {
             do {
                 try await catchUp(connection)
-            } catch let error as StoreError {
-                // The database is behind what this daemon acknowledged: nothing more is.
-                if case .changesLost = error { throw error }
-                logger.error("catching up after a commit failed; the poll retries", metadata: ["error": "\(error)"])
             } catch {
+                // The database is behind what this daemon acknowledged: nothing more is.
+                if case StoreError.changesLost = error { throw error }
                 logger.error("catching up after a commit failed; the poll retries", metadata: ["error": "\(error)"])
             }
         }

@@ -51,9 +51,7 @@ extension PostgresStore {
             }
             markSynced()
         } catch {
-            if !PostgresEngine.isConnectionError(error) && !connection.isClosed {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-            }
+            await PostgresEngine.rollback(connection, after: error, logger: logger)
             throw error
         }
     }

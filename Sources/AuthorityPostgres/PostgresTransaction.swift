@@ -16,7 +16,6 @@ final class PostgresTransaction: @unchecked Sendable {
     let key: IntegrityKey
     /// Before `attach`: the delta of the changes made so far (serial 0, digest zero).
     var head = IntegrityHead(serial: 0, digest: zeroDigest, clockMark: 0)
-    private(set) var attached = false
     /// The serial in the database when store_meta was locked (before any of this batch's writes).
     private(set) var startSerial: Int64 = 0
     var nextRevocation: Int64 = 0
@@ -47,7 +46,6 @@ final class PostgresTransaction: @unchecked Sendable {
         startNextRevocation = nextRevocation
         startKeysSerial = keysSerial
         startRebuildSerial = rebuildSerial
-        attached = true
     }
 
     /// The serial as of the writes made so far: read at the end of a write, it is that write's own.

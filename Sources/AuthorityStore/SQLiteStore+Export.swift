@@ -28,6 +28,10 @@ extension SQLiteStore {
         ("store_meta", ["only_row", "store_id", "created_at", "clock_mark", "head_serial", "head_digest", "head_mac", "next_revocation"]),
     ]
 
+    /// The key that seals this store's rows and head (from its master key): another engine's copy
+    /// of the rows verifies under it.
+    package var integrityKey: IntegrityKey { ledger.key }
+
     /// Every row of every table, from one read transaction (moving a state into PostgreSQL).
     package func export() throws -> [ExportedTable] {
         try database.read { db in
