@@ -66,9 +66,11 @@ public enum Application {
         }
         let environment = ProcessInfo.processInfo.environment
         let credentials = environment["CREDENTIALS_DIRECTORY"]
-        let sourceStore = StoreConfiguration(stateDirectory: source)
-        guard FileManager.default.fileExists(atPath: sourceStore.resolvedDatabasePath) else {
-            throw ConfigurationError.invalid("import-sqlite", "there is no \(sourceStore.resolvedDatabasePath) to import")
+        let credentialKey = credentials.map { FileManager.default.fileExists(atPath: $0 + "/master.key") } ?? false
+        let keyFile = configuration.masterKeyFile ?? (credentialKey ? nil : source + "/master.key")
+        let from = StoreConfiguration(stateDirectory: source, masterKeyFile: keyFile, credentialsDirectory: credentials)
+        guard FileManager.default.fileExists(atPath: from.resolvedDatabasePath) else {
+            throw ConfigurationError.invalid("import-sqlite", "there is no \(from.resolvedDatabasePath) to import")
         }
         try SQLiteStore.createDirectory(configuration.stateDirectory)
         let lock = try StateLock(directory: configuration.stateDirectory)
@@ -76,16 +78,13 @@ public enum Application {
         let same = URL(fileURLWithPath: source).standardizedFileURL.path == URL(fileURLWithPath: configuration.stateDirectory).standardizedFileURL.path
         let sourceLock = same ? nil : try StateLock(directory: source)
         defer { sourceLock?.release() }
-        let credentialKey = credentials.map { FileManager.default.fileExists(atPath: $0 + "/master.key") } ?? false
-        let keyFile = configuration.masterKeyFile ?? (credentialKey ? nil : source + "/master.key")
-        var location = try PostgresLocation(parsing: database)
-        if let password = try databasePassword(configuration, credentials: credentials) { location.password = password }
         return try await PostgresStore.importSQLite(
-            from: StoreConfiguration(stateDirectory: source, masterKeyFile: keyFile, credentialsDirectory: credentials),
+            from: from,
             into: StoreConfiguration(
                 stateDirectory: configuration.stateDirectory, masterKeyFile: keyFile, credentialsDirectory: credentials,
                 revocationsEnabled: configuration.revocationsEnabled),
-            location: location, now: Int64(Date().timeIntervalSince1970), logger: logger)
+            location: try fleetLocation(database, configuration, credentials: credentials),
+            now: Int64(Date().timeIntervalSince1970), logger: logger)
     }
 
     /// SQLite in the state directory (the default), or the fleet's PostgreSQL when `--database`
@@ -96,8 +95,7 @@ public enum Application {
         let now = Int64(Date().timeIntervalSince1970)
         let credentials = environment["CREDENTIALS_DIRECTORY"]
         if let database = configuration.databasePath, database.hasPrefix("postgres") {
-            var location = try PostgresLocation(parsing: database)
-            if let password = try databasePassword(configuration, credentials: credentials) { location.password = password }
+            let location = try fleetLocation(database, configuration, credentials: credentials)
             return try await PostgresStore.open(
                 StoreConfiguration(
                     stateDirectory: configuration.stateDirectory, masterKeyFile: configuration.masterKeyFile,
@@ -111,6 +109,13 @@ public enum Application {
                 masterKeyFile: configuration.masterKeyFile, credentialsDirectory: credentials,
                 revocationsEnabled: configuration.revocationsEnabled, adoptDatabase: configuration.adoptDatabase),
             now: now, logger: logger)
+    }
+
+    /// `--database`'s PostgreSQL, with its password (`databasePassword`) when one is given.
+    static func fleetLocation(_ database: String, _ configuration: ServerConfiguration, credentials: String?) throws -> PostgresLocation {
+        var location = try PostgresLocation(parsing: database)
+        if let password = try databasePassword(configuration, credentials: credentials) { location.password = password }
+        return location
     }
 
     /// The PostgreSQL password: the systemd credential `database.password`, else
