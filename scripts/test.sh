@@ -12,7 +12,8 @@ the published vectors with an independent Python verifier and with the edge veri
 (clients/python; clients/js under Node), docs/openapi.yaml, checks the systemd units (scripts/check-units.sh), builds the release daemon and fuzzes its API
 (Tests/Fuzz), builds and runs every Swift test target (the fleet tests, in AuthorityPostgresTests
 and EndToEndTests, start throwaway PostgreSQL clusters of their own, as nobody; TLSTests makes its
-certificates with openssl), then a benchmark smoke run. Arguments go
+certificates with openssl; BrowserTests and PlayerTests drive a headless Chromium and ffmpeg through nginx
+and Caddy), then a benchmark smoke run. Arguments go
 to `swift test --skip-build --disable-xctest` unchanged; after --, even -h and --help do.
 A failing fuzz run fails the suite at the end, after the Swift tests have reported.
 
@@ -33,7 +34,7 @@ EOF
 
 cd "$(dirname "$0")/.."
 
-scripts/deps.sh curl nginx caddy sqlite3 faketime postgresql openssl
+scripts/deps.sh curl nginx caddy sqlite3 faketime postgresql openssl chromium ffmpeg
 
 echo "== independent verifier (Python, stock Ed25519) on Tests/Vectors/link-v1.json"
 python3 Tests/Vectors/selftest_python_verifier.py

@@ -22,7 +22,9 @@ public struct IssueLinkRequest: APIRequestBody, Equatable {
         .init("ip", \.ip),
         .init("bind_host", \.bindHost),
         .init("max_uses", \.maxUses),
-        .init("password", \.password)
+        .init("password", \.password),
+        .init("cookie", \.cookie),
+        .init("origins", \.origins)
     )
     public static var wireTemplate: Self { Self(resource: "") }
 
@@ -46,12 +48,20 @@ public struct IssueLinkRequest: APIRequestBody, Equatable {
     public var maxUses: Int64?
     /// Password-protected link (the password is never part of the link).
     public var password: String?
+    /// A prefix link a browser can follow: its first allowed forward-auth answer sets a grant
+    /// cookie for the prefix (flag `c`, docs/link-format.md §12).
+    public var cookie: Bool?
+    /// Origins (`https://app.example`) whose pages may read what the link grants: their CORS
+    /// preflights pass and allowed answers name them (docs/link-format.md §13).
+    public var origins: [String]?
 
     public init(
         resource: String, methods: [String]? = nil, ttl: Int64? = nil, expiresAt: Int64? = nil,
         notBefore: Int64? = nil, prefix: Bool? = nil, ip: String? = nil, bindHost: Bool? = nil,
-        maxUses: Int64? = nil, password: String? = nil
+        maxUses: Int64? = nil, password: String? = nil, cookie: Bool? = nil, origins: [String]? = nil
     ) {
+        self.cookie = cookie
+        self.origins = origins
         self.resource = resource
         self.methods = methods
         self.ttl = ttl
@@ -73,19 +83,25 @@ public struct IssueLinkResponse: WireObject, Equatable {
         .init("epoch", \.epoch),
         .init("expires_at", \.expiresAt),
         .init("not_before", \.notBefore),
-        .init("methods", \.methods)
+        .init("methods", \.methods),
+        .init("path_url", \.pathURL)
     )
     public static var wireTemplate: Self { Self(url: "", id: "", epoch: 0, expiresAt: 0, notBefore: nil, methods: []) }
 
     public var url: String
+    /// A prefix link's path-carried form (`…/~au/<token>/<prefix>`, docs/link-format.md §11).
+    public var pathURL: String?
     public var id: String
     public var epoch: UInt64
     public var expiresAt: Int64
     public var notBefore: Int64?
     public var methods: [String]
 
-    public init(url: String, id: String, epoch: UInt64, expiresAt: Int64, notBefore: Int64?, methods: [String]) {
+    public init(
+        url: String, id: String, epoch: UInt64, expiresAt: Int64, notBefore: Int64?, methods: [String], pathURL: String? = nil
+    ) {
         self.url = url
+        self.pathURL = pathURL
         self.id = id
         self.epoch = epoch
         self.expiresAt = expiresAt

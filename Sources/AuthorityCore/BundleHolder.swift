@@ -115,7 +115,7 @@ public struct BundleHolder: Sendable {
         if held.isRevoked(id: grant.id) || held.rules.isBlocked(path: link.path, issuedAt: grant.issuedAt) {
             return EdgeVerdict(.link(.revoked), verdict)
         }
-        if grant.flags.contains(.useLimited) || grant.flags.contains(.passwordProtected) { return EdgeVerdict(.needsDaemon, verdict) }
+        if grant.flags.needsState { return EdgeVerdict(.needsDaemon, verdict) }
         return EdgeVerdict(.link(.ok), verdict)
     }
 }

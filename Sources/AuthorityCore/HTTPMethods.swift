@@ -47,26 +47,42 @@ public struct HTTPMethods: OptionSet, Hashable, Sendable {
     public var names: [String] { Self.ordered.filter { contains($0.0) }.map(\.1) }
 }
 
-/// Flags a link carries: whether the daemon keeps a use count or a password for it.
+/// Flags a link carries: whether the daemon keeps a use count or a password for it, and whether
+/// it may mint a grant cookie.
 public struct LinkFlags: OptionSet, Hashable, Sendable {
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
     public static let useLimited = LinkFlags(rawValue: 1 << 0)
     public static let passwordProtected = LinkFlags(rawValue: 1 << 1)
+    /// The daemon may answer a passing request with a grant cookie (docs/link-format.md §12).
+    public static let grantCookie = LinkFlags(rawValue: 1 << 2)
 
-    /// Parses `u`, `p` or `up`; the empty string is not a canonical value (the parameter is omitted).
+    /// Whether checks need the daemon's state (steps 9–10): a use count or a password.
+    public var needsState: Bool { contains(.useLimited) || contains(.passwordProtected) }
+
+    /// Each flag's letter, in canonical order.
+    private static let letters: [(LinkFlags, UInt8)] = [
+        (.useLimited, UInt8(ascii: "u")), (.passwordProtected, UInt8(ascii: "p")), (.grantCookie, UInt8(ascii: "c")),
+    ]
+
+    /// Parses a non-empty subset of `u`, `p`, `c` in that order (`u`, `up`, `uc`, `upc`, …); the
+    /// empty string is not a canonical value (the parameter is omitted).
     public init?(canonical text: some StringProtocol) {
-        switch text {
-        case "u": self = .useLimited
-        case "p": self = .passwordProtected
-        case "up": self = [.useLimited, .passwordProtected]
-        default: return nil
+        var flags: LinkFlags = []
+        var next = 0
+        for byte in text.utf8 {
+            guard let index = Self.letters[next...].firstIndex(where: { $0.1 == byte }) else { return nil }
+            flags.insert(Self.letters[index].0)
+            next = index + 1
         }
+        guard !flags.isEmpty else { return nil }
+        self = flags
     }
 
-    /// `u`, `p`, `up`, or the empty string when no flag is set.
+    /// `u`, `p`, `c` in that order, or the empty string when no flag is set.
     public var canonicalText: String {
-        (contains(.useLimited) ? "u" : "") + (contains(.passwordProtected) ? "p" : "")
+        String(decoding: Self.letters.filter { contains($0.0) }.map(\.1), as: UTF8.self)
     }
 }
+

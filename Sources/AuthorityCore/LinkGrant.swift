@@ -13,12 +13,15 @@ public struct LinkGrant: Hashable, Sendable {
     /// The client network the link is bound to, if any.
     public var network: IPNetwork?
     public var flags: LinkFlags
+    /// The origins whose pages may read what the link grants (canonical `au_o`), if any.
+    public var origins: CORSOrigins?
 
     public init(
         epoch: UInt64, id: LinkID, issuedAt: Int64, notBefore: Int64? = nil, expiresAt: Int64,
         methods: HTTPMethods = .view, prefix: String? = nil, host: String? = nil, network: IPNetwork? = nil,
-        flags: LinkFlags = []
+        flags: LinkFlags = [], origins: CORSOrigins? = nil
     ) {
+        self.origins = origins
         self.epoch = epoch
         self.id = id
         self.issuedAt = issuedAt
@@ -60,6 +63,8 @@ public struct LinkGrant: Hashable, Sendable {
         line("flags", flags.canonicalText)
         line("path", signedPath)
         line("query", signedQuery)
+        // Only a link with origins has the fourteenth line: every other message is as before.
+        if let origins { line("origins", origins.canonicalText) }
         message.append(10)
         return message
     }
@@ -74,6 +79,7 @@ public struct LinkGrant: Hashable, Sendable {
         if let host { list.append(("au_h", host)) }
         if let network { list.append(("au_ip", network.description)) }
         if !flags.isEmpty { list.append(("au_f", flags.canonicalText)) }
+        if let origins { list.append(("au_o", origins.canonicalText)) }
         return list
     }
 

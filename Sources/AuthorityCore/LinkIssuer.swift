@@ -10,11 +10,14 @@ public struct IssueRequest: Sendable {
     public var bindHost: Bool
     public var network: IPNetwork?
     public var flags: LinkFlags
+    public var origins: CORSOrigins?
 
     public init(
         resource: String, expiresAt: Int64, methods: HTTPMethods = .view, prefix: Bool = false,
-        notBefore: Int64? = nil, bindHost: Bool = false, network: IPNetwork? = nil, flags: LinkFlags = []
+        notBefore: Int64? = nil, bindHost: Bool = false, network: IPNetwork? = nil, flags: LinkFlags = [],
+        origins: CORSOrigins? = nil
     ) {
+        self.origins = origins
         self.resource = resource
         self.prefix = prefix
         self.methods = methods
@@ -36,6 +39,10 @@ public enum IssueError: Error, Equatable, Sendable {
     case invalidLifetime(String)
     case hostBindingNeedsHost
     case invalidHost(String)
+    /// The flag `c` (grant cookie) on a link that is not a prefix link.
+    case grantCookieNeedsPrefix
+    /// A resource under `/~au/`, the marker of path-carried tokens (docs/link-format.md §11).
+    case reservedPath
 }
 
 /// A freshly signed link.
@@ -44,6 +51,9 @@ public struct IssuedLink: Sendable {
     public var grant: LinkGrant
     /// The canonical path of the resource (the prefix, for a prefix link).
     public var path: String
+    /// A prefix link with its token carried in the path (`…/~au/<token>/<prefix>`, §11); nil for
+    /// an exact link.
+    public var pathURL: String?
 }
 
 /// Builds and signs links (docs/link-format.md §7). No clock: `now` is a parameter.
@@ -61,6 +71,8 @@ public enum LinkIssuer {
         }
         let resource = try Resource(request.resource)
         if request.prefix && !resource.query.isEmpty { throw .prefixWithQuery }
+        if request.flags.contains(.grantCookie) && !request.prefix { throw .grantCookieNeedsPrefix }
+        if resource.path.utf8.starts(with: ParsedLink.pathTokenMarker) || resource.path == "/~au" { throw .reservedPath }
         var host: String?
         if request.bindHost {
             guard let resourceHost = resource.host else { throw .hostBindingNeedsHost }
@@ -70,12 +82,16 @@ public enum LinkIssuer {
         let grant = LinkGrant(
             epoch: epoch, id: id, issuedAt: now, notBefore: request.notBefore, expiresAt: request.expiresAt,
             methods: request.methods, prefix: request.prefix ? resource.path : nil, host: host,
-            network: request.network, flags: request.flags)
+            network: request.network, flags: request.flags, origins: request.origins)
         let signature = key.sign(grant.signedMessage(path: resource.path, query: resource.query))
         var parameters = grant.reservedParameters.map { "\($0.0)=\($0.1)" }
         parameters.append("au_sig=\(Base64URL.encode(signature))")
         let query = ([resource.query].filter { !$0.isEmpty } + parameters).joined(separator: "&")
-        return IssuedLink(url: resource.origin + resource.path + "?" + query, grant: grant, path: resource.path)
+        // A very long prefix makes a token past the limit: that link has no path form.
+        let token = Base64URL.encode(Array(parameters.joined(separator: "&").utf8))
+        let pathURL = request.prefix && token.utf8.count <= ParsedLink.pathTokenLimit
+            ? resource.origin + "/~au/" + token + resource.path : nil
+        return IssuedLink(url: resource.origin + resource.path + "?" + query, grant: grant, path: resource.path, pathURL: pathURL)
     }
 
     /// The resource an issuer names, canonicalised.

@@ -10,6 +10,19 @@ public struct ParsedLink: Sendable {
     public var host: String?
     /// The 64 signature bytes `au_sig` carries.
     public var signature: [UInt8]
+    /// Where the target carried the link: its query, or a path segment (§11).
+    public var carrier: Carrier
+
+    public enum Carrier: Sendable, Equatable {
+        case query
+        /// `/~au/<token>/…`: the request path is what follows the token.
+        case path
+    }
+
+    /// The raw path prefix of a path-carried token (§11).
+    public static let pathTokenMarker = Array("/~au/".utf8)
+    /// The longest path-carried token, in base64url characters.
+    public static let pathTokenLimit = 4096
 
     /// The exact bytes the signature must cover.
     public var signedMessage: [UInt8] { grant.signedMessage(path: path, query: query) }
@@ -25,11 +38,79 @@ public struct ParsedLink: Sendable {
         let (authority, rest) = try Self.splitTarget(bytes)
         self.host = authority ?? host
         let questionMark = rest.firstIndex(of: UInt8(ascii: "?"))
-        path = try Canonical.path(rest[..<(questionMark ?? rest.endIndex)])
-        guard let questionMark else { throw Malformed("the target has no query, so no link parameters") }
+        let rawPath = rest[..<(questionMark ?? rest.endIndex)]
         var reserved = ReservedParameters()
+        if rawPath.starts(with: Self.pathTokenMarker) {
+            carrier = .path
+            let requestPath = try Self.parsePathToken(rawPath, reserved: &reserved)
+            path = try Canonical.path(requestPath)
+            if let questionMark {
+                var outer = ReservedParameters()
+                query = try Self.parseQuery(rest[(questionMark + 1)...], reserved: &outer)
+                guard outer.isEmpty else { throw Malformed("a target with a path-carried token has a reserved parameter in its query") }
+            } else {
+                query = ""
+            }
+            (grant, signature) = try reserved.grant()
+            guard grant.prefix != nil else { throw Malformed("a path-carried token must hold a prefix link (au_pfx)") }
+            return
+        }
+        carrier = .query
+        path = try Canonical.path(rawPath)
+        guard let questionMark else { throw Malformed("the target has no query, so no link parameters") }
         query = try Self.parseQuery(rest[(questionMark + 1)...], reserved: &reserved)
         (grant, signature) = try reserved.grant()
+    }
+
+    /// The canonical path and the host of a target that carries no link at all (no reserved
+    /// parameter, no path-carried token), for a request a grant cookie may grant; nil for any
+    /// other target, including a malformed one.
+    public static func bareRequest(target: String, host: String?) -> (path: String, host: String?)? {
+        let bytes = Array(target.utf8)
+        if bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "#") }) { return nil }
+        guard let (authority, rest) = try? splitTarget(bytes) else { return nil }
+        let questionMark = rest.firstIndex(of: UInt8(ascii: "?"))
+        let rawPath = rest[..<(questionMark ?? rest.endIndex)]
+        guard !rawPath.starts(with: pathTokenMarker), let path = try? Canonical.path(rawPath) else { return nil }
+        if let questionMark {
+            var reserved = ReservedParameters()
+            guard (try? parseQuery(rest[(questionMark + 1)...], reserved: &reserved)) != nil, reserved.isEmpty else { return nil }
+        }
+        return (path, authority ?? host)
+    }
+
+    /// A link's parts, as a caller that checked them some other way holds them (a grant cookie).
+    public init(grant: LinkGrant, path: String, query: String = "", host: String?, signature: [UInt8] = [], carrier: Carrier) {
+        self.grant = grant
+        self.path = path
+        self.query = query
+        self.host = host
+        self.signature = signature
+        self.carrier = carrier
+    }
+
+    /// Reads `/~au/<token>/…` (§11): hands the token's pieces to `reserved` and returns the raw
+    /// request path after the token (from its `/`).
+    static func parsePathToken(_ rawPath: ArraySlice<UInt8>, reserved: inout ReservedParameters) throws(Malformed)
+        -> ArraySlice<UInt8>
+    {
+        let tokenStart = rawPath.startIndex + pathTokenMarker.count
+        guard let slash = rawPath[tokenStart...].firstIndex(of: Canonical.slash) else {
+            throw Malformed("the path-carried token is not followed by /")
+        }
+        let token = rawPath[tokenStart..<slash]
+        guard (1...pathTokenLimit).contains(token.count), let decoded = Base64URL.decode(token) else {
+            throw Malformed("the path-carried token is not 1 to \(pathTokenLimit) canonical base64url characters")
+        }
+        for piece in decoded.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: false) {
+            let equals = piece.firstIndex(of: UInt8(ascii: "="))
+            let name = piece[..<(equals ?? piece.endIndex)]
+            guard name.starts(with: ReservedParameters.prefix) else {
+                throw Malformed("the path-carried token holds a piece that is not a reserved parameter")
+            }
+            try reserved.set(name, String(decoding: equals.map { piece[($0 + 1)...] } ?? [], as: UTF8.self))
+        }
+        return rawPath[slash...]
     }
 
     /// Separates an absolute URL's authority from its path and query.
@@ -82,7 +163,7 @@ public struct ParsedLink: Sendable {
 struct ReservedParameters {
     static let prefix = Array("au_".utf8)
     /// Every reserved name, in the order of `values`.
-    static let names = ["au_v", "au_k", "au_id", "au_iat", "au_nbf", "au_exp", "au_m", "au_pfx", "au_h", "au_ip", "au_f", "au_sig"]
+    static let names = ["au_v", "au_k", "au_id", "au_iat", "au_nbf", "au_exp", "au_m", "au_pfx", "au_h", "au_ip", "au_f", "au_o", "au_sig"]
     private static let nameBytes = names.map { Array($0.utf8) }
     /// One slot per name: a fixed array, no hashing, on the path of every check.
     private var values = [String?](repeating: nil, count: names.count)
@@ -150,8 +231,15 @@ struct ReservedParameters {
             grant.network = parsed
         }
         if let flags = self["au_f"] {
-            guard let parsed = LinkFlags(canonical: flags) else { throw Malformed("au_f is not u, p or up") }
+            guard let parsed = LinkFlags(canonical: flags) else { throw Malformed("au_f is not a canonical flag list (u, p, c in that order)") }
             grant.flags = parsed
+        }
+        if let origins = self["au_o"] {
+            guard let parsed = CORSOrigins(canonical: origins) else { throw Malformed("au_o is not a canonical origin list") }
+            grant.origins = parsed
+        }
+        if grant.flags.contains(.grantCookie), grant.prefix == nil {
+            throw Malformed("the flag c (grant cookie) needs a prefix link (au_pfx)")
         }
         return (grant, signature)
     }

@@ -13,6 +13,7 @@ final class Checker: Sendable {
         var passwordMaxFailures: Int64
         var passwordLockout: Int64
         var cookieTTL: Int64
+        var grantCookieIdle: Int64
     }
 
     let verifier: LinkVerifier
@@ -35,7 +36,7 @@ final class Checker: Sendable {
         self.maxStaleness = Double(configuration.maxStaleness)
         self.settings = Settings(
             passwordMaxFailures: configuration.passwordMaxFailures, passwordLockout: configuration.passwordLockout,
-            cookieTTL: configuration.cookieTTL)
+            cookieTTL: configuration.cookieTTL, grantCookieIdle: configuration.grantCookieIdle)
     }
 
     /// `POST /v1/links/check`.
@@ -50,7 +51,7 @@ final class Checker: Sendable {
         }
         let request = LinkRequest(target: body.url, host: body.host, method: body.method ?? "GET", clientAddress: address)
         return check(request, on: eventLoop) { link, now in
-            guard !link.grant.flags.isEmpty || body.issueCookie == true else { return nil }
+            guard link.grant.flags.needsState || body.issueCookie == true else { return nil }
             return StatefulRequest(
                 link: link, client: address, password: body.password, cookie: body.cookie, consume: body.consume ?? true,
                 issueCookie: body.issueCookie ?? false, now: now)
@@ -58,14 +59,35 @@ final class Checker: Sendable {
     }
 
     /// A request forwarded by a proxy: a use-limited link uses one use; a password-protected one
-    /// passes only with its unlock cookie (`unlockCookie` is read only for such a link).
-    func check(forwarded request: LinkRequest, unlockCookie: () -> String?, on eventLoop: any EventLoop) -> Reply<CheckOutcome> {
-        check(request, on: eventLoop) { link, now in
-            guard !link.grant.flags.isEmpty else { return nil }
+    /// passes only with its unlock cookie (`unlockCookie` is read only for such a link). A request
+    /// that carries no link passes with a grant cookie (`grantCookies`, the `Cookie` header
+    /// lines); a passing link with the flag `c` earns one (docs/link-format.md §12).
+    func check(
+        forwarded request: LinkRequest, unlockCookie: () -> String?, grantCookies: () -> [String], on eventLoop: any EventLoop
+    ) -> Reply<CheckOutcome> {
+        // Only a request with grant cookies is parsed a second time, as a bare request.
+        let values = GrantCookie.find(inCookieHeaders: grantCookies())
+        if !values.isEmpty, let bare = ParsedLink.bareRequest(target: request.target, host: request.host) {
+            return checkGrantCookies(values, request: request, path: bare.path, host: bare.host, on: eventLoop)
+        }
+        let reply = check(request, on: eventLoop) { link, now in
+            guard link.grant.flags.needsState else { return nil }
             return StatefulRequest(
                 link: link, client: request.clientAddress, password: nil, cookie: unlockCookie(), consume: true,
                 issueCookie: false, now: now)
         }
+        return withGrantCookie(reply, request: request, on: eventLoop)
+    }
+
+    /// A CORS preflight: steps 1–8 for the method it asks about, never the stateful steps (a
+    /// preflight uses no use and needs no password).
+    func checkPreflight(_ request: LinkRequest) -> CheckOutcome {
+        if staleness() != nil { return CheckOutcome(verdict: Verdict(reason: .malformed), reason: .revoked, now: runtime.clock()) }
+        let started = ContinuousClock.now
+        let now = runtime.clock()
+        let (keyRing, revocations) = state.forCheck
+        let verdict = verifier.check(request, keys: keyRing, revocations: revocations, now: now)
+        return finish(verdict, reason: verdict.reason, nil, now: now, started: started)
     }
 
     /// One check: the verdict of steps 1–8, then the stateful steps when `stateful` asks for them
@@ -74,11 +96,7 @@ final class Checker: Sendable {
         _ request: LinkRequest, on eventLoop: any EventLoop, stateful: (ParsedLink, Int64) -> StatefulRequest?
     ) -> Reply<CheckOutcome> {
         let started = ContinuousClock.now
-        if let age = store.secondsSinceSync, age > maxStaleness {
-            return .failure(APIError(
-                .storageUnavailable,
-                "the daemon has not confirmed the fleet's state for \(Int(age)) s (PostgreSQL \(store.location) unreachable?); checks are refused after --max-staleness \(Int(maxStaleness)) s"))
-        }
+        if let stale = staleness() { return .failure(stale) }
         let now = runtime.clock()
         let (keyRing, revocations) = state.forCheck
         let verdict = verifier.check(request, keys: keyRing, revocations: revocations, now: now)
@@ -90,7 +108,15 @@ final class Checker: Sendable {
         })
     }
 
-    private func finish(
+    /// Fleet mode: the refusal of every check once the state is older than `--max-staleness`.
+    func staleness() -> APIError? {
+        guard let age = store.secondsSinceSync, age > maxStaleness else { return nil }
+        return APIError(
+            .storageUnavailable,
+            "the daemon has not confirmed the fleet's state for \(Int(age)) s (PostgreSQL \(store.location) unreachable?); checks are refused after --max-staleness \(Int(maxStaleness)) s")
+    }
+
+    func finish(
         _ verdict: Verdict, reason: Reason, _ stateful: StatefulOutcome?, now: Int64, started: ContinuousClock.Instant
     ) -> CheckOutcome {
         runtime.metrics.checkDuration.record(ContinuousClock.now - started)

@@ -7,6 +7,10 @@ struct ForwardedRequest: Equatable {
     var method: String
     var host: String
     var clientAddress: String?
+    /// The client's `Origin` header, when it sent one on one line (a browser's cross-origin request).
+    var origin: String?
+    /// `Access-Control-Request-Method` of an `OPTIONS` request with an `Origin`: a CORS preflight.
+    var preflightMethod: String?
 
     /// Reads the original request the way `dialect` describes it; nil when a header it reads is
     /// missing, repeated or a list where one value belongs (the answer is then 401 `malformed`).
@@ -18,7 +22,11 @@ struct ForwardedRequest: Equatable {
         case .caddy, .traefik: read = Self.forwarded(headers)
         case .envoy: read = Self.envoy(envoyPath, query: query, method: method, headers: headers)
         }
-        guard let read else { return nil }
+        guard var read else { return nil }
+        // The browser's own headers, which every proxy passes on: a client that forges them
+        // fools only itself (they decide what a browser lets a page read, never what passes).
+        read.origin = Self.token(headers, "Origin")
+        if read.method == "OPTIONS", read.origin != nil { read.preflightMethod = Self.token(headers, "Access-Control-Request-Method") }
         self = read
     }
 

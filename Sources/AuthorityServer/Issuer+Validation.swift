@@ -17,6 +17,7 @@ extension Issuer {
             }
             flags.insert(.passwordProtected)
         }
+        if body.cookie == true { flags.insert(.grantCookie) }
         var methods: HTTPMethods = []
         for name in body.methods ?? ["GET", "HEAD"] {
             guard let method = HTTPMethods(method: name) else {
@@ -48,9 +49,18 @@ extension Issuer {
             }
             network = parsed
         }
+        var origins: CORSOrigins?
+        if let list = body.origins {
+            guard let parsed = CORSOrigins(lenient: list) else {
+                throw invalid(
+                    "origins must be 1 to \(CORSOrigins.limit) origins, each http:// or https:// and a host with an optional port "
+                        + "(https://app.example, no path)")
+            }
+            origins = parsed
+        }
         return IssueRequest(
             resource: body.resource, expiresAt: expiresAt, methods: methods, prefix: body.prefix ?? false,
-            notBefore: body.notBefore, bindHost: body.bindHost ?? false, network: network, flags: flags)
+            notBefore: body.notBefore, bindHost: body.bindHost ?? false, network: network, flags: flags, origins: origins)
     }
 }
 
@@ -64,6 +74,8 @@ extension IssueError {
         case .invalidLifetime(let why): why
         case .hostBindingNeedsHost: "bind_host needs an absolute http(s) resource URL"
         case .invalidHost(let host): "the resource's host \"\(host.prefix(64))\" cannot be bound (lowercase DNS name or IP address)"
+        case .grantCookieNeedsPrefix: "cookie needs a prefix link (\"prefix\": true): a grant cookie covers a path prefix"
+        case .reservedPath: "resource: paths under /~au/ are reserved for path-carried tokens"
         }
     }
 }

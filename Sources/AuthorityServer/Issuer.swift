@@ -71,6 +71,7 @@ final class Issuer: Sendable {
         let body = job.body
         let detail = "resource \(issued.path)\(job.request.prefix ? " (prefix)" : ""), expires \(issued.grant.expiresAt)"
             + (body.maxUses.map { ", \($0) uses" } ?? "") + (body.password == nil ? "" : ", password")
+            + (body.cookie == true ? ", grant cookie" : "")
         return eventLoop.future {
             store.recordIssue(
                 epoch: epoch, expiresAt: issued.grant.expiresAt, linkID: issued.grant.id, detail: detail, state: job.state,
@@ -82,7 +83,7 @@ final class Issuer: Sendable {
                 metadata: ["link.id": "\(issued.grant.id)", "link.epoch": "\(epoch)", "caller.uid": "\(job.peer.uid)"])
             return IssueLinkResponse(
                 url: issued.url, id: issued.grant.id.description, epoch: epoch, expiresAt: issued.grant.expiresAt,
-                notBefore: issued.grant.notBefore, methods: issued.grant.methods.names)
+                notBefore: issued.grant.notBefore, methods: issued.grant.methods.names, pathURL: issued.pathURL)
         }.flatMapError { [self] error in
             guard case StoreError.keyRing(.alreadyRetired) = error else { return eventLoop.makeFailedFuture(error) }
             guard !retried else {

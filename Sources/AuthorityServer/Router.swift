@@ -27,7 +27,8 @@ public struct Router: Sendable {
         errors = authority.errors
         metrics = authority.metrics
         forwardAuthSettings = ForwardAuthSettings(
-            dialect: authority.configuration.forwardAuthDialect, maxAge: authority.configuration.forwardAuthMaxAge)
+            dialect: authority.configuration.forwardAuthDialect, maxAge: authority.configuration.forwardAuthMaxAge,
+            insecureCookies: authority.configuration.grantCookieInsecure)
         metricsText = { [metrics = authority.metrics, cache = authority.checker.verifier.cache, store = authority.store] in
             metrics.storageUp.set(Int64(store.unavailableReason == nil ? 1 : 0))
             if let age = store.secondsSinceSync { metrics.storageSyncAge.set(age) }

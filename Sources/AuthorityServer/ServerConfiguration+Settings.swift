@@ -80,6 +80,12 @@ extension ServerConfiguration {
         .integer("password-threads", \.passwordThreads, 1, 8, help: "Threads hashing passwords."),
         .integer("cookie-ttl", \.cookieTTL, 1, 604_800, "seconds", help: "Lifetime of an unlock cookie."),
         .integer(
+            "grant-cookie-idle", \.grantCookieIdle, 60, 604_800, "seconds",
+            help: "Sliding lifetime of a grant cookie, renewed while in use and never past its link's expiry."),
+        .toggle(
+            "grant-cookie-insecure", \.grantCookieInsecure,
+            help: "Set grant cookies without Secure (plain-http development only)."),
+        .integer(
             "verify-cache-entries", \.verifyCacheEntries, 0, 16_777_216, zeroIsOff: true,
             help: "Verified signatures remembered, so repeated checks skip Ed25519."),
         .integer(

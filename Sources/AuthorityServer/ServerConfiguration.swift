@@ -60,6 +60,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var passwordThreads = 1
     /// Lifetime of an unlock cookie in seconds (never past its link's expiry).
     public var cookieTTL: Int64 = 3_600
+    /// A grant cookie's sliding lifetime in seconds: renewed while in use, never past its link's
+    /// expiry (docs/link-format.md §12).
+    public var grantCookieIdle: Int64 = 1_800
+    /// Grant cookies without `Secure`, for a plain-http development setup.
+    public var grantCookieInsecure = false
     /// Signatures remembered as verified, so repeated checks skip Ed25519; 0 switches the cache off.
     public var verifyCacheEntries = 65_536
     /// Seconds from a request's first byte until its whole head and body must have arrived; past

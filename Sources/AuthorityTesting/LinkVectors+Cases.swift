@@ -53,7 +53,7 @@ extension LinkVectors {
     static let originForm: @Sendable (String) -> String = { String($0.dropFirst("https://cdn.example.com".count)) }
 
     static var cases: [Case] {
-        validCases + bindingCases + timeCases + tamperCases + encodingCases + malformedCases
+        validCases + bindingCases + timeCases + tamperCases + encodingCases + malformedCases + browsingCases
     }
 
     static var validCases: [Case] {

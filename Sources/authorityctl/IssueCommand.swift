@@ -47,9 +47,25 @@ struct Issue: AsyncParsableCommand {
     @Flag(help: "Read a password for the link from the first line of stdin.")
     var passwordStdin = false
 
+    @Flag(help: "A prefix link a browser can follow: its first answer sets a grant cookie (needs --prefix).")
+    var cookie = false
+
+    @Option(
+        name: .customLong("origin"),
+        help: ArgumentHelp(
+            "An origin whose pages may read what the link grants (repeatable, at most 8): https://app.example.",
+            valueName: "origin"))
+    var origins: [String] = []
+
+    @Flag(help: "Print the prefix link's path-carried form (/~au/<token>/<prefix>) instead, for players.")
+    var pathForm = false
+
     func validate() throws {
         if ttl != nil, expiresAt != nil { throw ValidationError("give --ttl or --expires-at, not both") }
         if let maxUses, maxUses < 1 { throw ValidationError("--max-uses must be at least 1") }
+        if cookie, !prefix { throw ValidationError("--cookie needs --prefix: a grant cookie covers a path prefix") }
+        if pathForm, !prefix { throw ValidationError("--path-form needs --prefix: only a prefix link has a path-carried form") }
+        if origins.count > 8 { throw ValidationError("--origin: at most 8 origins") }
         let allowed: Set = ["GET", "HEAD", "PUT", "POST", "DELETE"]
         for method in methods where !allowed.contains(method.uppercased()) {
             throw ValidationError("--method \(method): not one of GET, HEAD, PUT, POST, DELETE")
@@ -70,11 +86,18 @@ struct Issue: AsyncParsableCommand {
         request.bindHost = bindHost ? true : nil
         request.maxUses = maxUses
         if passwordStdin { request.password = try PasswordInput.readLine() }
+        request.cookie = cookie ? true : nil
+        request.origins = origins.isEmpty ? nil : origins
 
         let client = global.client
         let answer = try await client.request(.POST, "/v1/links", json: request, success: 201)
         if global.json { return Output.raw(answer.body) }
-        Output.line(try client.decode(IssueLinkResponse.self, answer, "POST /v1/links").url)
+        let issued = try client.decode(IssueLinkResponse.self, answer, "POST /v1/links")
+        guard pathForm else { return Output.line(issued.url) }
+        guard let pathURL = issued.pathURL else {
+            throw Failure(message: "the daemon gave no path-carried form for this link (prefix too long?)", status: .apiError)
+        }
+        Output.line(pathURL)
     }
 }
 

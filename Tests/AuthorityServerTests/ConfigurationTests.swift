@@ -1,14 +1,12 @@
 import AuthorityTesting
 import Foundation
 import Testing
-
 @testable import AuthorityServer
 
 @Suite struct ConfigurationTests {
     func write(_ text: String, in directory: TemporaryDirectory, name: String = "file.json") -> String {
-        let path = directory.path + "/" + name
-        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
-        return path
+        _ = FileManager.default.createFile(atPath: directory.path + "/" + name, contents: Data(text.utf8))
+        return directory.path + "/" + name
     }
 
     @Test func fileMembersMirrorTheFlags() throws {
@@ -151,6 +149,7 @@ import Testing
         Bounds(flag: "--password-lockout", lower: 1, upper: 86_400, refusal: "password-lockout must be 1 to 86400 seconds"),
         Bounds(flag: "--password-threads", lower: 1, upper: 8, refusal: "password-threads must be 1 to 8"),
         Bounds(flag: "--cookie-ttl", lower: 1, upper: 604_800, refusal: "cookie-ttl must be 1 to 604800 seconds"),
+        Bounds(flag: "--grant-cookie-idle", lower: 60, upper: 604_800, refusal: "grant-cookie-idle must be 60 to 604800 seconds"),
         Bounds(flag: "--verify-cache-entries", lower: 0, upper: 16_777_216, refusal: "verify-cache-entries must be 0 (off) to 16777216"),
         Bounds(flag: "--request-timeout", lower: 1, upper: 3_600, refusal: "request-timeout must be 1 to 3600 seconds"),
         Bounds(flag: "--idle-timeout", lower: 1, upper: 86_400, refusal: "idle-timeout must be 1 to 86400 seconds"),
@@ -176,6 +175,7 @@ import Testing
         (["--policy", "/p.json"], #""policy": "/p.json""#),
         (["--no-revocations"], #""revocations": false"#),
         (["--adopt-database"], nil),
+        (["--grant-cookie-insecure"], #""grant_cookie_insecure": true"#),
         (["--import-sqlite", "/old"], nil),
         (["--forward-auth-dialect", "caddy"], #""forward_auth_dialect": "caddy""#),
         (["--log-level", "debug"], #""log_level": "debug""#),
@@ -210,7 +210,7 @@ import Testing
             let expected = notTheFlag[setting.flag] ?? setting.flag.dropFirst(2).replacingOccurrences(of: "-", with: "_")
             #expect(setting.member == expected, "\(setting.flag) → \(String(describing: setting.member))")
             #expect(setting.isValid(ServerConfiguration()), "\(setting.flag): its default is outside its range")
-            #expect((setting.placeholder == nil) == ["--no-revocations", "--adopt-database"].contains(setting.flag), "\(setting.flag)")
+            #expect((setting.placeholder == nil) == ["--no-revocations", "--adopt-database", "--grant-cookie-insecure"].contains(setting.flag), "\(setting.flag)")
         }
     }
 

@@ -61,6 +61,20 @@ extension EndToEnd {
                 #expect(
                     queryValue(bound, "au_ip") == "203.0.113.0/24" && queryValue(bound, "au_h") == "cdn.example.com")
 
+                let browsable = try daemon.ctlIssue(
+                    "/site/", "--prefix", "--cookie", "--origin", "https://B.example", "--origin", "https://a.example")
+                #expect(queryValue(browsable, "au_f") == "c" && queryValue(browsable, "au_o") == "https://a.example,https://b.example")
+                let pathForm = try daemon.ctlIssue("/videos/42/", "--prefix", "--path-form")
+                #expect(pathForm.hasPrefix("/~au/") && pathForm.hasSuffix("/videos/42/"), "\(pathForm)")
+                #expect(try daemon.client().reason(pathForm + "master.m3u8") == "ok")
+                for (arguments, message) in [
+                    (["/x", "--cookie"], "--cookie needs --prefix"), (["/x", "--path-form"], "--path-form needs --prefix"),
+                    (["/x/", "--prefix", "--origin", "https://a.example/"], "origins must be"),
+                ] {
+                    let refused = try Ctl.run(["--socket", daemon.socketPath, "issue"] + arguments)
+                    #expect(refused.status != 0 && refused.stderr.contains(message), "\(arguments): \(refused)")
+                }
+
                 let json = Ctl.expect(try daemon.ctl("--json", "issue", "/t/json", "--ttl", "1m"), 0)
                 let answer = try Ctl.decode(IssueLinkResponse.self, json)
                 #expect(answer.url.hasPrefix("/t/json?") && answer.epoch == 1 && answer.methods == ["GET", "HEAD"])

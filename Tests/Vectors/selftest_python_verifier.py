@@ -57,16 +57,17 @@ def pct(text: str) -> str:
 
 
 def issue(origin, path, params=(), *, iat=IAT, ttl=900, methods="GET,HEAD", nbf=None,
-          prefix=False, host=None, ip=None, flags=None, ident=ID):
+          prefix=False, host=None, ip=None, flags=None, origins=None, ident=ID):
     """Mini-issuer (spec section 7). `path` is the raw resource path (unencoded); `params` the
-    application's (name, value) pairs. Returns (url, signed message)."""
+    application's (name, value) pairs; `origins` the au_o text, taken as is. Returns (url,
+    signed message)."""
     cpath = "/".join(pct(seg) for seg in path.split("/"))
     cquery = "&".join(pct(n) + "=" + pct(v) for n, v in params)
     reserved = [("au_v", "1"), ("au_k", str(EPOCH)), ("au_id", b64(ident)),
                 ("au_iat", str(iat)), ("au_nbf", None if nbf is None else str(nbf)),
                 ("au_exp", str(iat + ttl)), ("au_m", methods),
                 ("au_pfx", cpath if prefix else None), ("au_h", host), ("au_ip", ip),
-                ("au_f", flags)]
+                ("au_f", flags), ("au_o", origins)]
     r = {k: v for k, v in reserved if v is not None}
     message = "".join(line + "\n" for line in [
         "authority-link-v1", "epoch=" + r["au_k"], "id=" + r["au_id"],
@@ -74,7 +75,8 @@ def issue(origin, path, params=(), *, iat=IAT, ttl=900, methods="GET,HEAD", nbf=
         "expires_at=" + r["au_exp"], "methods=" + r["au_m"],
         "scope=" + ("prefix" if prefix else "exact"), "host=" + r.get("au_h", ""),
         "ip=" + r.get("au_ip", ""), "flags=" + r.get("au_f", ""),
-        "path=" + cpath, "query=" + ("" if prefix else cquery)]).encode()
+        "path=" + cpath, "query=" + ("" if prefix else cquery)]
+        + ([] if origins is None else ["origins=" + origins])).encode()
     sig = b64(PRIVATE.sign(message))
     query = "&".join(([cquery] if cquery else []) + [f"{k}={v}" for k, v in r.items()]
                      + ["au_sig=" + sig])
@@ -166,6 +168,101 @@ expect("prefix w/o slash, child", reason(PFX2.replace("/videos/abc?", "/videos/a
 expect("prefix w/o slash, sibling", reason(PFX2.replace("/videos/abc?", "/videos/abcd?")),
        "resource_mismatch")
 
+# --- the flag c (section 1) -----------------------------------------------------------------
+for flags in ["c", "uc", "pc", "upc"]:
+    FL, _ = issue("https://cdn.example.com", "/videos/abc/", prefix=True, flags=flags)
+    expect(f"prefix flag {flags} ok", reason(FL), "ok")   # offline: u/p are the daemon's
+for flags in ["cu", "cc", "pu", "cp", "C"]:
+    FL, _ = issue("https://cdn.example.com", "/videos/abc/", prefix=True, flags=flags)
+    expect(f"prefix flag {flags} malformed", reason(FL), "malformed")
+for flags in ["c", "uc", "pc", "upc"]:
+    FL, _ = issue("https://cdn.example.com", "/f", flags=flags)
+    expect(f"exact flag {flags} malformed", reason(FL), "malformed")
+
+
+# --- path-carried tokens (section 11) ------------------------------------------------------
+def path_form(url, rest=None, query=None, token=None):
+    """The link `url` with its reserved pieces moved into a /~au/<token> path segment."""
+    head, _, q = url.partition("?")
+    cut = head.index("/", len("https://")) if head.startswith("https://") else 0
+    pieces = q.split("&")
+    if token is None:
+        token = b64("&".join(p for p in pieces if p.startswith("au_")).encode())
+    app = "&".join(p for p in pieces if not p.startswith("au_")) if query is None else query
+    return (head[:cut] + "/~au/" + token + (head[cut:] if rest is None else rest)
+            + ("?" + app if app else ""))
+
+
+TOK = path_form(PFX, rest="/videos/abc/seg1.ts")
+expect("path token ok", reason(TOK), "ok")
+expect("path token signs the query form's message",
+       vv.check(TOK, "GET", None, None, IAT, KEYS)[1].message,
+       vv.check(PFX, "GET", None, None, IAT, KEYS)[1].message)
+expect("path token request path", vv.parse_link(TOK).path, "/videos/abc/seg1.ts")
+expect("path token origin form", reason(TOK[len("https://cdn.example.com"):]), "ok")
+expect("path token app query", reason(TOK + "?x=1&y"), "ok")
+expect("path token outside", reason(path_form(PFX, rest="/videos/abcd/x")), "resource_mismatch")
+expect("path token reserved in query", reason(TOK + "?au_v=1"), "malformed")
+expect("path token unknown au_ in query", reason(TOK + "?x=1&au_zz=1"), "malformed")
+expect("path token of exact link", reason(path_form(EXACT)), "malformed")
+TOKEN = TOK.split("/")[4]
+for name in ["/videos/t1/", "/videos/t12/"]:   # one of the two leaves unused low bits
+    NC = path_form(issue("https://cdn.example.com", name, prefix=True)[0])
+    nc_token = NC.split("/")[4]
+    if len(nc_token) % 4:
+        break
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+sloppy = nc_token[:-1] + B64[B64.index(nc_token[-1]) | 1]
+expect("path token with unused bits ok", reason(NC), "ok")
+expect("path token non-canonical", reason(NC.replace(nc_token, sloppy)), "malformed")
+expect("path token padded", reason(TOK.replace(TOKEN, TOKEN + "=")), "malformed")
+expect("path token without /", reason("https://cdn.example.com/~au/" + TOKEN), "malformed")
+expect("path token empty", reason("https://cdn.example.com/~au//videos/abc/x"), "malformed")
+reserved_text = base64.urlsafe_b64decode(TOKEN + "=" * (-len(TOKEN) % 4)).decode()
+expect("path token non-au piece",
+       reason(path_form(PFX, token=b64(("x=1&" + reserved_text).encode()))), "malformed")
+expect("path token %7E is no token", reason(TOK.replace("/~au/", "/%7Eau/")), "malformed")
+too_long = b64(("au_zz=" + "a" * 3100).encode())   # > 4096 characters
+expect("path token too long", reason(path_form(PFX, token=too_long)), "malformed")
+
+# --- origins (au_o: sections 1, 4 and 13) -------------------------------------------------
+ORIG, omsg = issue("https://cdn.example.com", "/f", origins="https://app.example")
+expect("origins one ok", reason(ORIG), "ok")
+expect("origins fourteenth line", omsg.decode().split("\n")[-3:],
+       ["query=", "origins=https://app.example", ""])
+expect("origins parsed", vv.parse_link(ORIG).origins, ["https://app.example"])
+expect("no origins parsed", vv.parse_link(EXACT).origins, None)
+expect("no origins: thirteen lines", vv.parse_link(EXACT).message.count(b"\n"), 13)
+SEVERAL = ["http://127.0.0.1:8080", "http://[2001:db8::1]:8443", "http://localhost:3000",
+           "https://a.example", "https://app.example", "https://app.example:8443",
+           "https://player.example.com", "https://xn--caf-dma.example"]
+ORIG8, _ = issue("https://cdn.example.com", "/v/", prefix=True, origins=",".join(SEVERAL))
+expect("origins eight ok", reason(ORIG8), "ok")
+expect("origins eight parsed", vv.parse_link(ORIG8).origins, SEVERAL)
+expect("origins in a path token", reason(path_form(ORIG8, rest="/v/a.ts")), "ok")
+expect("origins path token message", vv.parse_link(path_form(ORIG8, rest="/v/a.ts")).message,
+       vv.parse_link(ORIG8).message)
+expect("origins first in the query",
+       reason(ORIG.replace("&au_o=https://app.example", "").replace("?", "?au_o=https://app.example&")),
+       "ok")
+for bad in ["https://b.example,https://a.example", "https://a.example,https://a.example",
+            ",".join(SEVERAL + ["https://z.example"]), "https://app.example/",
+            "https://app.example/x", "https://APP.example", "HTTPS://app.example",
+            "ftp://app.example", "https://a.example,,https://b.example", "https://a.example,", "",
+            "https://app.example:0", "https://app.example:080", "https://app.example:65536",
+            "https://café.example", "https://caf%C3%A9.example", "https://", "app.example",
+            "https://[2001:DB8::1]", "https://1.2.3"]:
+        BADO, _ = issue("https://cdn.example.com", "/v/", prefix=True, origins=bad)
+        expect(f"origins {bad!r} malformed", reason(BADO), "malformed")
+        expect(f"origins {bad!r} malformed in a path token", reason(path_form(BADO)), "malformed")
+expect("origins twice", reason(ORIG.replace("&au_sig", "&au_o=https://app.example&au_sig")),
+       "malformed")
+expect("origins changed", reason(ORIG.replace("app.example", "evil.example")), "bad_signature")
+expect("origins dropped", reason(ORIG.replace("&au_o=https://app.example", "")), "bad_signature")
+expect("origins added", reason(EXACT.replace("&au_sig", "&au_o=https://app.example&au_sig")),
+       "bad_signature")
+expect("origins do not change a refusal", reason(ORIG, "PUT"), "method_not_allowed")
+
 # --- IP-bound and host-bound links ---------------------------------------------------------
 IP4, _ = issue("https://cdn.example.com", "/f", ip="192.0.2.0/24")
 expect("ip inside", reason(IP4, ip="192.0.2.7"), "ok")
@@ -212,10 +309,14 @@ def run_driver(entries_or_text):
 good = [vector("exact-basic", EXACT, "ok"), vector("expired", EXACT, "expired", now=IAT + 900),
         vector("tampered", tampered, "bad_signature"),
         vector("noncanonical-id", noncanon_id, "malformed"),
-        vector("ip", IP4, "ip_mismatch", ip="198.51.100.1")]
-expect("driver on good vectors", run_driver(good), (0, "5 passed, 0 failed"))
+        vector("ip", IP4, "ip_mismatch", ip="198.51.100.1"), vector("path-token", TOK, "ok"),
+        vector("origins", ORIG, "ok")]
+expect("driver on good vectors", run_driver(good), (0, "7 passed, 0 failed"))
 bad = good + [dict(good[0], name="wrong-reason", reason="expired", valid=False)]
-expect("driver counts a failure", run_driver(bad), (1, "5 passed, 1 failed"))
+expect("driver counts a failure", run_driver(bad), (1, "7 passed, 1 failed"))
+thirteen = dict(good[-1], name="origins-13-lines", signed_message=b64(
+    vv.parse_link(ORIG).message.replace(b"origins=https://app.example\n", b"")))
+expect("driver catches a missing fourteenth line", run_driver([thirteen]), (1, "0 passed, 1 failed"))
 expect("driver on empty array", run_driver([]), (1, "0 passed, 0 failed"))
 expect("driver on non-array", run_driver("{}")[0], 2)
 with contextlib.redirect_stderr(io.StringIO()):

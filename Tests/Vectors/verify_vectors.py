@@ -2,7 +2,9 @@
 """Independent verifier for signed links, format version 1 (docs/link-format.md).
 
 Written from the specification alone (no knowledge of the Swift implementation). It implements
-the offline part of the check, steps 1-7 of spec section 6, and runs it over the test vectors:
+the offline part of the check, steps 1-7 of spec section 6, for links carried in the query and
+in a path token (section 11), with the origins of au_o (sections 1, 4 and 13) parsed and signed,
+and runs it over the test vectors:
 
     python3 verify_vectors.py [path/to/link-v1.json]
 
@@ -30,8 +32,9 @@ UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 HEXDIGITS = frozenset(b"0123456789abcdefABCDEF")
 METHOD_ORDER = ("GET", "HEAD", "PUT", "POST", "DELETE")
 RESERVED = ("au_v", "au_k", "au_id", "au_iat", "au_nbf", "au_exp", "au_m",
-            "au_pfx", "au_h", "au_ip", "au_f", "au_sig")
+            "au_pfx", "au_h", "au_ip", "au_f", "au_o", "au_sig")
 REQUIRED = ("au_v", "au_k", "au_id", "au_iat", "au_exp", "au_m", "au_sig")
+FLAGS = ("u", "p", "c", "up", "uc", "pc", "upc")   # section 1: each once, in the order u, p, c
 
 
 class Malformed(Exception):
@@ -192,6 +195,26 @@ def check_host(text: str) -> None:
         raise Malformed("au_h all-numeric name is not a canonical IPv4 address")
 
 
+def parse_origins(text: str) -> list[str]:
+    """au_o: 1 to 8 origins joined by `,`, each `http://` or `https://` followed by a host in
+    the form of au_h (lowercase, optional :port, no path, no trailing `/`), in strictly
+    ascending byte order (hence no origin twice)."""
+    origins = text.split(",")
+    if len(origins) > 8:
+        raise Malformed("au_o has more than 8 origins")
+    for origin in origins:
+        for scheme in ("https://", "http://"):
+            if origin.startswith(scheme):
+                check_host(origin[len(scheme):])   # raises Malformed (empty, path, `/`, ...)
+                break
+        else:
+            raise Malformed("au_o origin is not http:// or https://")
+    encoded = [o.encode("utf-8") for o in origins]   # every checked origin is ASCII anyway
+    if any(a >= b for a, b in zip(encoded, encoded[1:])):
+        raise Malformed("au_o not in strictly ascending byte order")
+    return origins
+
+
 def check_methods(text: str) -> None:
     """Non-empty comma-separated list from METHOD_ORDER, each once, in that order."""
     last = -1
@@ -219,8 +242,12 @@ def check_reserved(res: dict[str, str]) -> None:
         check_host(res["au_h"])
     if "au_ip" in res:
         parse_cidr(res["au_ip"])
-    if "au_f" in res and res["au_f"] not in ("u", "p", "up"):
-        raise Malformed("au_f must be u, p or up")
+    if "au_f" in res and res["au_f"] not in FLAGS:
+        raise Malformed("au_f must be u, p, c or a combination in that order")
+    if "c" in res.get("au_f", "") and "au_pfx" not in res:
+        raise Malformed("flag c without au_pfx")
+    if "au_o" in res:
+        parse_origins(res["au_o"])
 
 
 # ---- Section 2: the request target; section 3: canonical path; section 4: query --------------
@@ -296,15 +323,48 @@ def parse_query(raw: bytes | None) -> tuple[dict[str, str], list[tuple[bytes, by
         if not is_utf8(name) or not is_utf8(value) or b"\x00" in name or b"\x00" in value:
             raise Malformed("parameter is not UTF-8 or holds NUL")
         if name.startswith(b"au_"):
-            key = raw_name.decode()
-            if key not in RESERVED:
-                raise Malformed(f"unknown or encoded reserved name {key!r}")
-            if key in reserved:
-                raise Malformed(f"duplicate {key}")
-            reserved[key] = raw_value.decode()   # verbatim, no decoding
+            add_reserved(reserved, raw_name.decode(), raw_value.decode())
         else:
             app.append((name, value))
     return reserved, app
+
+
+def add_reserved(reserved: dict[str, str], key: str, value: str) -> None:
+    """Section 1: a listed name written as is (so au%5Fk is refused), once; value verbatim."""
+    if key not in RESERVED:
+        raise Malformed(f"unknown or encoded reserved name {key!r}")
+    if key in reserved:
+        raise Malformed(f"duplicate {key}")
+    reserved[key] = value
+
+
+# ---- Section 11: path-carried tokens ---------------------------------------------------------
+
+TOKEN_MARK = b"/~au/"
+
+
+def split_path_token(raw_path: bytes) -> tuple[dict[str, str], bytes]:
+    """`/~au/<token>/rest` -> (reserved parameters from the token, raw request path `/rest`)."""
+    after = raw_path[len(TOKEN_MARK):]
+    end = after.find(b"/")
+    if end == -1:
+        raise Malformed("path token not followed by /")
+    token = after[:end]
+    if not 1 <= len(token) <= 4096 or not re.fullmatch(rb"[A-Za-z0-9_-]+", token) \
+            or len(token) % 4 == 1:
+        raise Malformed("path token is not 1-4096 base64url characters")
+    data = base64.urlsafe_b64decode(token + b"=" * (-len(token) % 4))
+    if base64.urlsafe_b64encode(data).rstrip(b"=") != token:   # unused low bits must be zero
+        raise Malformed("path token is not canonical base64url")
+    if not is_utf8(data):
+        raise Malformed("path token is not UTF-8")
+    reserved: dict[str, str] = {}
+    for piece in data.decode("utf-8").split("&"):
+        name, _, value = piece.partition("=")
+        if not name.startswith("au_"):
+            raise Malformed("path token piece is not a reserved parameter")
+        add_reserved(reserved, name, value)
+    return reserved, after[end:]
 
 
 # ---- Parsing a link and building the signed message (section 4) ------------------------------
@@ -313,17 +373,29 @@ def parse_query(raw: bytes | None) -> tuple[dict[str, str], list[tuple[bytes, by
 class Link:
     res: dict[str, str]        # reserved parameters, verbatim
     authority: str | None      # from an absolute target, else None
-    path: str                  # canonical request path
-    message: bytes             # the 13-line signed message
+    path: str                  # canonical request path (after the token, for a path token)
+    message: bytes             # the signed message: 13 lines, 14 with au_o
     signature: bytes           # the 64 bytes of au_sig
+    origins: list[str] | None = None   # au_o's origins (section 13), None without au_o
 
 
 def parse_link(target: str) -> Link:
     authority, raw_path, raw_query = split_target(target)
+    in_path = raw_path.startswith(TOKEN_MARK)
+    if in_path:   # section 11
+        res, raw_path = split_path_token(raw_path)
+        app: list[tuple[bytes, bytes]] = []
+        if raw_query is not None:   # the target's own query: application parameters only
+            outer, app = parse_query(raw_query)
+            if outer:
+                raise Malformed("reserved parameter in the query of a path-token target")
+    else:
+        res, app = parse_query(raw_query)
     path = canonical_path(raw_path)
-    res, app = parse_query(raw_query)
     check_reserved(res)
     prefix = "au_pfx" in res
+    if in_path and not prefix:
+        raise Malformed("a path token must carry a prefix link")
     query = "&".join(enc(n) + "=" + enc(v) for n, v in app)
     lines = [CONTEXT, "epoch=" + res["au_k"], "id=" + res["au_id"],
              "issued_at=" + res["au_iat"], "not_before=" + res.get("au_nbf", ""),
@@ -332,9 +404,12 @@ def parse_link(target: str) -> Link:
              "ip=" + res.get("au_ip", ""), "flags=" + res.get("au_f", ""),
              "path=" + (res["au_pfx"] if prefix else path),
              "query=" + ("" if prefix else query)]
+    origins = parse_origins(res["au_o"]) if "au_o" in res else None
+    if origins is not None:   # section 4: the fourteenth line, only for a link with au_o
+        lines.append("origins=" + res["au_o"])
     message = "".join(line + "\n" for line in lines).encode("ascii")
     signature = b64url_canonical(res["au_sig"], 86, 64)
-    return Link(res, authority, path, message, signature)
+    return Link(res, authority, path, message, signature, origins)
 
 
 # ---- Section 6: the check, steps 1-7 ---------------------------------------------------------

@@ -1,10 +1,11 @@
 // authority-edge.mjs: the JavaScript edge verifier of authority's signed links.
 //
 // Implements docs/link-format.md (steps 1–7 of §6: what needs only the link, the request, the
-// clock and the public keys) and docs/revocation-bundle.md (accepting the signed revocation
-// bundle, §6, and the link check with it, §7). One ES module, no dependencies: WebCrypto
-// (Ed25519, SHA-256), TextEncoder/TextDecoder, DataView, typed arrays and BigInt only, so it runs
-// unchanged in Node ≥ 20, Deno, Cloudflare Workers and browsers.
+// clock and the public keys; the link in the query or in a path-carried token, §11; the origins
+// of au_o, signed and exposed for CORS, §13) and docs/revocation-bundle.md (accepting the signed
+// revocation bundle, §6, and the link check with it, §7). One ES module, no dependencies:
+// WebCrypto (Ed25519, SHA-256), TextEncoder/TextDecoder, DataView, typed arrays and BigInt only,
+// so it runs unchanged in Node ≥ 20, Deno, Cloudflare Workers and browsers.
 //
 // 64-bit values (epochs, serials, times, cutoffs) are BigInts; `now` may be a Number (fractions
 // are dropped) or a BigInt, and defaults to the clock.
@@ -249,9 +250,10 @@ function inNetwork(client, net) {
 // ---- §1 reserved parameters ---------------------------------------------------------------
 
 const RESERVED = new Set(['au_v', 'au_k', 'au_id', 'au_iat', 'au_nbf', 'au_exp', 'au_m', 'au_pfx',
-  'au_h', 'au_ip', 'au_f', 'au_sig']);
+  'au_h', 'au_ip', 'au_f', 'au_o', 'au_sig']);
 const REQUIRED = ['au_v', 'au_k', 'au_id', 'au_iat', 'au_exp', 'au_m', 'au_sig'];
 const METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'];
+const FLAGS = ['u', 'p', 'c', 'up', 'uc', 'pc', 'upc']; // each at most once, in the order u, p, c
 const DECIMAL = /^(0|[1-9]\d{0,17})$/;
 const HOST = /^(\[[^\]]*\]|[a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::([1-9]\d{0,4}))?$/;
 
@@ -284,6 +286,24 @@ function checkHost(text) {
   return { name, port: m[2] ?? null };
 }
 
+const MAX_ORIGINS = 8;
+
+/** `au_o` (§1 "Origins", §13): 1 to 8 origins joined by `,`, each `http://` or `https://` and a
+ *  host of the form of `au_h` (lowercase, optional port, no path, no trailing `/`), in strictly
+ *  ascending byte order (so none twice). Returns the list. */
+function checkOrigins(text) {
+  const list = text.split(',');
+  if (list.length > MAX_ORIGINS) throw malformed('au_o lists more than 8 origins');
+  list.forEach((origin, i) => {
+    const scheme = /^https?:\/\//.exec(origin);
+    if (!scheme) throw malformed('au_o: an origin does not start with http:// or https://');
+    try { checkHost(origin.slice(scheme[0].length)); } catch { throw malformed('au_o: an origin is not a lowercase scheme://host[:port]'); }
+    // validated origins are ASCII, so comparing code units is comparing bytes
+    if (i > 0 && !(list[i - 1] < origin)) throw malformed('au_o is not in strictly ascending order');
+  });
+  return list;
+}
+
 // ---- §2 the target, §4 the query, the signed message --------------------------------------
 
 // A JavaScript string may hold lone surrogates: they have no UTF-8 form, so the target is malformed.
@@ -307,6 +327,14 @@ function splitTarget(target) {
   return { authority, path: q < 0 ? rest : rest.slice(0, q), query: q < 0 ? null : rest.slice(q + 1) };
 }
 
+/** A reserved piece: the raw name must be listed and written without encoding (au%5Fk is
+ *  malformed), and appear once; the value is kept verbatim (no percent- or plus-decoding). */
+function setReserved(reserved, rawName, rawValue) {
+  if (!RESERVED.has(rawName)) throw malformed(`unknown or encoded reserved name ${rawName}`);
+  if (reserved.has(rawName)) throw malformed(`${rawName} appears twice`);
+  reserved.set(rawName, rawValue);
+}
+
 function parseQuery(query) {
   if (query === null) throw malformed('no query, so no reserved parameters');
   const reserved = new Map(), app = [];
@@ -322,10 +350,7 @@ function parseQuery(query) {
       throw malformed('a parameter that is not UTF-8 or holds NUL');
     }
     if (name[0] === 0x61 && name[1] === 0x75 && name[2] === 0x5f) { // decoded name starts `au_`
-      // reserved: the raw name must be listed and written without encoding (au%5Fk is malformed)
-      if (!RESERVED.has(rawName)) throw malformed(`unknown or encoded reserved name ${rawName}`);
-      if (reserved.has(rawName)) throw malformed(`${rawName} appears twice`);
-      reserved.set(rawName, rawValue); // verbatim: no percent- or plus-decoding
+      setReserved(reserved, rawName, rawValue);
     } else {
       app.push(percentEncode(name) + '=' + percentEncode(value));
     }
@@ -333,15 +358,52 @@ function parseQuery(query) {
   return { reserved, appQuery: app.join('&') };
 }
 
+const PATH_TOKEN = '/~au/';
+const MAX_TOKEN = 4096;
+
+/** §11: `/~au/<token>/rest` → the token's reserved parameters and the raw request path `/rest`.
+ *  The token is 1 to 4096 canonical base64url characters of `au_…=…` pieces joined by `&`. */
+function parsePathToken(rawPath) {
+  const slash = rawPath.indexOf('/', PATH_TOKEN.length);
+  if (slash < 0) throw malformed('the path-carried token is not followed by /');
+  const token = rawPath.slice(PATH_TOKEN.length, slash);
+  const bytes = token.length >= 1 && token.length <= MAX_TOKEN ? base64urlDecode(token) : null;
+  if (!bytes) throw malformed('the path-carried token is not 1 to 4096 canonical base64url characters');
+  let text;
+  try { text = strictUTF8.decode(bytes); } catch { throw malformed('the path-carried token is not UTF-8'); }
+  const reserved = new Map();
+  for (const piece of text.split('&')) {
+    const eq = piece.indexOf('=');
+    const rawName = eq < 0 ? piece : piece.slice(0, eq);
+    if (!rawName.startsWith('au_')) throw malformed('the path-carried token holds a piece that is not a reserved parameter');
+    setReserved(reserved, rawName, eq < 0 ? '' : piece.slice(eq + 1));
+  }
+  return { reserved, requestPath: rawPath.slice(slash) };
+}
+
 /**
  * Step 1 of docs/link-format.md §6: parses a request target (an absolute http(s) URL, or an
  * origin-form `/path?query` with `host` the forwarded Host) into the link it carries, or throws
- * MalformedLink. The result holds the signed message (`message`, 13 lines) and `signature`.
+ * MalformedLink. The result holds the signed message (`message`, 13 lines, 14 with `au_o`) and
+ * `signature`; `origins` is the list of `au_o` (§13), or null.
+ * A target whose path starts with `/~au/` carries the link in a path token (§11): `carrier` is
+ * then `path` (else `query`), and `path` is the canonical request path after the token.
  */
 export function parseLink(target, host = null) {
   const { authority, path: rawPath, query } = splitTarget(target);
-  const path = canonicalPath(textEncoder.encode(rawPath));
-  const { reserved: r, appQuery } = parseQuery(query);
+  const token = rawPath.startsWith(PATH_TOKEN) ? parsePathToken(rawPath) : null;
+  const path = canonicalPath(textEncoder.encode(token ? token.requestPath : rawPath));
+  let r, appQuery = '';
+  if (token) {
+    r = token.reserved;
+    if (query !== null) { // the target's own query holds only the application's parameters
+      const outer = parseQuery(query);
+      if (outer.reserved.size > 0) throw malformed('a reserved parameter in the query of a path-carried token');
+      appQuery = outer.appQuery;
+    }
+  } else {
+    ({ reserved: r, appQuery } = parseQuery(query));
+  }
   for (const name of REQUIRED) if (!r.has(name)) throw malformed(`${name} is missing`);
   if (r.get('au_v') !== '1') throw malformed('au_v is not 1');
   const epoch = decimal(r.get('au_k'), 'au_k');
@@ -360,7 +422,10 @@ export function parseLink(target, host = null) {
   const boundPort = boundHost === null ? null : checkHost(boundHost).port;
   const network = r.has('au_ip') ? parseCIDR(r.get('au_ip')) : null;
   const flags = r.get('au_f') ?? '';
-  if (r.has('au_f') && !['u', 'p', 'up'].includes(flags)) throw malformed('au_f is not u, p or up');
+  if (r.has('au_f') && !FLAGS.includes(flags)) throw malformed('au_f is not a canonical flag list (u, p, c in that order)');
+  if (flags.includes('c') && prefix === null) throw malformed('the flag c (grant cookie) needs a prefix link (au_pfx)');
+  if (token && prefix === null) throw malformed('a path-carried token must hold a prefix link (au_pfx)');
+  const origins = r.has('au_o') ? checkOrigins(r.get('au_o')) : null;
   const lines = [
     'authority-link-v1',
     'epoch=' + r.get('au_k'),
@@ -376,9 +441,11 @@ export function parseLink(target, host = null) {
     'path=' + (prefix ?? path), // a prefix link signs its prefix and no query
     'query=' + (prefix === null ? appQuery : ''),
   ];
+  if (origins !== null) lines.push('origins=' + r.get('au_o')); // the fourteenth line, only with au_o
   return {
     epoch, kid: r.get('au_k'), id, idText: r.get('au_id'), issuedAt, notBefore, expiresAt, methods,
-    prefix, boundHost, boundPort, ip: r.get('au_ip') ?? null, network, flags, path, query: appQuery,
+    prefix, boundHost, boundPort, ip: r.get('au_ip') ?? null, network, flags, origins, path, query: appQuery,
+    carrier: token ? 'path' : 'query',
     requestHost: authority ?? host ?? null, // an absolute URL's own authority wins
     message: textEncoder.encode(lines.map((line) => line + '\n').join('')),
     signature,
@@ -402,6 +469,15 @@ function hostMatches(link) {
   if (link.boundPort !== null) return host === link.boundHost;
   const colon = host.lastIndexOf(':');
   return (colon > host.lastIndexOf(']') ? host.slice(0, colon) : host) === link.boundHost;
+}
+
+/** §13: the origin of `link.origins` that a request's `Origin` header names (ASCII case folded,
+ *  then compared as code units: a non-ASCII `Origin` never matches), or null. For the proxy to
+ *  put in `Access-Control-Allow-Origin` once the link passed; it never changes the verdict. */
+export function allowedOrigin(link, origin) {
+  if (!link || link.origins === null || link.origins === undefined || typeof origin !== 'string') return null;
+  const folded = asciiLower(origin);
+  return link.origins.find((o) => o === folded) ?? null;
 }
 
 /** docs/link-format.md §6 "Prefix match": X is under P when X == P, or P ends with `/` and X
@@ -952,8 +1028,9 @@ export class EdgeVerifier {
   /**
    * §7: the reasons of checkLink (the held bundle's epoch list joins the JWK set in step 2),
    * then `stale_bundle` (nothing held, or now >= not_after), `revoked` (by id, or by a rule
-   * covering the request's canonical path with au_iat below its cutoff), `needs_daemon` (a u/p
-   * link), or `ok`. Resolves to {reason, link, detail}; anything but `ok` refuses.
+   * covering the request's canonical path with au_iat below its cutoff; for a path-carried
+   * token, the request path after the token), `needs_daemon` (a u/p link; the flag c needs no
+   * daemon state), or `ok`. Resolves to {reason, link, detail}; anything but `ok` refuses.
    */
   async check(request, now) {
     const held = this.#held, t = toSeconds(now);

@@ -83,14 +83,17 @@ export function createEdge({ clock = () => Date.now() / 1000 } = {}) {
       // refusals of docs/link-format.md (a Kelvin-sign host, %2E%2E, a backslash) apply to that
       // parsed URL, which is also the one forwarded. A link as issued is canonical already, so
       // parsing leaves it unchanged.
-      const { reason } = await edge.check(
+      const { reason, link } = await edge.check(
         { url: request.url, method: request.method, clientIp: request.headers.get('cf-connecting-ip') }, now);
       // Anything but ok refuses. needs_daemon (a use-limited or password link) could instead be
       // sent to the daemon's forward-auth endpoint (docs/proxies.md); this example refuses it.
       if (reason !== 'ok') return refuse(403, reason);
-      if (!env.ORIGIN_URL) return fetch(request);
       const url = new URL(request.url);
-      return fetch(new Request(new URL(url.pathname + url.search, env.ORIGIN_URL), request));
+      // a path-carried token (/~au/<token>/…, docs/link-format.md §11) is not the origin's: the
+      // origin gets the path after it (the check made sure it is a canonical path under au_pfx)
+      const path = link.carrier === 'path' ? url.pathname.slice(url.pathname.indexOf('/', '/~au/'.length)) : url.pathname;
+      if (!env.ORIGIN_URL) return fetch(path === url.pathname ? request : new Request(new URL(path + url.search, url), request));
+      return fetch(new Request(new URL(path + url.search, env.ORIGIN_URL), request));
     },
   };
 }

@@ -17,21 +17,42 @@ export async function newKey(epoch, status = 'active') {
   return { epoch, privateKey: pair.privateKey, jwk: { kty: 'OKP', crv: 'Ed25519', x, kid: String(epoch), use: 'sig', alg: 'EdDSA', status } };
 }
 
+/** The key of a fixed 32-byte seed (PKCS #8 is the seed behind a fixed 16-byte header). */
+export async function seedKey(epoch, seed, status = 'active') {
+  const header = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+  const privateKey = await subtle.importKey('pkcs8', Uint8Array.from([...header, ...seed]), { name: 'Ed25519' }, true, ['sign']);
+  const { x } = await subtle.exportKey('jwk', privateKey);
+  return { epoch, privateKey, jwk: { kty: 'OKP', crv: 'Ed25519', x, kid: String(epoch), use: 'sig', alg: 'EdDSA', status } };
+}
+
 export const jwks = (...keys) => ({ keys: keys.map((k) => k.jwk) });
 export const sign = async (key, bytes) => new Uint8Array(await subtle.sign({ name: 'Ed25519' }, key.privateKey, bytes));
 export const sha256 = async (bytes) => new Uint8Array(await subtle.digest('SHA-256', bytes));
 
-/** A signed exact or prefix link (the resource's path and query must already be canonical). */
-export async function signLink(key, { origin = 'https://cdn.example.com', path, query = '', id, iat, exp, nbf, methods = 'GET,HEAD', prefix, host, ip, flags }) {
+/** A signed exact or prefix link (the resource's path and query must already be canonical).
+ *  `origins` is the verbatim au_o text: it adds the fourteenth line `origins=` (§4). */
+export async function signLink(key, { origin = 'https://cdn.example.com', path, query = '', id, iat, exp, nbf, methods = 'GET,HEAD', prefix, host, ip, flags, origins }) {
   const idText = b64(id);
   const message = ['authority-link-v1', `epoch=${key.epoch}`, `id=${idText}`, `issued_at=${iat}`, `not_before=${nbf ?? ''}`,
     `expires_at=${exp}`, `methods=${methods}`, `scope=${prefix ? 'prefix' : 'exact'}`, `host=${host ?? ''}`, `ip=${ip ?? ''}`,
-    `flags=${flags ?? ''}`, `path=${prefix ?? path}`, `query=${prefix ? '' : query}`].map((l) => l + '\n').join('');
+    `flags=${flags ?? ''}`, `path=${prefix ?? path}`, `query=${prefix ? '' : query}`,
+    ...(origins === undefined ? [] : [`origins=${origins}`])].map((l) => l + '\n').join('');
   const sig = b64(await sign(key, new TextEncoder().encode(message)));
   const params = [['au_v', '1'], ['au_k', key.epoch], ['au_id', idText], ['au_iat', iat], ['au_nbf', nbf], ['au_exp', exp],
-    ['au_m', methods], ['au_pfx', prefix], ['au_h', host], ['au_ip', ip], ['au_f', flags], ['au_sig', sig]]
+    ['au_m', methods], ['au_pfx', prefix], ['au_h', host], ['au_ip', ip], ['au_f', flags], ['au_o', origins], ['au_sig', sig]]
     .filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`).join('&');
   return `${origin}${path}?${query ? query + '&' : ''}${params}`;
+}
+
+/** The same link as a path-carried token (docs/link-format.md §11): the reserved pieces of its
+ *  query, in their order, as base64url before the request path (`path`, else the link's own);
+ *  `query` (else the link's application pieces) stays the target's query. */
+export function pathTokenLink(link, { path, query } = {}) {
+  const [, origin = '', ownPath, ownQuery] = /^(https?:\/\/[^/?]*)?([^?]*)\?(.*)$/.exec(link);
+  const pieces = ownQuery.split('&');
+  const token = b64(new TextEncoder().encode(pieces.filter((p) => p.startsWith('au_')).join('&')));
+  const app = query ?? pieces.filter((p) => !p.startsWith('au_')).join('&');
+  return `${origin}/~au/${token}${path ?? ownPath}${app ? `?${app}` : ''}`;
 }
 
 // ---- bundles ----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { createEdge } from '../worker-example.mjs';
-import { readVectors, unb64 } from './support.mjs';
+import { id, pathTokenLink, readVectors, seedKey, signLink, unb64 } from './support.mjs';
 
 const vectors = readVectors('bundle-v1.json');
 const binary = (name) => unb64(vectors.objects.find((o) => o.name === name).binary);
@@ -102,6 +102,30 @@ test('without the JWK set the worker answers 503, and retries one interval later
     assert.equal((await worker.fetch(new Request(url('not revoked')), env, {})).status, 200);
     assert.equal(warn.mock.calls.length, 1);
     assert.match(warn.mock.calls[0].arguments[0], /\/v1\/keys: HTTP 503$/);
+  } finally {
+    await feed.close();
+  }
+});
+
+test('a path-carried token is checked and stripped: the origin gets the path after it', async () => {
+  const feed = await startServer();
+  try {
+    const now = 1790000110;
+    const worker = createEdge({ clock: () => now });
+    const env = { JWKS_URL: `${feed.base}/v1/keys`, BUNDLE_URL: `${feed.base}/v1/revocations/bundle`, ORIGIN_URL: feed.base };
+    // the vectors' epoch 7 is the worked example's key (seed 00 01 … 1f)
+    const k7 = await seedKey(7, Uint8Array.from({ length: 32 }, (_, i) => i));
+    const query = await signLink(k7, { path: '/files/', prefix: '/files/', id: id(1, 0x77), iat: 1790000000, exp: 1790003600 });
+    const token = pathTokenLink(query);
+    const get = async (target) => {
+      const response = await worker.fetch(new Request(target), env, {});
+      return [response.status, (await response.text()).trim()];
+    };
+    assert.deepEqual(await get(token.replace('/files/', '/files/a.pdf?x=1')), [200, 'origin /files/a.pdf']);
+    assert.equal(feed.log.at(-1), '/files/a.pdf?x=1');
+    assert.deepEqual(await get(token.replace('/files/', '/other/a.pdf')), [403, 'resource_mismatch']);
+    assert.deepEqual(await get(token.replace('/files/', '/files/a.pdf?au_v=1')), [403, 'malformed']);
+    assert.deepEqual(await get(query.replace('/files/?', '/files/b.pdf?')), [200, 'origin /files/b.pdf'], 'the query form as before');
   } finally {
     await feed.close();
   }

@@ -676,7 +676,9 @@ class EdgeVerifier:
               now: int) -> str:
         """Section 7: the daemon's reason for steps 1-8 of docs/link-format.md section 6, or
         `stale_bundle` (no state held, or past its not_after) or `needs_daemon` (a `u`/`p`
-        link). Anything but `ok` refuses the request."""
+        link; the flag `c` needs no daemon state). The revocation rules are matched against the
+        canonical request path (for a path-carried token, the path after the token). Anything
+        but `ok` refuses the request."""
         return self.check_detail(url, host, method, client_ip, now)[0]
 
 

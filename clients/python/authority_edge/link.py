@@ -1,4 +1,5 @@
-"""Signed links, format version 1 (docs/link-format.md): parsing, the signed message and the
+"""Signed links, format version 1 (docs/link-format.md): parsing (the link in the query, or in
+a path-carried token, section 11; the origins of au_o, section 13), the signed message and the
 offline check, steps 1-7 of its section 6.
 
 Adapted from Tests/Vectors/verify_vectors.py (the independent verifier written from the
@@ -21,8 +22,12 @@ UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 HEXDIGITS = frozenset(b"0123456789abcdefABCDEF")
 METHOD_ORDER = ("GET", "HEAD", "PUT", "POST", "DELETE")
 RESERVED = ("au_v", "au_k", "au_id", "au_iat", "au_nbf", "au_exp", "au_m",
-            "au_pfx", "au_h", "au_ip", "au_f", "au_sig")
+            "au_pfx", "au_h", "au_ip", "au_f", "au_o", "au_sig")
 REQUIRED = ("au_v", "au_k", "au_id", "au_iat", "au_exp", "au_m", "au_sig")
+FLAGS = ("u", "p", "c", "up", "uc", "pc", "upc")   # each at most once, in the order u, p, c
+MAX_ORIGINS = 8
+PATH_TOKEN = b"/~au/"
+MAX_TOKEN_CHARS = 4096
 MAX_PATH_SEGMENTS = 128
 MAX_PATH_BYTES = 4096
 
@@ -261,6 +266,30 @@ def check_host(text: str) -> None:
         raise Malformed("au_h all-numeric name is not a canonical IPv4 address")
 
 
+ORIGIN_RE = re.compile(r"https?://(?P<host>.*)", re.DOTALL)
+
+
+def parse_origins(text: str) -> tuple[str, ...]:
+    """au_o (section 1 "Origins", section 13): 1 to 8 origins joined by `,`, each `http://` or
+    `https://` and a host in the form of au_h (lowercase, optional :port, no path, no trailing
+    `/`), in strictly ascending byte order (so none twice)."""
+    origins = tuple(text.split(","))
+    if len(origins) > MAX_ORIGINS:
+        raise Malformed("au_o lists more than 8 origins")
+    for i, origin in enumerate(origins):
+        m = ORIGIN_RE.fullmatch(origin)
+        if not m:
+            raise Malformed("au_o: an origin does not start with http:// or https://")
+        try:
+            check_host(m.group("host"))
+        except Malformed:
+            raise Malformed("au_o: an origin is not a lowercase scheme://host[:port]") from None
+        # a checked origin is ASCII, so comparing code points is comparing bytes
+        if i and not origins[i - 1] < origin:
+            raise Malformed("au_o is not in strictly ascending order")
+    return origins
+
+
 def check_methods(text: str) -> None:
     """Non-empty comma-separated list from METHOD_ORDER, each once, in that order."""
     last = -1
@@ -288,8 +317,12 @@ def check_reserved(res: dict[str, str]) -> None:
         check_host(res["au_h"])
     if "au_ip" in res:
         parse_cidr(res["au_ip"])
-    if "au_f" in res and res["au_f"] not in ("u", "p", "up"):
-        raise Malformed("au_f must be u, p or up")
+    if "au_f" in res and res["au_f"] not in FLAGS:
+        raise Malformed("au_f is not a canonical flag list (u, p, c in that order)")
+    if "c" in res.get("au_f", "") and "au_pfx" not in res:
+        raise Malformed("the flag c (grant cookie) needs a prefix link (au_pfx)")
+    if "au_o" in res:
+        parse_origins(res["au_o"])
 
 
 # ---- Section 2: the request target; section 3: canonical path; section 4: query --------------
@@ -367,15 +400,47 @@ def parse_query(raw: Optional[bytes]) -> tuple[dict[str, str], list[tuple[bytes,
         if not is_utf8(name) or not is_utf8(value) or b"\x00" in name or b"\x00" in value:
             raise Malformed("parameter is not UTF-8 or holds NUL")
         if name.startswith(b"au_"):
-            key = raw_name.decode()
-            if key not in RESERVED:
-                raise Malformed(f"unknown or encoded reserved name {key!r}")
-            if key in reserved:
-                raise Malformed(f"duplicate {key}")
-            reserved[key] = raw_value.decode()   # verbatim, no decoding
+            set_reserved(reserved, raw_name.decode(), raw_value.decode())
         else:
             app.append((name, value))
     return reserved, app
+
+
+def set_reserved(reserved: dict[str, str], key: str, value: str) -> None:
+    """A reserved piece: the raw name must be listed (so written without encoding: au%5Fk is
+    malformed) and appear once; the value is kept verbatim, no decoding."""
+    if key not in RESERVED:
+        raise Malformed(f"unknown or encoded reserved name {key!r}")
+    if key in reserved:
+        raise Malformed(f"duplicate {key}")
+    reserved[key] = value
+
+
+def parse_path_token(raw_path: bytes) -> tuple[dict[str, str], bytes]:
+    """Section 11: `/~au/<token>/rest` -> (the token's reserved parameters, raw request path
+    `/rest`). The token is 1 to 4096 canonical base64url characters of `au_...=...` pieces
+    joined by `&`."""
+    token, slash, rest = raw_path[len(PATH_TOKEN):].partition(b"/")
+    if not slash:
+        raise Malformed("the path-carried token is not followed by /")
+    if not 1 <= len(token) <= MAX_TOKEN_CHARS or not B64URL_RE.fullmatch(token.decode("latin-1")):
+        raise Malformed("the path-carried token is not 1 to 4096 base64url characters")
+    text = token.decode("ascii")
+    try:
+        decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:   # binascii.Error: a length of 4n + 1
+        raise Malformed("the path-carried token is not canonical base64url") from None
+    if b64url_encode(decoded) != text:   # the unused low bits of the last character are set
+        raise Malformed("the path-carried token is not canonical base64url")
+    if not is_utf8(decoded):
+        raise Malformed("the path-carried token is not UTF-8")
+    reserved: dict[str, str] = {}
+    for piece in decoded.decode("utf-8").split("&"):
+        key, _, value = piece.partition("=")
+        if not key.startswith("au_"):
+            raise Malformed("the path-carried token holds a piece that is not a reserved parameter")
+        set_reserved(reserved, key, value)
+    return reserved, b"/" + rest
 
 
 # ---- Parsing a link and building the signed message (section 4) ------------------------------
@@ -384,9 +449,10 @@ def parse_query(raw: Optional[bytes]) -> tuple[dict[str, str], list[tuple[bytes,
 class Link:
     res: dict              # reserved parameters, verbatim (name -> value)
     authority: Optional[str]  # from an absolute target, else None
-    path: str              # canonical request path
-    message: bytes         # the 13-line signed message
+    path: str              # canonical request path (for a path-carried token, after the token)
+    message: bytes         # the signed message: 13 lines, 14 with au_o
     signature: bytes       # the 64 bytes of au_sig
+    carrier: str = "query"  # where the target carried the link: "query", or "path" (section 11)
 
     @property
     def epoch(self) -> int:
@@ -404,14 +470,38 @@ class Link:
     def flags(self) -> str:
         return self.res.get("au_f", "")
 
+    @property
+    def origins(self) -> Optional[Tuple[str, ...]]:
+        """The origins of au_o (section 13), or None when the link lists none."""
+        return parse_origins(self.res["au_o"]) if "au_o" in self.res else None
+
+    def allowed_origin(self, origin: Optional[str]) -> Optional[str]:
+        """The listed origin that a request's `Origin` header names (ASCII letters lowercased,
+        then compared exactly: a non-ASCII Origin never matches), or None. For a proxy to put
+        in Access-Control-Allow-Origin once the link passed; it never changes the verdict."""
+        if not isinstance(origin, str) or self.origins is None:
+            return None
+        folded = origin.translate(ASCII_LOWER)
+        return folded if folded in self.origins else None
+
 
 def parse_link(target: str) -> Link:
-    """Steps of sections 1-4; raises Malformed."""
+    """Steps of sections 1-4 and 11; raises Malformed."""
     authority, raw_path, raw_query = split_target(target)
+    carrier = "path" if raw_path.startswith(PATH_TOKEN) else "query"
+    if carrier == "path":
+        res, raw_path = parse_path_token(raw_path)
+        # the target's own query holds only the application's parameters
+        outer, app = parse_query(raw_query) if raw_query is not None else ({}, [])
+        if outer:
+            raise Malformed("a reserved parameter in the query of a path-carried token")
     path = canonical_path(raw_path)
-    res, app = parse_query(raw_query)
+    if carrier == "query":
+        res, app = parse_query(raw_query)
     check_reserved(res)
     prefix = "au_pfx" in res
+    if carrier == "path" and not prefix:
+        raise Malformed("a path-carried token must hold a prefix link (au_pfx)")
     query = "&".join(enc(n) + "=" + enc(v) for n, v in app)
     lines = [CONTEXT, "epoch=" + res["au_k"], "id=" + res["au_id"],
              "issued_at=" + res["au_iat"], "not_before=" + res.get("au_nbf", ""),
@@ -420,9 +510,11 @@ def parse_link(target: str) -> Link:
              "ip=" + res.get("au_ip", ""), "flags=" + res.get("au_f", ""),
              "path=" + (res["au_pfx"] if prefix else path),
              "query=" + ("" if prefix else query)]
+    if "au_o" in res:   # the fourteenth line, only for a link with au_o
+        lines.append("origins=" + res["au_o"])
     message = "".join(line + "\n" for line in lines).encode("ascii")
     signature = b64url_canonical(res["au_sig"], 86, 64)
-    return Link(res, authority, path, message, signature)
+    return Link(res, authority, path, message, signature, carrier)
 
 
 # ---- Section 6: the check, steps 1-7 ---------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import struct
 import sys
 from pathlib import Path
@@ -41,11 +42,12 @@ def load_json(path: Path):
 
 
 class Signer:
-    """An epoch's key pair from a fixed seed."""
+    """An epoch's key pair from a fixed seed: 32 bytes, or one byte repeated 32 times."""
 
-    def __init__(self, epoch: int, seed_byte: int):
+    def __init__(self, epoch: int, seed_byte: int | bytes):
         self.epoch = epoch
-        self.private = Ed25519PrivateKey.from_private_bytes(bytes([seed_byte]) * 32)
+        seed = bytes([seed_byte]) * 32 if isinstance(seed_byte, int) else seed_byte
+        self.private = Ed25519PrivateKey.from_private_bytes(seed)
         self.public = self.private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
     def sign(self, message: bytes) -> bytes:
@@ -65,18 +67,36 @@ def jwks(*entries) -> dict:
 
 def link(signer: Signer, path: str, link_id: bytes, iat: int, exp: int, methods: str = "GET,HEAD",
          host: str = "cdn.example.com", prefix: str | None = None, flags: str | None = None,
-         epoch: int | None = None) -> str:
-    """An exact (or, with `prefix`, prefix) link for a canonical `path` without a query."""
+         epoch: int | None = None, origins: str | None = None, query: str = "") -> str:
+    """An exact (or, with `prefix`, prefix) link for a canonical `path`; `query` is the
+    canonical application query, `origins` the verbatim au_o (a fourteenth signed line)."""
     epoch = signer.epoch if epoch is None else epoch
     lines = ["authority-link-v1", f"epoch={epoch}", f"id={b64(link_id)}", f"issued_at={iat}",
              "not_before=", f"expires_at={exp}", f"methods={methods}",
              "scope=" + ("prefix" if prefix else "exact"), "host=", "ip=",
-             "flags=" + (flags or ""), "path=" + (prefix or path), "query="]
-    signature = signer.sign("".join(line + "\n" for line in lines).encode("ascii"))
-    query = (f"au_v=1&au_k={epoch}&au_id={b64(link_id)}&au_iat={iat}&au_exp={exp}&au_m={methods}"
-             + (f"&au_pfx={prefix}" if prefix else "") + (f"&au_f={flags}" if flags else "")
-             + f"&au_sig={b64(signature)}")
-    return f"https://{host}{path}?{query}"
+             "flags=" + (flags or ""), "path=" + (prefix or path),
+             "query=" + ("" if prefix else query)]
+    if origins is not None:
+        lines.append("origins=" + origins)
+    # UTF-8, not ASCII: tests sign malformed (non-ASCII) origins too
+    signature = signer.sign("".join(line + "\n" for line in lines).encode("utf-8"))
+    reserved = (f"au_v=1&au_k={epoch}&au_id={b64(link_id)}&au_iat={iat}&au_exp={exp}&au_m={methods}"
+                + (f"&au_pfx={prefix}" if prefix else "") + (f"&au_f={flags}" if flags else "")
+                + (f"&au_o={origins}" if origins is not None else "")
+                + f"&au_sig={b64(signature)}")
+    return f"https://{host}{path}?" + (query + "&" if query else "") + reserved
+
+
+def path_token(url: str, path: str | None = None, query: str | None = None) -> str:
+    """The same link as a path-carried token (docs/link-format.md section 11): the reserved
+    pieces of its query, in their order, as base64url before the request path (`path`, else the
+    link's own); `query` (else the link's application pieces) stays the target's query."""
+    target = re.fullmatch(r"((?:https?://[^/?]*)?)([^?]*)\?(.*)", url, re.DOTALL)
+    origin, own_path, own_query = target.groups()
+    pieces = own_query.split("&")
+    token = b64("&".join(p for p in pieces if p.startswith("au_")).encode())
+    app = "&".join(p for p in pieces if not p.startswith("au_")) if query is None else query
+    return f"{origin}/~au/{token}{own_path if path is None else path}" + (f"?{app}" if app else "")
 
 
 # ---- Bundle objects (docs/revocation-bundle.md sections 1-5) ---------------------------------

@@ -6,7 +6,7 @@ from _support import LINK_VECTORS, load_json, unb64
 
 from authority_edge import check_link, check_link_detail
 
-EXPECTED_COUNT = 122
+MIN_COUNT = 122   # the file grows with the format (flags-cookie*, path-token-*): at least these
 
 
 class LinkVectors(unittest.TestCase):
@@ -16,7 +16,7 @@ class LinkVectors(unittest.TestCase):
 
     def test_file_has_the_vectors(self):
         self.assertIsInstance(self.entries, list)
-        self.assertEqual(len(self.entries), EXPECTED_COUNT)
+        self.assertGreaterEqual(len(self.entries), MIN_COUNT)
         self.assertEqual(len({e["name"] for e in self.entries}), len(self.entries))
 
     def test_every_vector(self):
@@ -40,7 +40,7 @@ class LinkVectors(unittest.TestCase):
                     self.assertEqual(link.message, unb64(entry["signed_message"]))
                     self.assertEqual(link.signature, unb64(entry["signature"]))
                 passed += 1
-        self.assertEqual(passed, EXPECTED_COUNT)
+        self.assertEqual(passed, len(self.entries))
 
 
 if __name__ == "__main__":
