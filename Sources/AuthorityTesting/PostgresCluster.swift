@@ -44,10 +44,16 @@ public final class PostgresCluster: @unchecked Sendable {
     /// Starts the server (after `stop()`); waits until it accepts connections.
     public func start() throws {
         guard let bin = Self.binaries else { throw ClusterError("no PostgreSQL") }
-        try Self.asNobody([
-            bin + "/pg_ctl", "-D", data, "-l", directory + "/log", "-w", "-t", "60",
-            "-o", "-c listen_addresses='\(listen)' -c port=\(port) -c unix_socket_directories=\(directory) -c fsync=on", "start",
-        ])
+        do {
+            try Self.asNobody([
+                bin + "/pg_ctl", "-D", data, "-l", directory + "/log", "-w", "-t", "60",
+                "-o", "-c listen_addresses='\(listen)' -c port=\(port) -c unix_socket_directories=\(directory) -c fsync=on", "start",
+            ])
+        } catch {
+            // pg_ctl says only "examine the log": the error carries the log's last lines.
+            let log = (try? String(contentsOfFile: directory + "/log", encoding: .utf8)) ?? ""
+            throw ClusterError("\(error)\nserver log: \(log.split(separator: "\n").suffix(5).joined(separator: "\n"))")
+        }
     }
 
     /// Serves TLS on localhost (127.0.0.1 and ::1) with `certificate` and `key` (PEM files), and

@@ -39,14 +39,30 @@ import Testing
             now: Int64(Date().timeIntervalSince1970), logger: logger)
     }
 
+    /// A cluster serving TLS on a free loopback port. Another process can take the port between
+    /// the choice and the listen (CI saw "could not start server"): a lost race picks another port.
+    static func clusterServingTLS(_ files: (ca: String, certificate: String, key: String)) throws -> PostgresCluster {
+        var lost: any Error = ClusterError("no attempt")
+        for _ in 1...3 {
+            let cluster = try PostgresCluster(port: try freePort())
+            do {
+                try cluster.enableTLS(certificate: files.certificate, key: files.key)
+                return cluster
+            } catch {
+                cluster.remove()
+                lost = error
+            }
+        }
+        throw lost
+    }
+
     @Test func verifyFullChecksTheChainAndTheHostNameAndRefusesWhatItCannotVerify() async throws {
-        let port = Int.random(in: 20_000...60_000)
-        let cluster = try PostgresCluster(port: port)
-        defer { cluster.remove() }
         let directory = try TemporaryDirectory("au-tls")
         defer { directory.remove() }
         let files = try Self.makeCertificates(in: directory.path)
-        try cluster.enableTLS(certificate: files.certificate, key: files.key)
+        let cluster = try Self.clusterServingTLS(files)
+        defer { cluster.remove() }
+        let port = cluster.port
         let keyFile = directory.path + "/master.key"
         try Fixtures.writeMasterKey(to: keyFile)
 

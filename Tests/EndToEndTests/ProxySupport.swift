@@ -24,24 +24,6 @@ func curl(_ url: String, method: String = "GET", headers: [(String, String)] = [
     return (status, fields, (try? String(contentsOfFile: directory + "/b", encoding: .utf8)) ?? "")
 }
 
-/// A loopback TCP port nobody listens on right now.
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-        }
-    }
-    guard bound else { throw HarnessError("no free loopback port") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
 struct HarnessError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
