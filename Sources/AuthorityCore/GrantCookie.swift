@@ -37,10 +37,12 @@ public struct GrantCookie: Sendable, Equatable {
         return Array(lines.map { $0 + "\n" }.joined().utf8)
     }
 
-    /// Signs a cookie for `link` (a prefix link) expiring at `expiresAt`, capped at the link's expiry.
+    /// Signs a cookie for `link` (a prefix link with GET or HEAD) expiring at `expiresAt`, capped at
+    /// the link's expiry. The cookie grants only the link's GET and HEAD: a browser sends it with
+    /// every request under the prefix, including a form another page posts (CSRF).
     public static func issue(for link: LinkGrant, expiresAt: Int64, epoch: UInt64, key: SigningKey) -> GrantCookie {
         let grant = LinkGrant(
-            epoch: link.epoch, id: link.id, issuedAt: link.issuedAt, expiresAt: link.expiresAt, methods: link.methods,
+            epoch: link.epoch, id: link.id, issuedAt: link.issuedAt, expiresAt: link.expiresAt, methods: link.methods.intersection(.view),
             prefix: link.prefix, host: link.host, network: link.network, origins: link.origins)
         var cookie = GrantCookie(epoch: epoch, grant: grant, expiresAt: min(expiresAt, link.expiresAt), signature: [])
         cookie.signature = key.sign(cookie.signedMessage)
@@ -121,14 +123,20 @@ public struct GrantCookie: Sendable, Equatable {
             revocations: revocations, now: now)
     }
 
-    /// The `authority_grant_*` cookies of `Cookie` header lines, at most `searchLimit` of them.
+    /// The `authority_grant_*` cookies of `Cookie` header lines whose name's link id is the id in
+    /// their value (so each costs at most one signature check), at most `searchLimit` of them.
     public static func find(inCookieHeaders headers: some Sequence<String>) -> [String] {
         var found: [String] = []
-        for header in headers {
+        for header in headers where header.utf8.count >= namePrefix.utf8.count && header.contains(namePrefix) {
             for pair in header.split(separator: ";") {
                 let trimmed = pair.drop { $0 == " " }
                 guard trimmed.utf8.starts(with: namePrefix.utf8), let equals = trimmed.firstIndex(of: "=") else { continue }
-                found.append(String(trimmed[trimmed.index(after: equals)...]))
+                let id = trimmed[trimmed.index(trimmed.startIndex, offsetBy: namePrefix.count)..<equals]
+                let value = trimmed[trimmed.index(after: equals)...]
+                // `1.<epoch>.<link_epoch>.<id>.…`: a cookie named for another link is not looked at.
+                let fields = value.split(separator: ".", maxSplits: 4, omittingEmptySubsequences: false)
+                guard fields.count == 5, !id.isEmpty, fields[3].utf8.elementsEqual(id.utf8) else { continue }
+                found.append(String(value))
                 if found.count == searchLimit { return found }
             }
         }

@@ -41,6 +41,8 @@ public enum IssueError: Error, Equatable, Sendable {
     case invalidHost(String)
     /// The flag `c` (grant cookie) on a link that is not a prefix link.
     case grantCookieNeedsPrefix
+    /// The flag `c` on a link without GET or HEAD: a grant cookie grants only those (§12).
+    case grantCookieNeedsView
     /// A resource under `/~au/`, the marker of path-carried tokens (docs/link-format.md §11).
     case reservedPath
 }
@@ -72,7 +74,8 @@ public enum LinkIssuer {
         let resource = try Resource(request.resource)
         if request.prefix && !resource.query.isEmpty { throw .prefixWithQuery }
         if request.flags.contains(.grantCookie) && !request.prefix { throw .grantCookieNeedsPrefix }
-        if resource.path.utf8.starts(with: ParsedLink.pathTokenMarker) || resource.path == "/~au" { throw .reservedPath }
+        if request.flags.contains(.grantCookie) && request.methods.isDisjoint(with: .view) { throw .grantCookieNeedsView }
+        if ParsedLink.isUnderPathTokenMarker(resource.path) { throw .reservedPath }
         var host: String?
         if request.bindHost {
             guard let resourceHost = resource.host else { throw .hostBindingNeedsHost }

@@ -44,6 +44,7 @@ public struct ParsedLink: Sendable {
             carrier = .path
             let requestPath = try Self.parsePathToken(rawPath, reserved: &reserved)
             path = try Canonical.path(requestPath)
+            if Self.isUnderPathTokenMarker(path) { throw Malformed("the path is under /~au/ (an encoded path-carried token marker)") }
             if let questionMark {
                 var outer = ReservedParameters()
                 query = try Self.parseQuery(rest[(questionMark + 1)...], reserved: &outer)
@@ -57,6 +58,9 @@ public struct ParsedLink: Sendable {
         }
         carrier = .query
         path = try Canonical.path(rawPath)
+        // `/%7Eau/…` is `/~au/…` to a proxy, which strips the segment and serves what follows:
+        // a grant checked against the unstripped path would escape the revocations of the real one.
+        if Self.isUnderPathTokenMarker(path) { throw Malformed("the path is under /~au/ (an encoded path-carried token marker)") }
         guard let questionMark else { throw Malformed("the target has no query, so no link parameters") }
         query = try Self.parseQuery(rest[(questionMark + 1)...], reserved: &reserved)
         (grant, signature) = try reserved.grant()
@@ -71,12 +75,17 @@ public struct ParsedLink: Sendable {
         guard let (authority, rest) = try? splitTarget(bytes) else { return nil }
         let questionMark = rest.firstIndex(of: UInt8(ascii: "?"))
         let rawPath = rest[..<(questionMark ?? rest.endIndex)]
-        guard !rawPath.starts(with: pathTokenMarker), let path = try? Canonical.path(rawPath) else { return nil }
+        guard !rawPath.starts(with: pathTokenMarker), let path = try? Canonical.path(rawPath), !isUnderPathTokenMarker(path) else { return nil }
         if let questionMark {
             var reserved = ReservedParameters()
             guard (try? parseQuery(rest[(questionMark + 1)...], reserved: &reserved)) != nil, reserved.isEmpty else { return nil }
         }
         return (path, authority ?? host)
+    }
+
+    /// Whether a canonical path is `/~au` or lies under `/~au/`, which only path-carried tokens use.
+    public static func isUnderPathTokenMarker(_ path: String) -> Bool {
+        path == "/~au" || path.utf8.starts(with: pathTokenMarker)
     }
 
     /// A link's parts, as a caller that checked them some other way holds them (a grant cookie).

@@ -49,8 +49,10 @@ extension Checker {
             return .value(outcome)
         }
         let renewed = mintGrantCookie(for: cookie.grant, now: now)
+        let kept = outcome
         outcome.grantCookie = renewed
-        return .later(recorded(renewed, on: eventLoop).map { [outcome] in outcome })
+        // A renewal the store cannot record is skipped: the cookie in hand still grants this request.
+        return .later(recorded(renewed, on: eventLoop).map { [outcome] in outcome }.recover { _ in kept })
     }
 
     /// Adds a fresh grant cookie to a passing check of a link with the flag `c` carried in its
@@ -58,7 +60,7 @@ extension Checker {
     func withGrantCookie(_ reply: Reply<CheckOutcome>, request: LinkRequest, on eventLoop: any EventLoop) -> Reply<CheckOutcome> {
         @Sendable func mints(_ outcome: CheckOutcome) -> Bool {
             guard outcome.reason == .ok, let link = outcome.verdict.link else { return false }
-            return link.grant.flags.contains(.grantCookie) && link.carrier == .query
+            return link.grant.flags.contains(.grantCookie) && link.carrier == .query && !link.grant.methods.isDisjoint(with: .view)
         }
         let method = request.method, target = request.target
         @Sendable func minted(_ outcome: CheckOutcome) -> EventLoopFuture<CheckOutcome> {

@@ -75,6 +75,7 @@ extension IssueError {
         case .hostBindingNeedsHost: "bind_host needs an absolute http(s) resource URL"
         case .invalidHost(let host): "the resource's host \"\(host.prefix(64))\" cannot be bound (lowercase DNS name or IP address)"
         case .grantCookieNeedsPrefix: "cookie needs a prefix link (\"prefix\": true): a grant cookie covers a path prefix"
+        case .grantCookieNeedsView: "cookie needs GET or HEAD in methods: a grant cookie grants only those"
         case .reservedPath: "resource: paths under /~au/ are reserved for path-carried tokens"
         }
     }

@@ -82,6 +82,10 @@ extension LinkVectors {
                  idByte: 112, target: swap("au_o=https://app.example", "au_o=https://app.example/")),
             Case(name: "origins-in-path-token", expected: .ok, issue: prefix(video, flags: .grantCookie, origins: several),
                  idByte: 113, target: pathForm("/videos/abc/master.m3u8")),
+            // `%7E` is `~` once decoded: a proxy routes this to its `/~au/` location and serves
+            // `/videos/abc/seg1.ts`, which a link for `/` checked against `/~au/…` would escape.
+            Case(name: "path-token-encoded-marker", expected: .malformed, issue: prefix("https://cdn.example.com/"), idByte: 114,
+                 target: path("/%7Eau/eA/videos/abc/seg1.ts")),
         ]
     }
 }

@@ -65,6 +65,39 @@ import Testing
         #expect(try nginx(harness, "/preview/site/../../etc/passwd", cookie: pair).status == 401)
     }
 
+    /// A browser sends the cookie with any request under the prefix, a form another page posts
+    /// included: the cookie grants GET and HEAD only. `/%7Eau/…` is `/~au/…` to the proxy, which
+    /// would serve what follows the segment: never granted by a cookie for `/`.
+    @Test func theCookieGrantsOnlyViewingAndNotTheTokenMarker() throws {
+        let test = try TestAuthority()
+        let harness = try PipelineHarness(test.authority)
+        let issued = try link(test, IssueLinkRequest(
+            resource: "http://files.example/", methods: ["GET", "HEAD", "PUT", "POST", "DELETE"], ttl: 3_600, prefix: true,
+            cookie: true))
+        let first = try nginx(harness, origin(issued.url).replacingOccurrences(of: "/?", with: "/a.html?"), method: "PUT")
+        #expect(first.status == 204 && first.headers["x-authority-location"] == nil, "the link itself allows PUT")
+        let (pair, _) = try cookie(first)
+        #expect(try nginx(harness, "/a.html", cookie: pair).status == 204)
+        for method in ["PUT", "POST", "DELETE"] {
+            #expect(try nginx(harness, "/a.html", method: method, cookie: pair).headers["x-authority-reason"] == "method_not_allowed")
+        }
+        for marker in ["/%7Eau/eA/secret/a.html", "/%7eau/x/a", "/%7Eau", "/~au/eA/secret/a.html"] {
+            #expect(try nginx(harness, marker, cookie: pair).status == 401, "\(marker)")
+        }
+        // The query form is refused too: a link for `/` never reaches past the marker.
+        let marked = origin(issued.url).replacingOccurrences(of: "/?", with: "/%7Eau/eA/secret?")
+        #expect(try nginx(harness, marked).headers["x-authority-reason"] == "malformed")
+        // A cookie named for another link is not looked at.
+        let renamed = pair.replacingOccurrences(of: "authority_grant_\(issued.id)=", with: "authority_grant_AAAAAAAAAAAAAAAAAAAAAA=")
+        #expect(try nginx(harness, "/a.html", cookie: renamed).status == 401)
+        #expect(refusal(test, IssueLinkRequest(resource: "/up/", methods: ["PUT"], ttl: 60, prefix: true, cookie: true))
+            .contains("cookie needs GET or HEAD"))
+    }
+
+    func refusal(_ test: TestAuthority, _ body: IssueLinkRequest) -> String {
+        do { _ = try link(test, body); return "issued" } catch { return "\(error)" }
+    }
+
     @Test func aForgedOrAlteredCookieNeverPasses() throws {
         let test = try TestAuthority()
         let harness = try PipelineHarness(test.authority)
@@ -77,7 +110,7 @@ import Testing
         #expect(try nginx(harness, "/other", cookie: widened).headers["x-authority-reason"] == "bad_signature")
         fields = value.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         fields[5] = String(test.now + 86_400)  // a later expiry
-        #expect(try nginx(harness, "/p/x", cookie: "authority_grant_x=" + fields.joined(separator: ".")).headers["x-authority-reason"] == "bad_signature")
+        #expect(try nginx(harness, "/p/x", cookie: "authority_grant_\(issued.id)=" + fields.joined(separator: ".")).headers["x-authority-reason"] == "bad_signature")
         for garbage in ["", "1", String(repeating: "A", count: 5_000), value + ".x", "2" + value.dropFirst()] {
             let answer = try nginx(harness, "/p/x", cookie: "authority_grant_\(issued.id)=" + garbage)
             #expect(answer.status == 401 && answer.headers["x-authority-reason"] == "malformed")

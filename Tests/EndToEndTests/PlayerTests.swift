@@ -108,6 +108,7 @@ struct PlayerTests {
             // The three preflights used no use: the one use serves the real request, which names the origin.
             let real = try curl(playlist, headers: [("Origin", app)])
             #expect(real.status == 200 && real.headers["access-control-allow-origin"] == app, "\(real.status)")
+            #expect(real.headers["cache-control"] == "private, no-store", "no shared cache may keep it: \(real.headers)")
             #expect(try curl(playlist, headers: [("Origin", app)]).status == 403)
 
             // A cookie link: its answers allow credentials for the listed origin only.
@@ -122,6 +123,24 @@ struct PlayerTests {
             let foreign = try curl(segment, headers: [("Cookie", pair), ("Origin", "https://evil.example")])
             #expect(foreign.status == 200 && foreign.headers["access-control-allow-origin"] == nil)
             #expect(foreign.headers["access-control-allow-credentials"] == nil)
+            #expect(credentialed.headers["cache-control"] == "private, no-store" && credentialed.headers["vary"] == "Origin, Cookie")
+
+            // A 405 that is not a preflight stays a 405 (a POST the link allows, to a static file):
+            // only an OPTIONS reaches the preflight answer.
+            let poster = try client.issue(IssueLinkRequest(
+                resource: "/media/42/", methods: ["GET", "POST"], ttl: 600, prefix: true, origins: [app]))
+            let posted = try curl(nginx.local + (try #require(poster.pathURL)) + "master.m3u8", method: "POST", headers: [("Origin", app)])
+            #expect(posted.status == 405 && posted.headers["access-control-allow-methods"] == nil, "\(posted)")
+
+
+            // nginx decodes `/%7Eau/` to its `/~au/` location and serves what follows the segment:
+            // a link for the whole site must not reach a revoked prefix that way.
+            let whole = try client.issue(IssueLinkRequest(resource: "/", ttl: 600, prefix: true))
+            _ = try client.revoke(RevokeRequest(prefix: "/media/42/"))
+            let query = String(whole.url[whole.url.firstIndex(of: "?")!...])
+            #expect(try curl(nginx.local + "/media/42/master.m3u8" + query).status == 403)
+            let encoded = try curl(nginx.local + "/%7Eau/eA/media/42/master.m3u8" + query)
+            #expect(encoded.status == 401 && encoded.headers["x-authority-reason"] == "malformed", "\(encoded.status) \(encoded.headers)")
         }
     }
 

@@ -392,6 +392,8 @@ def parse_link(target: str) -> Link:
     else:
         res, app = parse_query(raw_query)
     path = canonical_path(raw_path)
+    if path == "/~au" or path.startswith("/~au/"):   # section 11: %7Eau is ~au to a proxy
+        raise Malformed("the path is under /~au/ (an encoded path-carried token marker)")
     check_reserved(res)
     prefix = "au_pfx" in res
     if in_path and not prefix:

@@ -393,6 +393,8 @@ export function parseLink(target, host = null) {
   const { authority, path: rawPath, query } = splitTarget(target);
   const token = rawPath.startsWith(PATH_TOKEN) ? parsePathToken(rawPath) : null;
   const path = canonicalPath(textEncoder.encode(token ? token.requestPath : rawPath));
+  // §11: `%7Eau` is `~au` to a proxy, which would strip the segment and serve what follows it
+  if (path === '/~au' || path.startsWith(PATH_TOKEN)) throw malformed('the path is under /~au/ (an encoded path-carried token marker)');
   let r, appQuery = '';
   if (token) {
     r = token.reserved;

@@ -120,8 +120,12 @@ test('host-bound, IP-bound and time checks run on a path-carried token as on the
 
 test('a request path outside the prefix is resource_mismatch', async () => {
   const token = tokenOf(pathTokenLink(await link(PREFIX)));
-  for (const rest of ['/videos/43/a.ts', '/videos/42', '/videos/421/a.ts', '/', '/~au/x/videos/42/a.ts']) {
+  for (const rest of ['/videos/43/a.ts', '/videos/42', '/videos/421/a.ts', '/']) {
     assert.equal(await reason(`${ORIGIN}/~au/${token}${rest}`), 'resource_mismatch', rest);
+  }
+  // a request path under /~au/ again (or %7Eau, which a proxy decodes) is refused outright
+  for (const rest of ['/~au/x/videos/42/a.ts', '/%7Eau/x/videos/42/a.ts', '/%7eau']) {
+    assert.equal(await reason(`${ORIGIN}/~au/${token}${rest}`), 'malformed', rest);
   }
   // au_pfx without a trailing slash covers itself and what lies below it, not a sibling
   const bare = tokenOf(pathTokenLink(await link({ path: '/videos/42', prefix: '/videos/42' })));

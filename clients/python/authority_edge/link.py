@@ -496,6 +496,8 @@ def parse_link(target: str) -> Link:
         if outer:
             raise Malformed("a reserved parameter in the query of a path-carried token")
     path = canonical_path(raw_path)
+    if path == "/~au" or path.startswith("/~au/"):   # section 11: %7Eau is ~au to a proxy
+        raise Malformed("the path is under /~au/ (an encoded path-carried token marker)")
     if carrier == "query":
         res, app = parse_query(raw_query)
     check_reserved(res)
