@@ -80,14 +80,15 @@ final class Checker: Sendable {
     }
 
     /// A CORS preflight: steps 1–8 for the method it asks about, never the stateful steps (a
-    /// preflight uses no use and needs no password).
-    func checkPreflight(_ request: LinkRequest) -> CheckOutcome {
-        if staleness() != nil { return CheckOutcome(verdict: Verdict(reason: .malformed), reason: .revoked, now: runtime.clock()) }
+    /// preflight uses no use and needs no password). Fleet state older than `--max-staleness`
+    /// refuses it as it refuses any check.
+    func checkPreflight(_ request: LinkRequest) -> Result<CheckOutcome, APIError> {
+        if let stale = staleness() { return .failure(stale) }
         let started = ContinuousClock.now
         let now = runtime.clock()
         let (keyRing, revocations) = state.forCheck
         let verdict = verifier.check(request, keys: keyRing, revocations: revocations, now: now)
-        return finish(verdict, reason: verdict.reason, nil, now: now, started: started)
+        return .success(finish(verdict, reason: verdict.reason, nil, now: now, started: started))
     }
 
     /// One check: the verdict of steps 1–8, then the stateful steps when `stateful` asks for them

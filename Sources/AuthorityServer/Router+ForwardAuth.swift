@@ -29,7 +29,10 @@ extension Router {
         let client = forwarded.clientAddress.flatMap { IPAddress($0) }
         if let method = forwarded.preflightMethod, let origin = forwarded.origin {
             let preflight = LinkRequest(target: forwarded.target, host: forwarded.host, method: method, clientAddress: client)
-            return .now(preflightAnswer(checker.checkPreflight(preflight), origin: origin))
+            switch checker.checkPreflight(preflight) {
+            case .success(let outcome): return .now(preflightAnswer(outcome, origin: origin))
+            case .failure(let error): return .now(unavailable(error))
+            }
         }
         let origin = forwarded.origin
         let reply = checker.check(

@@ -140,6 +140,7 @@ extension EndToEnd {
                 let counted = try first.issue(IssueLinkRequest(resource: "/pg/counted", ttl: 3_600, maxUses: maxUses))
                 let plain = try first.issue("/pg/plain", ttl: 3_600)
                 let revoked = try first.issue("/pg/revoked", ttl: 3_600)
+                let cors = try first.issue(IssueLinkRequest(resource: "/pg/cors/", ttl: 3_600, prefix: true, origins: ["https://app.example"]))
                 _ = try fleet.daemons[2].client().revoke(RevokeRequest(id: revoked.id))
                 usleep(1_000_000)  // one poll at most: every daemon knows of the revocation
 
@@ -163,6 +164,12 @@ extension EndToEnd {
                         work.withLock { $0["down-health-\(health?.status ?? "none")"] = 1 }
                         usleep(2_500_000)  // past the 2 s staleness limit
                         phase.withLock { $0 = 3 }  // late in the outage: stateless checks must fail closed now
+                        // A CORS preflight is a check too: refused as unavailable, never passed or called revoked.
+                        let preflight = try? UnixHTTPClient(path: sockets[0]).request("OPTIONS", "/v1/auth/nginx", headers: [
+                            ("X-Original-URI", cors.url), ("X-Original-Method", "OPTIONS"), ("X-Original-Host", "files.example"),
+                            ("X-Real-IP", "192.0.2.1"), ("Origin", "https://app.example"), ("Access-Control-Request-Method", "GET"),
+                        ])
+                        work.withLock { $0["down-preflight-\(preflight.map { "\($0.status) \($0.header("X-Authority-Reason") ?? "")" } ?? "broken")"] = 1 }
                         usleep(500_000)
                         try? fleet.cluster.start()
                         phase.withLock { $0 = 2 }
@@ -200,6 +207,7 @@ extension EndToEnd {
                 #expect((seen["phase1-consume-503"] ?? 0) > 0, "\(seen)")
                 #expect(seen["down-revoke-503 storage.unavailable"] == 1, "\(seen)")
                 #expect(seen["down-health-degraded"] == 1, "\(seen)")
+                #expect(seen["down-preflight-403 unavailable"] == 1, "\(seen)")
                 #expect((seen["phase1-plain-ok"] ?? 0) > 0, "stateless checks should answer from memory at first: \(seen)")
                 #expect(seen["phase3-plain-ok"] == nil && (seen["phase3-plain-503"] ?? 0) > 0, "past the staleness limit: \(seen)")
                 #expect(seen.keys.filter { $0.hasSuffix("revoked-ok") }.isEmpty, "a revoked link was accepted: \(seen)")
