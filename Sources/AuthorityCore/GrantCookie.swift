@@ -41,12 +41,16 @@ public struct GrantCookie: Sendable, Equatable {
     /// the link's expiry. The cookie grants only the link's GET and HEAD: a browser sends it with
     /// every request under the prefix, including a form another page posts (CSRF).
     public static func issue(for link: LinkGrant, expiresAt: Int64, epoch: UInt64, key: SigningKey) -> GrantCookie {
+        var cookie = issue(for: link, expiresAt: expiresAt, epoch: epoch, signature: [])
+        cookie.signature = key.sign(cookie.signedMessage)
+        return cookie
+    }
+
+    private static func issue(for link: LinkGrant, expiresAt: Int64, epoch: UInt64, signature: [UInt8]) -> GrantCookie {
         let grant = LinkGrant(
             epoch: link.epoch, id: link.id, issuedAt: link.issuedAt, expiresAt: link.expiresAt, methods: link.methods.intersection(.view),
             prefix: link.prefix, host: link.host, network: link.network, origins: link.origins)
-        var cookie = GrantCookie(epoch: epoch, grant: grant, expiresAt: min(expiresAt, link.expiresAt), signature: [])
-        cookie.signature = key.sign(cookie.signedMessage)
-        return cookie
+        return GrantCookie(epoch: epoch, grant: grant, expiresAt: min(expiresAt, link.expiresAt), signature: signature)
     }
 
     public init(epoch: UInt64, grant: LinkGrant, expiresAt: Int64, signature: [UInt8]) {
@@ -121,6 +125,18 @@ public struct GrantCookie: Sendable, Equatable {
         return verifier.stateChecks(
             link, request: LinkRequest(target: path, host: host, method: method, clientAddress: client),
             revocations: revocations, now: now)
+    }
+
+    /// What browsers keep of one cookie, name, value and attributes together (RFC 6265 §6.1: at
+    /// least 4096 bytes; Chromium and Firefox keep no more). A longer one is dropped silently.
+    public static let browserLimit = 4096
+
+    /// The most bytes the `Set-Cookie` of `link`'s grant cookie can take: its name and value
+    /// (with an epoch of 20 digits, the largest) and the attributes the daemon sets.
+    public static func setCookieBytes(for link: LinkGrant) -> Int {
+        let cookie = GrantCookie.issue(for: link, expiresAt: link.expiresAt, epoch: UInt64.max, signature: [UInt8](repeating: 0, count: 64))
+        let attributes = "; Path=\(link.prefix ?? "/"); Max-Age=604800; HttpOnly; Secure; SameSite=Lax"
+        return cookie.name.utf8.count + 1 + cookie.value.utf8.count + attributes.utf8.count
     }
 
     /// The `authority_grant_*` cookies of `Cookie` header lines whose name's link id is the id in

@@ -45,6 +45,8 @@ public enum IssueError: Error, Equatable, Sendable {
     case grantCookieNeedsView
     /// A resource under `/~au/`, the marker of path-carried tokens (docs/link-format.md §11).
     case reservedPath
+    /// The flag `c` on a link whose grant cookie would pass what browsers keep (the bytes it would take).
+    case grantCookieTooLarge(Int)
 }
 
 /// A freshly signed link.
@@ -86,6 +88,10 @@ public enum LinkIssuer {
             epoch: epoch, id: id, issuedAt: now, notBefore: request.notBefore, expiresAt: request.expiresAt,
             methods: request.methods, prefix: request.prefix ? resource.path : nil, host: host,
             network: request.network, flags: request.flags, origins: request.origins)
+        if request.flags.contains(.grantCookie) {
+            let bytes = GrantCookie.setCookieBytes(for: grant)
+            guard bytes <= GrantCookie.browserLimit else { throw .grantCookieTooLarge(bytes) }
+        }
         let signature = key.sign(grant.signedMessage(path: resource.path, query: resource.query))
         var parameters = grant.reservedParameters.map { "\($0.0)=\($0.1)" }
         parameters.append("au_sig=\(Base64URL.encode(signature))")

@@ -77,6 +77,8 @@ extension IssueError {
         case .grantCookieNeedsPrefix: "cookie needs a prefix link (\"prefix\": true): a grant cookie covers a path prefix"
         case .grantCookieNeedsView: "cookie needs GET or HEAD in methods: a grant cookie grants only those"
         case .reservedPath: "resource: paths under /~au/ are reserved for path-carried tokens"
+        case .grantCookieTooLarge(let bytes):
+            "cookie: its grant cookie would take \(bytes) bytes, over the \(GrantCookie.browserLimit) a browser keeps (shorten the prefix, the host or the origins)"
         }
     }
 }
