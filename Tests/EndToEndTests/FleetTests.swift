@@ -160,7 +160,15 @@ extension EndToEnd {
                         usleep(800_000)
                         let write = try? UnixHTTPClient(path: sockets[1]).post("/v1/revocations", json: RevokeRequest(prefix: "/pg/x/"))
                         work.withLock { $0["down-revoke-\(write.map { "\($0.status) \($0.errorCode ?? "")" } ?? "broken")"] = 1 }
-                        let health = try? UnixHTTPClient(path: sockets[2]).health()
+                        // A daemon whose only query was in flight as PostgreSQL went away notices at the
+                        // job deadline; health is degraded by then, or once its state passes the 2 s
+                        // staleness limit, whichever comes first.
+                        let healthBy = Date().addingTimeInterval(3)
+                        var health = try? UnixHTTPClient(path: sockets[2]).health()
+                        while health?.status != "degraded" && Date() < healthBy {
+                            usleep(100_000)
+                            health = try? UnixHTTPClient(path: sockets[2]).health()
+                        }
                         work.withLock { $0["down-health-\(health?.status ?? "none")"] = 1 }
                         usleep(2_500_000)  // past the 2 s staleness limit
                         phase.withLock { $0 = 3 }  // late in the outage: stateless checks must fail closed now
