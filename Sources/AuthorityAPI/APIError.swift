@@ -31,6 +31,9 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
     case keyLiveLinks = "key.live_links"
     case revocationsDisabled = "revocations.disabled"
     case revocationNotFound = "revocation.not_found"
+    /// No record of the link: never issued here, collected after its retention, or issued by
+    /// another caller (who it is not told about).
+    case linkNotFound = "link.not_found"
     /// A standing prefix revocation covers the resource: the link would be dead on arrival.
     case prefixBlocked = "link.prefix_blocked"
     case internalError = "internal"
@@ -40,7 +43,7 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
         switch self {
         case .invalidJSON, .malformedHTTP: 400
         case .forbidden: 403
-        case .notFound, .keyNotFound, .revocationNotFound: 404
+        case .notFound, .keyNotFound, .revocationNotFound, .linkNotFound: 404
         case .methodNotAllowed: 405
         case .keyActive, .keyAlreadyRetired, .keyLiveLinks, .revocationsDisabled, .prefixBlocked: 409
         case .bodyTooLarge: 413

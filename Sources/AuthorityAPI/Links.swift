@@ -24,7 +24,8 @@ public struct IssueLinkRequest: APIRequestBody, Equatable {
         .init("max_uses", \.maxUses),
         .init("password", \.password),
         .init("cookie", \.cookie),
-        .init("origins", \.origins)
+        .init("origins", \.origins),
+        .init("ref", \.ref)
     )
     public static var wireTemplate: Self { Self(resource: "") }
 
@@ -54,12 +55,16 @@ public struct IssueLinkRequest: APIRequestBody, Equatable {
     /// Origins (`https://app.example`) whose pages may read what the link grants: their CORS
     /// preflights pass and allowed answers name them (docs/link-format.md §13).
     public var origins: [String]?
+    /// The issuer's own reference (1 to 128 visible ASCII characters): it appears in the link's
+    /// state, the audit log and the daemon's log lines about the link.
+    public var ref: String?
 
     public init(
         resource: String, methods: [String]? = nil, ttl: Int64? = nil, expiresAt: Int64? = nil,
         notBefore: Int64? = nil, prefix: Bool? = nil, ip: String? = nil, bindHost: Bool? = nil,
-        maxUses: Int64? = nil, password: String? = nil, cookie: Bool? = nil, origins: [String]? = nil
+        maxUses: Int64? = nil, password: String? = nil, cookie: Bool? = nil, origins: [String]? = nil, ref: String? = nil
     ) {
+        self.ref = ref
         self.cookie = cookie
         self.origins = origins
         self.resource = resource
@@ -84,7 +89,8 @@ public struct IssueLinkResponse: WireObject, Equatable {
         .init("expires_at", \.expiresAt),
         .init("not_before", \.notBefore),
         .init("methods", \.methods),
-        .init("path_url", \.pathURL)
+        .init("path_url", \.pathURL),
+        .init("ref", \.ref)
     )
     public static var wireTemplate: Self { Self(url: "", id: "", epoch: 0, expiresAt: 0, notBefore: nil, methods: []) }
 
@@ -96,10 +102,14 @@ public struct IssueLinkResponse: WireObject, Equatable {
     public var expiresAt: Int64
     public var notBefore: Int64?
     public var methods: [String]
+    /// The issuer's reference, as given.
+    public var ref: String?
 
     public init(
-        url: String, id: String, epoch: UInt64, expiresAt: Int64, notBefore: Int64?, methods: [String], pathURL: String? = nil
+        url: String, id: String, epoch: UInt64, expiresAt: Int64, notBefore: Int64?, methods: [String], pathURL: String? = nil,
+        ref: String? = nil
     ) {
+        self.ref = ref
         self.url = url
         self.pathURL = pathURL
         self.id = id

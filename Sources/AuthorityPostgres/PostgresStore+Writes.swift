@@ -68,6 +68,16 @@ extension PostgresStore {
                 try await transaction.run(
                     "INSERT INTO link_password (link_id, hash, expires_at) VALUES (\(id), \(hash), \(expiresAt))")
             }
+            if let record = state.record {
+                try await transaction.run(
+                    """
+                    INSERT INTO link_record (\(unescaped: LinkRecord.columns.joined(separator: ", ")))
+                    VALUES (\(id), \(Int64(record.epoch)), \(record.issuedAt), \(record.notBefore), \(record.expiresAt),
+                        \(record.resource), \(Int64(record.isPrefix ? 1 : 0)), \(record.host), \(record.methods), \(record.ip),
+                        \(record.maxUses), \(Int64(record.password ? 1 : 0)), \(Int64(record.cookie ? 1 : 0)),
+                        \(record.issuerUID.map { Int64($0) }), \(record.ref))
+                    """)
+            }
             try await audit(transaction, at: now, caller: caller, action: "link.issue", linkID: linkID.description, epoch: epoch, detail: detail)
         }, completion: completion)
     }

@@ -1,4 +1,5 @@
 import AuthorityAPI
+import AuthorityCore
 import NIOHTTP1
 
 /// What a request asks for, found from its method and path alone, with the right it needs.
@@ -11,13 +12,16 @@ enum Endpoint: Sendable {
     case lift(Result<Int64, APIError>)
     /// `POST /v1/keys/{epoch}/retire`.
     case retire(UInt64)
+    /// `GET /v1/links/{id}`: the link's issuer, or the admin right (checked by the handler); an id
+    /// that is not one is a 422 once the right is checked.
+    case linkState(Result<LinkID, APIError>)
 
     /// The right a caller needs; nil for none (health).
     var right: Right? {
         switch self {
         case .health: nil
         case .forwardAuth, .check, .explain, .keys, .metrics, .bundle, .bundleFreshness: .check
-        case .issue: .issue
+        case .issue, .linkState: .issue
         case .revoke, .listRevocations: .revoke
         case .rotate, .audit, .integrity, .lift, .retire: .admin
         }
@@ -49,6 +53,9 @@ enum Endpoint: Sendable {
         if let serial = revocationSerial(path) {
             return method == .DELETE ? .found(.lift(serial)) : .refused(methodNotAllowed([.DELETE]))
         }
+        if let id = linkID(path) {
+            return method == .GET ? .found(.linkState(id)) : .refused(methodNotAllowed([.GET]))
+        }
         if let epoch = retireEpoch(path) {
             return method == .POST ? .found(.retire(epoch)) : .refused(methodNotAllowed([.POST]))
         }
@@ -72,6 +79,18 @@ enum Endpoint: Sendable {
             return .failure(APIError(.invalidRequest, "the revocation serial must be an integer from 1 to \(Int64.max)"))
         }
         return .success(serial)
+    }
+
+    /// `/v1/links/{id}` (one segment; `check` and `explain` are exact routes) → the id, or a 422.
+    static func linkID(_ path: String) -> Result<LinkID, APIError>? {
+        let prefix = "/v1/links/"
+        guard path.utf8.starts(with: prefix.utf8), path.utf8.count > prefix.utf8.count,
+            !path.utf8.dropFirst(prefix.utf8.count).contains(UInt8(ascii: "/"))
+        else { return nil }
+        guard let id = LinkID(path.utf8.dropFirst(prefix.utf8.count)) else {
+            return .failure(APIError(.invalidRequest, "the link id must be the 22 base64url characters of a link's au_id"))
+        }
+        return .success(id)
     }
 
     /// The decimal number between `prefix` and `suffix` that fills `path`, from 1 to `Int64.max`;

@@ -1,5 +1,6 @@
 import AuthorityAPI
 import AuthorityCore
+import AuthorityStore
 
 extension Issuer {
     /// Turns the wire request into the core's, refusing anything out of range with a message
@@ -18,6 +19,9 @@ extension Issuer {
             flags.insert(.passwordProtected)
         }
         if body.cookie == true { flags.insert(.grantCookie) }
+        if let ref = body.ref, !LinkRecord.isValidRef(ref) {
+            throw invalid("ref must be 1 to \(LinkRecord.refLimit) visible ASCII characters (no space, no control character)")
+        }
         var methods: HTTPMethods = []
         for name in body.methods ?? ["GET", "HEAD"] {
             guard let method = HTTPMethods(method: name) else {

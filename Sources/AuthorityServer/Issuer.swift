@@ -1,6 +1,7 @@
 import AuthorityAPI
 import AuthorityCore
 import AuthorityStore
+import Logging
 import NIOCore
 
 /// Issues links: validation and signing on the event loop with the active key of the server's
@@ -71,19 +72,26 @@ final class Issuer: Sendable {
         let body = job.body
         let detail = "resource \(issued.path)\(job.request.prefix ? " (prefix)" : ""), expires \(issued.grant.expiresAt)"
             + (body.maxUses.map { ", \($0) uses" } ?? "") + (body.password == nil ? "" : ", password")
-            + (body.cookie == true ? ", grant cookie" : "")
-        return eventLoop.future {
+            + (body.cookie == true ? ", grant cookie" : "") + (body.ref.map { ", ref \($0)" } ?? "")
+        let grant = issued.grant
+        var linkState = job.state
+        linkState.record = LinkRecord(
+            id: grant.id, epoch: epoch, issuedAt: grant.issuedAt, notBefore: grant.notBefore, expiresAt: grant.expiresAt,
+            resource: issued.path, isPrefix: job.request.prefix, host: grant.host, methods: grant.methods.canonicalText,
+            ip: grant.network?.description, maxUses: body.maxUses, password: body.password != nil, cookie: body.cookie == true,
+            issuerUID: job.peer.uid, ref: body.ref)
+        return eventLoop.future { [linkState] in
             store.recordIssue(
-                epoch: epoch, expiresAt: issued.grant.expiresAt, linkID: issued.grant.id, detail: detail, state: job.state,
+                epoch: epoch, expiresAt: grant.expiresAt, linkID: grant.id, detail: detail, state: linkState,
                 now: job.now, caller: Caller(uid: job.peer.uid, pid: job.peer.pid), completion: $0)
         }.map { [runtime] in
             runtime.metrics.issued.increment()
-            runtime.logger.info(
-                "link issued",
-                metadata: ["link.id": "\(issued.grant.id)", "link.epoch": "\(epoch)", "caller.uid": "\(job.peer.uid)"])
+            var metadata: Logger.Metadata = ["link.id": "\(grant.id)", "link.epoch": "\(epoch)", "caller.uid": "\(job.peer.uid)"]
+            if let ref = body.ref { metadata["link.ref"] = "\(ref)" }
+            runtime.logger.info("link issued", metadata: metadata)
             return IssueLinkResponse(
-                url: issued.url, id: issued.grant.id.description, epoch: epoch, expiresAt: issued.grant.expiresAt,
-                notBefore: issued.grant.notBefore, methods: issued.grant.methods.names, pathURL: issued.pathURL)
+                url: issued.url, id: grant.id.description, epoch: epoch, expiresAt: grant.expiresAt,
+                notBefore: grant.notBefore, methods: grant.methods.names, pathURL: issued.pathURL, ref: body.ref)
         }.flatMapError { [self] error in
             guard case StoreError.keyRing(.alreadyRetired) = error else { return eventLoop.makeFailedFuture(error) }
             guard !retried else {

@@ -60,6 +60,8 @@ public struct Router: Sendable {
             return answer(request.decode(IssueLinkRequest.self), status: .created) {
                 issuer.issue($0, rights: rights, caller: peer, on: eventLoop)
             }
+        case .linkState(let id):
+            return answer(id) { issuer.linkState($0, rights: rights, caller: peer, on: eventLoop) }
         case .revoke:
             return answer(request.decode(RevokeRequest.self), status: .created) {
                 administration.revoke($0, caller: peer, on: eventLoop)

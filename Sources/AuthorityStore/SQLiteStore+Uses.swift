@@ -46,9 +46,12 @@ public struct PasswordRecord: Sendable, Equatable {
 public struct LinkState: Sendable {
     public var maxUses: Int64?
     public var passwordHash: String?
-    public init(maxUses: Int64? = nil, passwordHash: String? = nil) {
+    /// The link's record (table `link_record`), written with its state.
+    public var record: LinkRecord?
+    public init(maxUses: Int64? = nil, passwordHash: String? = nil, record: LinkRecord? = nil) {
         self.maxUses = maxUses
         self.passwordHash = passwordHash
+        self.record = record
     }
 }
 
@@ -65,6 +68,7 @@ extension SQLiteStore {
             try db.cachedStatement(sql: "INSERT INTO link_password (link_id, hash, expires_at) VALUES (?, ?, ?)")
                 .execute(arguments: [id, hash, expiresAt])
         }
+        if let record = state.record { try insertRecord(db, record) }
     }
 
     /// The bytes a use counter's MAC covers.
@@ -168,14 +172,20 @@ extension SQLiteStore {
         }
     }
 
-    /// Deletes use counters and password rows of links that have expired. Returns how many.
+    /// Deletes use counters and password rows of links that have expired, and the records of
+    /// links expired for longer than `recordRetention`. Returns how many rows.
     @discardableResult
     public func collectExpiredLinkState(now: Int64) throws -> Int {
-        try groupCommit.perform { [ledger] db in
+        let recordsBefore = now.subtractingReportingOverflow(configuration.recordRetention)
+        return try groupCommit.perform { [ledger] db in
             let macs = try Row.fetchAll(db, sql: "DELETE FROM link_use WHERE expires_at <= ? RETURNING mac", arguments: [now])
             for row in macs { ledger.change(from: (row[0] as Data?).map { [UInt8]($0) }, to: nil) }
             try db.execute(sql: "DELETE FROM link_password WHERE expires_at <= ?", arguments: [now])
-            return macs.count + db.changesCount
+            let passwords = db.changesCount
+            try db.execute(
+                sql: "DELETE FROM link_record WHERE expires_at <= ?",
+                arguments: [recordsBefore.overflow ? Int64.min : recordsBefore.partialValue])
+            return macs.count + passwords + db.changesCount
         }
     }
 }

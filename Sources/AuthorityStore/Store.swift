@@ -61,6 +61,10 @@ public protocol Store: AnyObject, Sendable {
     /// Uses left of a use-limited link (nil: not use-limited, or its state was collected).
     func remainingUses(_ id: LinkID) throws -> Int64?
     func passwordRecord(_ id: LinkID) throws -> PasswordRecord?
+    /// The record of link `id`; nil when it was never issued here or has been collected.
+    func linkRecord(_ id: LinkID) throws -> LinkRecord?
+    /// The revocations that end `record`'s link (`LinkRecord.isEnded(by:)`), oldest first.
+    func revocations(ending record: LinkRecord) throws -> [RevocationRecord]
     /// Oldest first, serials above `after`.
     func listRevocations(after: Int64, limit: Int) throws -> [RevocationRecord]
     /// Newest first.

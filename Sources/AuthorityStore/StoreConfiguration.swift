@@ -16,6 +16,8 @@ public struct StoreConfiguration: Sendable {
     /// Accept the database as it is and record it in `authority.head` (after a restore, or to
     /// accept a loss the daemon refused to start over): docs/operations.md.
     public var adoptDatabase: Bool
+    /// A link's record (`GET /v1/links/{id}`) is kept this many seconds after its expiry.
+    public var recordRetention: Int64 = 7 * 86_400
 
     public init(
         stateDirectory: String, databasePath: String? = nil, masterKeyFile: String? = nil,

@@ -57,6 +57,11 @@ struct Issue: AsyncParsableCommand {
             valueName: "origin"))
     var origins: [String] = []
 
+    @Option(help: ArgumentHelp(
+        "Your own reference for the link (1 to 128 visible ASCII characters), shown in its state and the audit log.",
+        valueName: "ref"))
+    var ref: String?
+
     @Flag(help: "Print the prefix link's path-carried form (/~au/<token>/<prefix>) instead, for players.")
     var pathForm = false
 
@@ -88,6 +93,7 @@ struct Issue: AsyncParsableCommand {
         if passwordStdin { request.password = try PasswordInput.readLine() }
         request.cookie = cookie ? true : nil
         request.origins = origins.isEmpty ? nil : origins
+        request.ref = ref
 
         let client = global.client
         let answer = try await client.request(.POST, "/v1/links", json: request, success: 201)

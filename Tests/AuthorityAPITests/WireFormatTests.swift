@@ -12,7 +12,7 @@ import Testing
     @Test func requestFieldNamesAreSnakeCase() {
         #expect(IssueLinkRequest.fieldNames == [
             "resource", "methods", "ttl", "expires_at", "not_before", "prefix", "ip", "bind_host", "max_uses", "password", "cookie",
-            "origins",
+            "origins", "ref",
         ])
         #expect(CheckLinkRequest.fieldNames == ["url", "method", "client_ip", "host", "password", "consume", "cookie", "issue_cookie"])
         #expect(RevokeRequest.fieldNames == ["id", "prefix", "issued_before", "reason"])
@@ -21,7 +21,12 @@ import Testing
 
     @Test func answersCarryTheDocumentedMembers() throws {
         #expect(try members(IssueLinkResponse(url: "u", id: "i", epoch: 1, expiresAt: 2, notBefore: 3, methods: ["GET"]))
-            == ["url", "id", "epoch", "expires_at", "not_before", "methods", "path_url"])
+            == ["url", "id", "epoch", "expires_at", "not_before", "methods", "path_url", "ref"])
+        #expect(try members(LinkStateResponse(
+            id: "i", status: "active", resource: "/r", prefix: false, methods: ["GET"], epoch: 1, issuedAt: 1, expiresAt: 2,
+            password: false, cookie: false, revokedBy: []))
+            == ["id", "status", "ref", "resource", "prefix", "host", "methods", "ip", "epoch", "issued_at", "not_before", "expires_at",
+                "issuer_uid", "password", "cookie", "max_uses", "uses", "uses_left", "locked_until", "revoked_by"])
         #expect(try members(CheckLinkResponse(valid: true, reason: "ok", id: "i", epoch: 1, expiresAt: 2, remainingUses: 3, detail: "d"))
             == ["valid", "reason", "id", "epoch", "expires_at", "remaining_uses", "detail", "cookie", "cookie_expires_at"])
         #expect(try members(JSONWebKey(x: "x", kid: "1", status: "active", createdAt: 1, retireAfter: 2, retiredAt: 3))

@@ -34,6 +34,7 @@ import Testing
         #expect(text.hasPrefix(#"{"next_after":null,"revocations":[{"created_at":2,"created_by_uid":null,"id":"a""#), "\(text)")
         #expect(WireSamples.nestedMembers(of: RevocationPage.self) == ["revocations"])
         #expect(WireSamples.nestedMembers(of: ExplainLinkResponse.self) == ["grant", "checks"])
+        #expect(WireSamples.nestedMembers(of: LinkStateResponse.self) == ["revoked_by"])
     }
 
     /// Every table-declared type reads back what it writes, through `JSONEncoder` and `JSONDecoder`.

@@ -17,7 +17,7 @@ enum WireSamples {
         CheckLinkResponse.self, IssueLinkResponse.self, RevocationEntry.self, JSONWebKey.self, RotateResponse.self,
         HealthResponse.self, IntegrityResponse.self, AuditEntryBody.self, ExplainedGrant.self, ExplainedCheck.self,
     ]
-    static let nestedAnswers: [any WireSample.Type] = [RevocationPage.self, ExplainLinkResponse.self]
+    static let nestedAnswers: [any WireSample.Type] = [RevocationPage.self, ExplainLinkResponse.self, LinkStateResponse.self]
     static let requests: [any WireSample.Type] = [
         IssueLinkRequest.self, CheckLinkRequest.self, RevokeRequest.self, RetireRequest.self, ExplainLinkRequest.self,
     ]
@@ -64,6 +64,7 @@ extension ExplainedGrant: WireSample {}
 extension ExplainedCheck: WireSample {}
 extension RevocationPage: WireSample {}
 extension ExplainLinkResponse: WireSample {}
+extension LinkStateResponse: WireSample {}
 extension IssueLinkRequest: WireSample {}
 extension CheckLinkRequest: WireSample {}
 extension RevokeRequest: WireSample {}

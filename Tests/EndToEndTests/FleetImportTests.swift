@@ -16,7 +16,7 @@ extension EndToEnd {
             defer { cluster.remove() }
             try await DaemonProcess.with { sqlite in
                 let client = sqlite.client()
-                let kept = try client.issue("/moved/kept", ttl: 3_600)
+                let kept = try client.issue(IssueLinkRequest(resource: "/moved/kept", ttl: 3_600, ref: "moved:kept"))
                 let revoked = try client.issue("/moved/revoked", ttl: 3_600)
                 _ = try client.revoke(RevokeRequest(id: revoked.id))
                 _ = try client.revoke(RevokeRequest(prefix: "/moved/blocked/"))
@@ -54,7 +54,8 @@ extension EndToEnd {
                     || cluster.psql("SELECT count(*) FROM signing_key") == "0", "a refused import copied rows")
                 let moved = try Self.importing(arguments)
                 #expect(moved.status == 0, "\(moved)")
-                #expect(moved.stdout.contains("2 signing_key") && moved.stdout.contains("2 revocation") && moved.stdout.contains("1 link_use"), "\(moved.stdout)")
+                #expect(moved.stdout.contains("2 signing_key") && moved.stdout.contains("2 revocation") && moved.stdout.contains("1 link_use")
+                    && moved.stdout.contains("4 link_record"), "\(moved.stdout)")
                 #expect(!moved.stdout.contains("au_sig") && !moved.stderr.contains("au_sig"), "a link was printed")
 
                 // An import never merges: the second one is refused.
@@ -84,6 +85,16 @@ extension EndToEnd {
                 #expect(try fleet.check(CheckLinkRequest(url: counted.url)).remainingUses == 1)
                 #expect(try second.client().check(CheckLinkRequest(url: counted.url)).remainingUses == 0)
                 #expect(try fleet.check(CheckLinkRequest(url: counted.url)).reason == "uses_exhausted")
+                // The issue records moved too, and a fleet daemon writes and reads them in PostgreSQL.
+                let keptState = try second.client().getDecoded("/v1/links/\(kept.id)", LinkStateResponse.self)
+                #expect(keptState.ref == "moved:kept" && keptState.status == "active", "\(keptState)")
+                let countedState = try second.client().getDecoded("/v1/links/\(counted.id)", LinkStateResponse.self)
+                #expect(countedState.status == "used_up" && countedState.uses == 3 && countedState.usesLeft == 0, "\(countedState)")
+                #expect(try fleet.getDecoded("/v1/links/\(revoked.id)", LinkStateResponse.self).revokedBy.count == 1)
+                let folder = try fleet.issue(IssueLinkRequest(resource: "/moved/blocked-not/", ttl: 600, prefix: true, ref: "fleet"))
+                let covering = try second.client().revoke(RevokeRequest(prefix: "/moved/"))
+                let folderState = try second.client().getDecoded("/v1/links/\(folder.id)", LinkStateResponse.self)
+                #expect(folderState.ref == "fleet" && folderState.status == "revoked" && folderState.revokedBy == [covering.serial], "\(folderState)")
                 let integrity = try fleet.get("/v1/integrity")
                 #expect(integrity.status == 200 && integrity.text.contains("\"ok\":true"), "\(integrity.text)")
             }

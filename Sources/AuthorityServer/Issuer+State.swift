@@ -1,0 +1,48 @@
+import AuthorityAPI
+import AuthorityCore
+import AuthorityStore
+import NIOCore
+
+extension Issuer {
+    /// `GET /v1/links/{id}`: the record of a link this caller issued (any link, with the admin
+    /// right) and where it stands, read on the reads pool. A link of another issuer is answered as
+    /// one not on record, so a caller learns nothing of links it did not issue.
+    func linkState(_ id: LinkID, rights: CallerRights, caller peer: PeerCredentials, on eventLoop: any EventLoop)
+        -> Reply<LinkStateResponse>
+    {
+        let now = runtime.clock()
+        let keyRing = state.keyRing
+        let admin = rights.rights.contains(.admin)
+        return .off(runtime.pools.reads, on: eventLoop) { [store] in
+            guard let record = try store.linkRecord(id), admin || record.issuerUID == peer.uid else {
+                throw APIError(
+                    .linkNotFound,
+                    "no link \(id) issued by this caller is on record (records are kept until their link has been expired for a while)")
+            }
+            let revokedBy = try store.revocations(ending: record).map(\.id)
+            var uses: Int64?, usesLeft: Int64?
+            if let maxUses = record.maxUses, let left = try store.remainingUses(id) {
+                (uses, usesLeft) = (maxUses - left, left)
+            }
+            var lockedUntil: Int64?
+            if record.password, let password = try store.passwordRecord(id), password.lockedUntil > now {
+                lockedUntil = password.lockedUntil
+            }
+            let retired = keyRing.records[record.epoch].map { $0.status == .retired } ?? true
+            let status =
+                if !revokedBy.isEmpty { "revoked" }
+                else if retired { "retired" }
+                else if now >= record.expiresAt { "expired" }
+                else if usesLeft == 0 { "used_up" }
+                else if lockedUntil != nil { "password_locked" }
+                else if let notBefore = record.notBefore, now < notBefore { "not_yet_valid" }
+                else { "active" }
+            return LinkStateResponse(
+                id: id.description, status: status, ref: record.ref, resource: record.resource, prefix: record.isPrefix,
+                host: record.host, methods: record.methods.split(separator: ",").map(String.init), ip: record.ip,
+                epoch: record.epoch, issuedAt: record.issuedAt, notBefore: record.notBefore, expiresAt: record.expiresAt,
+                issuerUID: record.issuerUID, password: record.password, cookie: record.cookie, maxUses: record.maxUses,
+                uses: uses, usesLeft: usesLeft, lockedUntil: lockedUntil, revokedBy: revokedBy)
+        }
+    }
+}

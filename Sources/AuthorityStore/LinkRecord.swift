@@ -1,0 +1,124 @@
+import AuthorityCore
+import Foundation
+import GRDB
+
+/// What the daemon keeps of an issued link (table `link_record`): its grant summary, its issuer
+/// and the issuer's reference. Written in the issue's transaction, so a link that was answered has
+/// its record; kept until its link has been expired for `StoreConfiguration.recordRetention`.
+/// Never a signature, a link or a password.
+public struct LinkRecord: Sendable, Equatable {
+    public var id: LinkID
+    public var epoch: UInt64
+    public var issuedAt: Int64
+    public var notBefore: Int64?
+    public var expiresAt: Int64
+    /// The canonical path, or the prefix of a prefix link.
+    public var resource: String
+    public var isPrefix: Bool
+    public var host: String?
+    /// Canonical method names, as signed (`GET,HEAD`).
+    public var methods: String
+    public var ip: String?
+    public var maxUses: Int64?
+    public var password: Bool
+    public var cookie: Bool
+    public var issuerUID: UInt32?
+    /// The issuer's own reference (1 to 128 visible ASCII characters).
+    public var ref: String?
+
+    public init(
+        id: LinkID, epoch: UInt64, issuedAt: Int64, notBefore: Int64? = nil, expiresAt: Int64, resource: String,
+        isPrefix: Bool = false, host: String? = nil, methods: String = "GET,HEAD", ip: String? = nil,
+        maxUses: Int64? = nil, password: Bool = false, cookie: Bool = false, issuerUID: UInt32? = nil, ref: String? = nil
+    ) {
+        self.id = id
+        self.epoch = epoch
+        self.issuedAt = issuedAt
+        self.notBefore = notBefore
+        self.expiresAt = expiresAt
+        self.resource = resource
+        self.isPrefix = isPrefix
+        self.host = host
+        self.methods = methods
+        self.ip = ip
+        self.maxUses = maxUses
+        self.password = password
+        self.cookie = cookie
+        self.issuerUID = issuerUID
+        self.ref = ref
+    }
+
+    /// The longest `ref`, in bytes.
+    public static let refLimit = 128
+
+    /// Whether `ref` is 1 to `refLimit` visible ASCII characters (no space, no control, nothing
+    /// that only looks like ASCII): safe in a header, a log line and a file name's company.
+    public static func isValidRef(_ ref: String) -> Bool {
+        let bytes = ref.utf8
+        return (1...refLimit).contains(bytes.count) && bytes.allSatisfy { (0x21...0x7E).contains($0) }
+    }
+
+    /// Whether `revocation` ends this link for every request it grants: the link's id, or a rule
+    /// that covers its whole resource (a prefix link's prefix) and its issue time. A rule deeper
+    /// than a prefix link's prefix refuses some of its requests only, and does not end it.
+    public func isEnded(by revocation: Revocation) -> Bool {
+        RevocationIndex([revocation]).isRevoked(id: id, path: resource, issuedAt: issuedAt)
+    }
+
+    /// The columns of `link_record`, in the order `values` gives them.
+    package static let columns = [
+        "link_id", "epoch", "issued_at", "not_before", "expires_at", "resource", "is_prefix", "host", "methods", "ip",
+        "max_uses", "password", "cookie", "issuer_uid", "ref",
+    ]
+}
+
+extension SQLiteStore {
+    static func insertRecord(_ db: Database, _ record: LinkRecord) throws {
+        let marks = Array(repeating: "?", count: LinkRecord.columns.count).joined(separator: ", ")
+        try db.cachedStatement(sql: "INSERT INTO link_record (\(LinkRecord.columns.joined(separator: ", "))) VALUES (\(marks))")
+            .execute(arguments: [
+                Data(record.id.bytes), Int64(record.epoch), record.issuedAt, record.notBefore, record.expiresAt,
+                record.resource, record.isPrefix ? 1 : 0, record.host, record.methods, record.ip, record.maxUses,
+                record.password ? 1 : 0, record.cookie ? 1 : 0, record.issuerUID.map { Int64($0) }, record.ref,
+            ])
+    }
+
+    /// The record of link `id`; nil when it was never issued here or has been collected.
+    public func linkRecord(_ id: LinkID) throws -> LinkRecord? {
+        try database.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT \(LinkRecord.columns.joined(separator: ", ")) FROM link_record WHERE link_id = ?",
+                arguments: [Data(id.bytes)]
+            ).map(Self.linkRecord(from:))
+        }
+    }
+
+    static func linkRecord(from row: Row) throws -> LinkRecord {
+        let bytes: Data = row["link_id"]
+        guard bytes.count == 16, let epoch = UInt64(exactly: row["epoch"] as Int64) else {
+            throw StoreError.corruptRow("link_record")
+        }
+        return LinkRecord(
+            id: LinkID(bytes: [UInt8](bytes)), epoch: epoch, issuedAt: row["issued_at"], notBefore: row["not_before"],
+            expiresAt: row["expires_at"], resource: row["resource"], isPrefix: row["is_prefix"] as Int64 == 1,
+            host: row["host"], methods: row["methods"], ip: row["ip"], maxUses: row["max_uses"],
+            password: row["password"] as Int64 == 1, cookie: row["cookie"] as Int64 == 1,
+            issuerUID: (row["issuer_uid"] as Int64?).flatMap { UInt32(exactly: $0) }, ref: row["ref"])
+    }
+
+    /// The revocations that end `record`'s link (`LinkRecord.isEnded(by:)`), oldest first.
+    public func revocations(ending record: LinkRecord) throws -> [RevocationRecord] {
+        try database.read { db in
+            // Candidates: the id, and every rule whose prefix is a byte prefix of the resource.
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM revocation
+                    WHERE link_id = ? OR (prefix IS NOT NULL AND substr(?, 1, length(CAST(prefix AS BLOB))) = CAST(prefix AS BLOB))
+                    ORDER BY id
+                    """,
+                arguments: [Data(record.id.bytes), Data(record.resource.utf8)]
+            ).map(Self.record(from:)).filter { record.isEnded(by: $0.revocation) }
+        }
+    }
+}
