@@ -34,6 +34,8 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
     /// No record of the link: never issued here, collected after its retention, or issued by
     /// another caller (who it is not told about).
     case linkNotFound = "link.not_found"
+    /// `GET /v1/events` with `after` below what retention has deleted: the reader missed events.
+    case eventsExpired = "events.expired"
     /// A standing prefix revocation covers the resource: the link would be dead on arrival.
     case prefixBlocked = "link.prefix_blocked"
     case internalError = "internal"
@@ -46,6 +48,7 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
         case .notFound, .keyNotFound, .revocationNotFound, .linkNotFound: 404
         case .methodNotAllowed: 405
         case .keyActive, .keyAlreadyRetired, .keyLiveLinks, .revocationsDisabled, .prefixBlocked: 409
+        case .eventsExpired: 410
         case .bodyTooLarge: 413
         case .unsupportedMediaType: 415
         case .unknownField, .invalidRequest: 422

@@ -107,10 +107,10 @@ extension PostgresStore {
             let macs = try await transaction.rows("DELETE FROM link_use WHERE expires_at <= \(now) RETURNING mac")
             for row in macs { transaction.change(from: try row.decode(Data?.self).map { [UInt8]($0) }, to: nil) }
             let passwords = try await transaction.rows("DELETE FROM link_password WHERE expires_at <= \(now) RETURNING link_id")
-            let before = now.subtractingReportingOverflow(configuration.recordRetention)
-            let records = try await transaction.rows(
-                "DELETE FROM link_record WHERE expires_at <= \(before.overflow ? Int64.min : before.partialValue) RETURNING link_id")
-            return macs.count + passwords.count + records.count
+            let before = now.subtractingReportingOverflow(configuration.eventRetention)
+            let cutoff = before.overflow ? Int64.min : before.partialValue
+            let records = try await transaction.rows("DELETE FROM link_record WHERE expires_at <= \(cutoff) RETURNING link_id")
+            return try await macs.count + passwords.count + records.count + Self.collectEvents(before: cutoff, transaction)
         }
         try headFile.write(headNow(), storeID: storeID, key: key)
         return report

@@ -106,6 +106,12 @@ extension PostgresStore {
                 "UPDATE store_meta SET keys_serial = head_serial, rebuild_serial = head_serial WHERE only_row = 1", logger: logger)
             try await connection.query(
                 "SELECT setval('audit_log_id_seq', greatest((SELECT max(id) FROM audit_log), 1))", logger: logger)
+            // The next event serial follows the copied ones (SQLite numbers them itself).
+            try await connection.query(
+                """
+                UPDATE store_meta SET next_event = greatest((SELECT max(serial) FROM link_event), events_collected) + 1
+                WHERE only_row = 1
+                """, logger: logger)
             // Every row and the head checked as a daemon checks them, before anything is committed.
             let report = try await integrityReport(connection, key: key, location: location.description, logger: logger)
             if let problem = report.problem { throw StoreError.integrity(path: location.description, problem) }

@@ -172,6 +172,7 @@ extension PostgresStore {
         let head = transaction.head
         let mac = head.mac(storeID: storeID, key: key)
         let serial = head.serial
+        try await Self.insert(transaction.events, transaction)
         try await transaction.run(
             """
             UPDATE store_meta SET clock_mark = \(head.clockMark), head_serial = \(serial), head_digest = \(Data(head.digest)),

@@ -32,24 +32,10 @@ extension PostgresStore {
 
     public func linkRecord(_ id: LinkID) throws -> LinkRecord? {
         try performRead { [logger] connection in
-            guard let row = try await connection.query(
+            try await connection.query(
                 "SELECT \(unescaped: LinkRecord.columns.joined(separator: ", ")) FROM link_record WHERE link_id = \(Data(id.bytes))",
                 logger: logger
-            ).collect().first else { return nil }
-            let cells = row.makeRandomAccess()
-            func cell<T: PostgresDecodable>(_ name: String, _ type: T.Type) throws -> T { try cells[name].decode(T.self) }
-            let bytes = try cell("link_id", Data.self)
-            guard bytes.count == 16, let epoch = UInt64(exactly: try cell("epoch", Int64.self)) else {
-                throw StoreError.corruptRow("link_record")
-            }
-            return LinkRecord(
-                id: LinkID(bytes: [UInt8](bytes)), epoch: epoch, issuedAt: try cell("issued_at", Int64.self),
-                notBefore: try cell("not_before", Int64?.self), expiresAt: try cell("expires_at", Int64.self),
-                resource: try cell("resource", String.self), isPrefix: try cell("is_prefix", Int64.self) == 1,
-                host: try cell("host", String?.self), methods: try cell("methods", String.self), ip: try cell("ip", String?.self),
-                maxUses: try cell("max_uses", Int64?.self), password: try cell("password", Int64.self) == 1,
-                cookie: try cell("cookie", Int64.self) == 1,
-                issuerUID: try cell("issuer_uid", Int64?.self).flatMap { UInt32(exactly: $0) }, ref: try cell("ref", String?.self))
+            ).collect().first.map(Self.linkRecord(from:))
         }
     }
 

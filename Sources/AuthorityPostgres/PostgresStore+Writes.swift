@@ -77,6 +77,7 @@ extension PostgresStore {
                         \(record.maxUses), \(Int64(record.password ? 1 : 0)), \(Int64(record.cookie ? 1 : 0)),
                         \(record.issuerUID.map { Int64($0) }), \(record.ref))
                     """)
+                transaction.events.append(LinkEvent(.issued, of: record, at: record.issuedAt))
             }
             try await audit(transaction, at: now, caller: caller, action: "link.issue", linkID: linkID.description, epoch: epoch, detail: detail)
         }, completion: completion)
@@ -136,6 +137,7 @@ extension PostgresStore {
             transaction.nextRevocation = id + 1
             transaction.change(from: nil, to: mac)
             transaction.revoked = true
+            try await Self.appendRevokedEvents(revocation, serial: id, now: now, transaction)
             try await audit(
                 transaction, at: now, caller: caller, action: "revoke", linkID: linkID?.description,
                 detail: prefix.map { p in issuedBefore.map { "prefix \(p) issued before \($0)" } ?? "prefix \(p)" })
@@ -201,6 +203,7 @@ extension PostgresStore {
             running[id]?.used += 1
             outcomes.append(.success(.used(remaining: counter.maxUses - counter.used - 1)))
         }
+        try await appendUseEvents(ids: ids, outcomes: outcomes, counters: counters.mapValues(\.maxUses), store: store, transaction)
         var updatedIDs: [ByteBuffer] = [], updatedUses: [Int64] = [], updatedMACs: [ByteBuffer] = []
         for (id, counter) in running {
             guard let before = counters[id], counter.used != before.used else { continue }
@@ -241,6 +244,9 @@ extension PostgresStore {
                 UPDATE link_password SET failures = \(record.failures), lockouts = \(record.lockouts),
                 locked_until = \(record.lockedUntil) WHERE link_id = \(key)
                 """)
+            if record.lockedUntil > now, let link = try await Self.records([id], transaction)[id] {
+                transaction.events.append(LinkEvent(.passwordLocked, of: link, at: now))
+            }
             return PasswordAttempt(record: record, locked: false)
         }, completion: { completion($0.map { $0.map { ($0.record, $0.locked) } }) })
     }

@@ -22,6 +22,9 @@ final class PostgresTransaction: @unchecked Sendable {
     var keysChanged = false
     var rebuilt = false
     var revoked = false
+    /// The lifecycle events of the batch's writes, in order: given their serials and inserted by
+    /// `finish`, under store_meta's lock.
+    var events: [LinkEvent] = []
 
     /// store_meta's key-ring and rebuild serials and next revocation id when it was locked: equal
     /// to what this daemon has applied, the commits of others since then changed no state it
@@ -68,9 +71,12 @@ final class PostgresTransaction: @unchecked Sendable {
         head.serial += 1
     }
 
-    struct Mark { let head: IntegrityHead, next: Int64, keys: Bool, rebuilt: Bool, revoked: Bool }
-    var mark: Mark { Mark(head: head, next: nextRevocation, keys: keysChanged, rebuilt: rebuilt, revoked: revoked) }
+    struct Mark { let head: IntegrityHead, next: Int64, keys: Bool, rebuilt: Bool, revoked: Bool, events: Int }
+    var mark: Mark {
+        Mark(head: head, next: nextRevocation, keys: keysChanged, rebuilt: rebuilt, revoked: revoked, events: events.count)
+    }
     func restore(_ mark: Mark) {
         (head, nextRevocation, keysChanged, rebuilt, revoked) = (mark.head, mark.next, mark.keys, mark.rebuilt, mark.revoked)
+        events.removeSubrange(mark.events...)
     }
 }

@@ -100,14 +100,15 @@ public enum Application {
                 StoreConfiguration(
                     stateDirectory: configuration.stateDirectory, masterKeyFile: configuration.masterKeyFile,
                     credentialsDirectory: credentials, revocationsEnabled: configuration.revocationsEnabled,
-                    adoptDatabase: configuration.adoptDatabase),
+                    adoptDatabase: configuration.adoptDatabase, eventRetention: configuration.eventRetention),
                 location: location, now: now, logger: logger)
         }
         return try SQLiteStore.open(
             StoreConfiguration(
                 stateDirectory: configuration.stateDirectory, databasePath: configuration.databasePath,
                 masterKeyFile: configuration.masterKeyFile, credentialsDirectory: credentials,
-                revocationsEnabled: configuration.revocationsEnabled, adoptDatabase: configuration.adoptDatabase),
+                revocationsEnabled: configuration.revocationsEnabled, adoptDatabase: configuration.adoptDatabase,
+                eventRetention: configuration.eventRetention),
             now: now, logger: logger)
     }
 

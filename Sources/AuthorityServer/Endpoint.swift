@@ -6,6 +6,8 @@ import NIOHTTP1
 enum Endpoint: Sendable {
     case forwardAuth
     case health, check, explain, issue, revoke, listRevocations, keys, rotate, audit, integrity, metrics
+    /// `GET /v1/events`: a caller's own links' events (every link's with admin).
+    case events
     /// `GET /v1/revocations/bundle` and `…/bundle/freshness` (docs/revocation-bundle.md §8).
     case bundle, bundleFreshness
     /// `DELETE /v1/revocations/{serial}`; a serial out of range is a 422 once the right is checked.
@@ -21,7 +23,7 @@ enum Endpoint: Sendable {
         switch self {
         case .health: nil
         case .forwardAuth, .check, .explain, .keys, .metrics, .bundle, .bundleFreshness: .check
-        case .issue, .linkState: .issue
+        case .issue, .linkState, .events: .issue
         case .revoke, .listRevocations: .revoke
         case .rotate, .audit, .integrity, .lift, .retire: .admin
         }
@@ -32,6 +34,7 @@ enum Endpoint: Sendable {
         "/v1/health": [(.GET, .health)], "/v1/links": [(.POST, .issue)], "/v1/links/check": [(.POST, .check)],
         "/v1/links/explain": [(.POST, .explain)], "/v1/revocations": [(.GET, .listRevocations), (.POST, .revoke)],
         "/v1/keys": [(.GET, .keys)], "/v1/keys/rotate": [(.POST, .rotate)], "/v1/audit": [(.GET, .audit)],
+        "/v1/events": [(.GET, .events)],
         "/v1/integrity": [(.GET, .integrity)], "/metrics": [(.GET, .metrics)],
         "/v1/revocations/bundle": [(.GET, .bundle)], "/v1/revocations/bundle/freshness": [(.GET, .bundleFreshness)],
     ]

@@ -45,4 +45,33 @@ extension Issuer {
                 uses: uses, usesLeft: usesLeft, lockedUntil: lockedUntil, revokedBy: revokedBy)
         }
     }
+
+    /// `GET /v1/events?after=&limit=`: the events of this caller's links (every link's with the
+    /// admin right) after serial `after` (nil: from the oldest kept), oldest first. 410
+    /// `events.expired` when `after` is below what retention deleted: the reader missed events and
+    /// is told so, never skipped past them.
+    func events(after: Int64?, limit: Int, rights: CallerRights, caller peer: PeerCredentials, on eventLoop: any EventLoop)
+        -> Reply<EventPage>
+    {
+        let issuer = rights.rights.contains(.admin) ? nil : peer.uid
+        return .off(runtime.pools.reads, on: eventLoop) { [store] in
+            let batch = try store.events(after: after ?? 0, limit: limit, issuer: issuer)
+            guard after.map({ $0 >= batch.collected }) ?? true else {
+                throw APIError(
+                    .eventsExpired,
+                    "the events up to serial \(batch.collected) are past the retention (--event-retention) and deleted; "
+                        + "resume with after=\(batch.collected) and reconcile what was missed from GET /v1/links/{id}")
+            }
+            return EventPage(events: batch.events.map(LinkEventBody.init), nextAfter: batch.events.last?.serial ?? max(after ?? 0, batch.collected))
+        }
+    }
+}
+
+extension LinkEventBody {
+    init(_ event: LinkEvent) {
+        self.init(
+            serial: event.serial, at: event.at, kind: event.kind.rawValue, linkID: event.linkID.description,
+            resource: event.resource, issuerUID: event.issuerUID, ref: event.ref, usesLeft: event.usesLeft,
+            revocation: event.revocation)
+    }
 }

@@ -60,6 +60,14 @@ public struct Router: Sendable {
             return answer(request.decode(IssueLinkRequest.self), status: .created) {
                 issuer.issue($0, rights: rights, caller: peer, on: eventLoop)
             }
+        case .events:
+            let page = request.queryInteger("after", default: 0, range: 0...Int64.max).flatMap { after in
+                request.queryInteger("limit", default: 100, range: 1...1000).map { (after, Int($0)) }
+            }
+            let explicit = request.query["after"] != nil
+            return answer(page) {
+                issuer.events(after: explicit ? $0.0 : nil, limit: $0.1, rights: rights, caller: peer, on: eventLoop)
+            }
         case .linkState(let id):
             return answer(id) { issuer.linkState($0, rights: rights, caller: peer, on: eventLoop) }
         case .revoke:

@@ -55,6 +55,9 @@ extension ServerConfiguration {
         .integer(
             "maintenance-interval", \.maintenanceInterval, 1, 86_400, "seconds",
             help: "Time between retirement and clean-up rounds."),
+        .integer(
+            "event-retention", \.eventRetention, 60, 31_536_000, "seconds",
+            help: "How long lifecycle events are kept, and a link's record after its expiry (docs/events.md)."),
         .integer("event-loops", \.eventLoops, 1, 256, default: "one per core", help: "Event loop threads."),
         .integer("blocking-threads", \.blockingThreads, 1, 64, help: "Threads for storage reads (writes and maintenance have one of their own)."),
         Setting(

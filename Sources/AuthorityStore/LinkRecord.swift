@@ -4,7 +4,7 @@ import GRDB
 
 /// What the daemon keeps of an issued link (table `link_record`): its grant summary, its issuer
 /// and the issuer's reference. Written in the transaction, so a link that was answered has
-/// its record; kept until its link has been expired for `StoreConfiguration.recordRetention`.
+/// its record; kept until its link has been expired for `StoreConfiguration.eventRetention`.
 /// Never a signature, a link or a password.
 public struct LinkRecord: Sendable, Equatable {
     public var id: LinkID

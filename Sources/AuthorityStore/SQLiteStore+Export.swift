@@ -25,8 +25,9 @@ extension SQLiteStore {
         ("link_use", ["link_id", "max_uses", "used", "expires_at", "mac"]),
         ("link_password", ["link_id", "hash", "failures", "lockouts", "locked_until", "expires_at"]),
         ("link_record", LinkRecord.columns),
+        ("link_event", LinkEvent.columns),
         ("audit_log", ["id", "at", "actor_uid", "actor_pid", "action", "link_id", "epoch", "detail"]),
-        ("store_meta", ["only_row", "store_id", "created_at", "clock_mark", "head_serial", "head_digest", "head_mac", "next_revocation"]),
+        ("store_meta", ["only_row", "store_id", "created_at", "clock_mark", "head_serial", "head_digest", "head_mac", "next_revocation", "events_collected"]),
     ]
 
     /// The key that seals this store's rows and head (from its master key): another engine's copy

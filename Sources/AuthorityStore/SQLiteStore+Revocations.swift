@@ -75,6 +75,7 @@ extension SQLiteStore {
                 ).execute(arguments: [id, linkBytes, prefix, issuedBefore, reason, now, liveUntil, uid, Data(mac)])
                 ledger.nextRevocationSerial = id + 1
                 ledger.change(from: nil, to: mac)
+                try Self.appendRevokedEvents(revocation, serial: id, now: now, db)
                 try AuditEntry.record(
                     db, at: now, caller: caller, action: "revoke", linkID: linkID?.description,
                     detail: prefix.map { p in issuedBefore.map { "prefix \(p) issued before \($0)" } ?? "prefix \(p)" })

@@ -68,7 +68,10 @@ extension SQLiteStore {
             try db.cachedStatement(sql: "INSERT INTO link_password (link_id, hash, expires_at) VALUES (?, ?, ?)")
                 .execute(arguments: [id, hash, expiresAt])
         }
-        if let record = state.record { try insertRecord(db, record) }
+        if let record = state.record {
+            try insertRecord(db, record)
+            try append(LinkEvent(.issued, of: record, at: record.issuedAt), db)
+        }
     }
 
     /// The bytes a use counter's MAC covers.
@@ -117,6 +120,12 @@ extension SQLiteStore {
         let mac = ledger.key.mac(Self.useSeal(linkID: key, maxUses: maxUses, used: used, expiresAt: expiresAt))
         try db.cachedStatement(sql: "UPDATE link_use SET mac = ? WHERE link_id = ?").execute(arguments: [Data(mac), key])
         ledger.change(from: old, to: mac)
+        if let record = try Self.record(id, db) {
+            let at = time.value
+            if used == 1 { try Self.append(LinkEvent(.firstUsed, of: record, at: at, usesLeft: maxUses - used), db) }
+            try Self.append(LinkEvent(.used, of: record, at: at, usesLeft: maxUses - used), db)
+            if used == maxUses { try Self.append(LinkEvent(.usedUp, of: record, at: at, usesLeft: 0), db) }
+        }
         return .used(remaining: maxUses - used)
     }
 
@@ -158,6 +167,9 @@ extension SQLiteStore {
                 try db.execute(
                     sql: "UPDATE link_password SET failures = ?, lockouts = ?, locked_until = ? WHERE link_id = ?",
                     arguments: [record.failures, record.lockouts, record.lockedUntil, key])
+                if record.lockedUntil > now, let link = try Self.record(id, db) {
+                    try Self.append(LinkEvent(.passwordLocked, of: link, at: now), db)
+                }
                 return (record, false)
             }, completion: completion)
     }
@@ -172,20 +184,20 @@ extension SQLiteStore {
         }
     }
 
-    /// Deletes use counters and password rows of links that have expired, and the records of
-    /// links expired for longer than `recordRetention`. Returns how many rows.
+    /// Deletes use counters and password rows of links that have expired, the records of links
+    /// expired for longer than `eventRetention`, and events older than it. Returns how many rows.
     @discardableResult
     public func collectExpiredLinkState(now: Int64) throws -> Int {
-        let recordsBefore = now.subtractingReportingOverflow(configuration.recordRetention)
+        let recordsBefore = now.subtractingReportingOverflow(configuration.eventRetention)
         return try groupCommit.perform { [ledger] db in
             let macs = try Row.fetchAll(db, sql: "DELETE FROM link_use WHERE expires_at <= ? RETURNING mac", arguments: [now])
             for row in macs { ledger.change(from: (row[0] as Data?).map { [UInt8]($0) }, to: nil) }
             try db.execute(sql: "DELETE FROM link_password WHERE expires_at <= ?", arguments: [now])
             let passwords = db.changesCount
-            try db.execute(
-                sql: "DELETE FROM link_record WHERE expires_at <= ?",
-                arguments: [recordsBefore.overflow ? Int64.min : recordsBefore.partialValue])
-            return macs.count + passwords + db.changesCount
+            let before = recordsBefore.overflow ? Int64.min : recordsBefore.partialValue
+            try db.execute(sql: "DELETE FROM link_record WHERE expires_at <= ?", arguments: [before])
+            let records = db.changesCount
+            return try macs.count + passwords + records + Self.collectEvents(before: before, db)
         }
     }
 }

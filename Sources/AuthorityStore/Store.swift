@@ -65,6 +65,9 @@ public protocol Store: AnyObject, Sendable {
     func linkRecord(_ id: LinkID) throws -> LinkRecord?
     /// The revocations that end `record`'s link (`LinkRecord.isEnded(by:)`), oldest first.
     func revocations(ending record: LinkRecord) throws -> [RevocationRecord]
+    /// Lifecycle events with serials above `after`, oldest first, at most `limit`; only those of
+    /// the links `issuer` issued, when given.
+    func events(after: Int64, limit: Int, issuer: UInt32?) throws -> EventBatch
     /// Oldest first, serials above `after`.
     func listRevocations(after: Int64, limit: Int) throws -> [RevocationRecord]
     /// Newest first.

@@ -16,14 +16,16 @@ public struct StoreConfiguration: Sendable {
     /// Accept the database as it is and record it in `authority.head` (after a restore, or to
     /// accept a loss the daemon refused to start over): docs/operations.md.
     public var adoptDatabase: Bool
-    /// A link's record (`GET /v1/links/{id}`) is kept this many seconds after its expiry.
-    public var recordRetention: Int64 = 7 * 86_400
+    /// Lifecycle events are kept this many seconds, and a link's record (`GET /v1/links/{id}`)
+    /// this long after its expiry (`--event-retention`).
+    public var eventRetention: Int64
 
     public init(
         stateDirectory: String, databasePath: String? = nil, masterKeyFile: String? = nil,
         credentialsDirectory: String? = nil, revocationsEnabled: Bool = true, retireAfterStep: Int64 = 3600,
-        adoptDatabase: Bool = false
+        adoptDatabase: Bool = false, eventRetention: Int64 = 604_800
     ) {
+        self.eventRetention = eventRetention
         self.adoptDatabase = adoptDatabase
         self.stateDirectory = stateDirectory
         self.databasePath = databasePath

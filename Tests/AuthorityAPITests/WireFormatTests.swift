@@ -22,6 +22,9 @@ import Testing
     @Test func answersCarryTheDocumentedMembers() throws {
         #expect(try members(IssueLinkResponse(url: "u", id: "i", epoch: 1, expiresAt: 2, notBefore: 3, methods: ["GET"]))
             == ["url", "id", "epoch", "expires_at", "not_before", "methods", "path_url", "ref"])
+        #expect(try members(LinkEventBody(serial: 1, at: 2, kind: "used", linkID: "i", resource: "/r"))
+            == ["serial", "at", "kind", "link_id", "resource", "issuer_uid", "ref", "uses_left", "revocation"])
+        #expect(try members(EventPage(events: [], nextAfter: 0)) == ["events", "next_after"])
         #expect(try members(LinkStateResponse(
             id: "i", status: "active", resource: "/r", prefix: false, methods: ["GET"], epoch: 1, issuedAt: 1, expiresAt: 2,
             password: false, cookie: false, revokedBy: []))

@@ -35,6 +35,7 @@ import Testing
         #expect(WireSamples.nestedMembers(of: RevocationPage.self) == ["revocations"])
         #expect(WireSamples.nestedMembers(of: ExplainLinkResponse.self) == ["grant", "checks"])
         #expect(WireSamples.nestedMembers(of: LinkStateResponse.self) == ["revoked_by"])
+        #expect(WireSamples.nestedMembers(of: EventPage.self) == ["events"])
     }
 
     /// Every table-declared type reads back what it writes, through `JSONEncoder` and `JSONDecoder`.

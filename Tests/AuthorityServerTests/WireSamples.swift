@@ -16,8 +16,9 @@ enum WireSamples {
     static let answers: [any WireSample.Type] = [
         CheckLinkResponse.self, IssueLinkResponse.self, RevocationEntry.self, JSONWebKey.self, RotateResponse.self,
         HealthResponse.self, IntegrityResponse.self, AuditEntryBody.self, ExplainedGrant.self, ExplainedCheck.self,
+        LinkEventBody.self,
     ]
-    static let nestedAnswers: [any WireSample.Type] = [RevocationPage.self, ExplainLinkResponse.self, LinkStateResponse.self]
+    static let nestedAnswers: [any WireSample.Type] = [RevocationPage.self, ExplainLinkResponse.self, LinkStateResponse.self, EventPage.self]
     static let requests: [any WireSample.Type] = [
         IssueLinkRequest.self, CheckLinkRequest.self, RevokeRequest.self, RetireRequest.self, ExplainLinkRequest.self,
     ]
@@ -65,6 +66,8 @@ extension ExplainedCheck: WireSample {}
 extension RevocationPage: WireSample {}
 extension ExplainLinkResponse: WireSample {}
 extension LinkStateResponse: WireSample {}
+extension LinkEventBody: WireSample {}
+extension EventPage: WireSample {}
 extension IssueLinkRequest: WireSample {}
 extension CheckLinkRequest: WireSample {}
 extension RevokeRequest: WireSample {}

@@ -65,7 +65,7 @@ import Testing
     @Test func aRecordOutlivesItsLinkByTheRetentionTime() async throws {
         try await TemporaryDirectory.with { dir in
             var configuration = StoreConfiguration(stateDirectory: dir)
-            configuration.recordRetention = 3_600
+            configuration.eventRetention = 3_600
             let store = try SQLiteStore.open(configuration, now: t0, logger: logger)
             defer { store.close() }
             let record = Self.record("/r", expiresAt: t0 + 60)

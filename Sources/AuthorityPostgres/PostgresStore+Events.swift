@@ -1,0 +1,165 @@
+import AuthorityCore
+import AuthorityStore
+import Foundation
+import PostgresNIO
+
+/// Lifecycle events in PostgreSQL (as in SQLite: Sources/AuthorityStore/LinkEvent.swift). A write
+/// appends its events to the transaction; `finish` gives them serials from `store_meta.next_event`
+/// under store_meta's row lock, so the fleet's serials follow commit order.
+extension PostgresStore {
+    /// `events`, in order, with the next serials, in statements of 500 rows.
+    static func insert(_ events: [LinkEvent], _ transaction: PostgresTransaction) async throws {
+        guard !events.isEmpty else { return }
+        let count = Int64(events.count)
+        let rows = try await transaction.rows(
+            "UPDATE store_meta SET next_event = next_event + \(count) WHERE only_row = 1 RETURNING next_event - \(count)")
+        guard let first = try rows.first?.decode(Int64.self) else { throw StoreError.corruptRow("store_meta is missing") }
+        let width = LinkEvent.columns.count
+        var start = 0
+        while start < events.count {
+            let chunk = events[start..<min(start + 500, events.count)]
+            var bindings = PostgresBindings(capacity: chunk.count * width)
+            var groups: [String] = []
+            for (number, event) in chunk.enumerated() {
+                groups.append("(" + (1...width).map { "$\(number * width + $0)" }.joined(separator: ", ") + ")")
+                bindings.append(first + Int64(start + number))
+                bindings.append(event.at)
+                bindings.append(event.kind.rawValue)
+                bindings.append(ByteBuffer(bytes: event.linkID.bytes))
+                bindings.append(event.resource)
+                if let uid = event.issuerUID { bindings.append(Int64(uid)) } else { bindings.appendNull() }
+                if let ref = event.ref { bindings.append(ref) } else { bindings.appendNull() }
+                if let left = event.usesLeft { bindings.append(left) } else { bindings.appendNull() }
+                if let serial = event.revocation { bindings.append(serial) } else { bindings.appendNull() }
+            }
+            try await transaction.run(PostgresQuery(
+                unsafeSQL: "INSERT INTO link_event (\(LinkEvent.columns.joined(separator: ", "))) VALUES " + groups.joined(separator: ", "),
+                binds: bindings))
+            start += chunk.count
+        }
+    }
+
+    /// The records of `ids` (those that have one).
+    static func records(_ ids: [LinkID], _ transaction: PostgresTransaction) async throws -> [LinkID: LinkRecord] {
+        let keys = ids.map { ByteBuffer(bytes: $0.bytes) }
+        let rows = try await transaction.rows(
+            "SELECT \(unescaped: LinkRecord.columns.joined(separator: ", ")) FROM link_record WHERE link_id = ANY(\(keys))")
+        var records: [LinkID: LinkRecord] = [:]
+        for row in rows {
+            let record = try linkRecord(from: row)
+            records[record.id] = record
+        }
+        return records
+    }
+
+    static func linkRecord(from row: PostgresRow) throws -> LinkRecord {
+        let cells = row.makeRandomAccess()
+        func cell<T: PostgresDecodable>(_ name: String, _ type: T.Type) throws -> T { try cells[name].decode(T.self) }
+        let bytes = try cell("link_id", Data.self)
+        guard bytes.count == 16, let epoch = UInt64(exactly: try cell("epoch", Int64.self)) else {
+            throw StoreError.corruptRow("link_record")
+        }
+        return LinkRecord(
+            id: LinkID(bytes: [UInt8](bytes)), epoch: epoch, issuedAt: try cell("issued_at", Int64.self),
+            notBefore: try cell("not_before", Int64?.self), expiresAt: try cell("expires_at", Int64.self),
+            resource: try cell("resource", String.self), isPrefix: try cell("is_prefix", Int64.self) == 1,
+            host: try cell("host", String?.self), methods: try cell("methods", String.self), ip: try cell("ip", String?.self),
+            maxUses: try cell("max_uses", Int64?.self), password: try cell("password", Int64.self) == 1,
+            cookie: try cell("cookie", Int64.self) == 1,
+            issuerUID: try cell("issuer_uid", Int64?.self).flatMap { UInt32(exactly: $0) }, ref: try cell("ref", String?.self))
+    }
+
+    /// `first_used`, `used` and `used_up` for each use a batch counted, in queue order.
+    static func appendUseEvents(
+        ids: [LinkID], outcomes: [Result<UseOutcome, any Error>], counters: [LinkID: Int64], store: PostgresStore,
+        _ transaction: PostgresTransaction
+    ) async throws {
+        let counted = zip(ids, outcomes).compactMap { id, outcome -> (LinkID, Int64)? in
+            guard case .success(.used(let remaining)) = outcome else { return nil }
+            return (id, remaining)
+        }
+        guard !counted.isEmpty else { return }
+        let records = try await records(Array(Set(counted.map(\.0))), transaction)
+        let at = store.time.value
+        for (id, left) in counted {
+            guard let record = records[id], let maxUses = counters[id] else { continue }
+            if left == maxUses - 1 { transaction.events.append(LinkEvent(.firstUsed, of: record, at: at, usesLeft: left)) }
+            transaction.events.append(LinkEvent(.used, of: record, at: at, usesLeft: left))
+            if left == 0 { transaction.events.append(LinkEvent(.usedUp, of: record, at: at, usesLeft: 0)) }
+        }
+    }
+
+    /// One `revoked` event per live link `revocation` ends that has none yet.
+    static func appendRevokedEvents(_ revocation: Revocation, serial: Int64, now: Int64, _ transaction: PostgresTransaction) async throws {
+        let columns = LinkRecord.columns.joined(separator: ", ")
+        let rows: [PostgresRow]
+        switch revocation {
+        case .id(let id):
+            rows = try await transaction.rows(
+                """
+                SELECT \(unescaped: columns) FROM link_record r WHERE link_id = \(Data(id.bytes)) AND expires_at > \(now)
+                AND NOT EXISTS (SELECT 1 FROM link_event e WHERE e.link_id = r.link_id AND e.kind = 'revoked')
+                """)
+        case .prefix(let prefix), .issuedBefore(_, let prefix):
+            // Byte order (COLLATE "C", the index's): the records whose resource starts with the prefix.
+            rows = try await transaction.rows(
+                """
+                SELECT \(unescaped: columns) FROM link_record r
+                WHERE resource COLLATE "C" >= \(prefix) AND resource COLLATE "C" < \(SQLiteStore.after(prefix)) AND expires_at > \(now)
+                AND NOT EXISTS (SELECT 1 FROM link_event e WHERE e.link_id = r.link_id AND e.kind = 'revoked')
+                ORDER BY resource COLLATE "C"
+                """)
+        }
+        // Events of this batch not yet inserted count too (two revocations of one link in a batch).
+        let pending = Set(transaction.events.filter { $0.kind == .revoked }.map(\.linkID))
+        for row in rows {
+            let record = try linkRecord(from: row)
+            guard record.isEnded(by: revocation), !pending.contains(record.id) else { continue }
+            transaction.events.append(LinkEvent(.revoked, of: record, at: now, revocation: serial))
+        }
+    }
+
+    public func events(after: Int64, limit: Int, issuer: UInt32?) throws -> EventBatch {
+        try performRead { [logger] connection in
+            let collected = try await connection.query("SELECT events_collected FROM store_meta", logger: logger)
+                .collect().first?.decode(Int64.self) ?? 0
+            let columns = LinkEvent.columns.joined(separator: ", ")
+            let rows =
+                if let issuer {
+                    try await connection.query(
+                        """
+                        SELECT \(unescaped: columns) FROM link_event WHERE issuer_uid = \(Int64(issuer)) AND serial > \(after)
+                        ORDER BY serial LIMIT \(Int64(limit))
+                        """, logger: logger
+                    ).collect()
+                } else {
+                    try await connection.query(
+                        "SELECT \(unescaped: columns) FROM link_event WHERE serial > \(after) ORDER BY serial LIMIT \(Int64(limit))",
+                        logger: logger
+                    ).collect()
+                }
+            return EventBatch(events: try rows.map(Self.event(from:)), collected: collected)
+        }
+    }
+
+    static func event(from row: PostgresRow) throws -> LinkEvent {
+        let (serial, at, kindName, linkID, resource, uid, ref, left, revocation) = try row.decode(
+            (Int64, Int64, String, Data, String, Int64?, String?, Int64?, Int64?).self)
+        guard linkID.count == 16, let kind = LinkEventKind(rawValue: kindName) else { throw StoreError.corruptRow("link_event") }
+        return LinkEvent(
+            serial: serial, at: at, kind: kind, linkID: LinkID(bytes: [UInt8](linkID)), resource: resource,
+            issuerUID: uid.flatMap { UInt32(exactly: $0) }, ref: ref, usesLeft: left, revocation: revocation)
+    }
+
+    /// Deletes the events older than `before` (every serial up to the newest such event) and
+    /// records the highest serial deleted; inside maintenance's write.
+    static func collectEvents(before: Int64, _ transaction: PostgresTransaction) async throws -> Int {
+        guard let newest = try await transaction.rows("SELECT max(serial) FROM link_event WHERE at < \(before)").first?
+            .decode(Int64?.self)
+        else { return 0 }
+        let deleted = try await transaction.rows("DELETE FROM link_event WHERE serial <= \(newest) RETURNING serial")
+        try await transaction.run(
+            "UPDATE store_meta SET events_collected = GREATEST(events_collected, \(newest)) WHERE only_row = 1")
+        return deleted.count
+    }
+}

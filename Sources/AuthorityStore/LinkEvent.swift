@@ -1,0 +1,164 @@
+import AuthorityCore
+import Foundation
+import GRDB
+
+/// What happened to an issued link (docs/events.md).
+public enum LinkEventKind: String, Sendable, CaseIterable {
+    case issued
+    /// The first consuming use of a use-limited link.
+    case firstUsed = "first_used"
+    /// Each consuming use of a use-limited link (`usesLeft` after it).
+    case used
+    /// The use that left none.
+    case usedUp = "used_up"
+    /// Wrong passwords locked the link.
+    case passwordLocked = "password_locked"
+    /// A revocation ended the link (`revocation` is its serial): its id, or a rule covering all it grants.
+    case revoked
+    case expired
+    case expiringSoon = "expiring_soon"
+    /// Its epoch was retired.
+    case retired
+}
+
+/// One lifecycle event (table `link_event`), with what its link's record says of the link. Never
+/// a signature, a link or a password.
+public struct LinkEvent: Sendable, Equatable {
+    /// Commit order: a later event has a larger serial; serials are never reused.
+    public var serial: Int64
+    public var at: Int64
+    public var kind: LinkEventKind
+    public var linkID: LinkID
+    public var resource: String
+    public var issuerUID: UInt32?
+    public var ref: String?
+    public var usesLeft: Int64?
+    public var revocation: Int64?
+
+    public init(
+        serial: Int64, at: Int64, kind: LinkEventKind, linkID: LinkID, resource: String, issuerUID: UInt32? = nil,
+        ref: String? = nil, usesLeft: Int64? = nil, revocation: Int64? = nil
+    ) {
+        self.serial = serial
+        self.at = at
+        self.kind = kind
+        self.linkID = linkID
+        self.resource = resource
+        self.issuerUID = issuerUID
+        self.ref = ref
+        self.usesLeft = usesLeft
+        self.revocation = revocation
+    }
+
+    /// An event of `record`'s link, before it has its serial.
+    public init(_ kind: LinkEventKind, of record: LinkRecord, at: Int64, usesLeft: Int64? = nil, revocation: Int64? = nil) {
+        self.init(
+            serial: 0, at: at, kind: kind, linkID: record.id, resource: record.resource, issuerUID: record.issuerUID,
+            ref: record.ref, usesLeft: usesLeft, revocation: revocation)
+    }
+
+    package static let columns = ["serial", "at", "kind", "link_id", "resource", "issuer_uid", "ref", "uses_left", "revocation"]
+}
+
+/// What `Store.events` read.
+public struct EventBatch: Sendable, Equatable {
+    public var events: [LinkEvent]
+    /// The highest serial retention has deleted: a reader whose `after` is below it missed events.
+    public var collected: Int64
+    public init(events: [LinkEvent], collected: Int64) {
+        self.events = events
+        self.collected = collected
+    }
+}
+
+extension SQLiteStore {
+    /// Appends `event` (its serial is the table's next) inside a write.
+    static func append(_ event: LinkEvent, _ db: Database) throws {
+        try db.cachedStatement(
+            sql: "INSERT INTO link_event (at, kind, link_id, resource, issuer_uid, ref, uses_left, revocation) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        ).execute(arguments: [
+            event.at, event.kind.rawValue, Data(event.linkID.bytes), event.resource, event.issuerUID.map { Int64($0) },
+            event.ref, event.usesLeft, event.revocation,
+        ])
+    }
+
+    /// The record of `id` inside a write (nil for a link issued without one).
+    static func record(_ id: LinkID, _ db: Database) throws -> LinkRecord? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT \(LinkRecord.columns.joined(separator: ", ")) FROM link_record WHERE link_id = ?"),
+            arguments: [Data(id.bytes)]
+        ).map(linkRecord(from:))
+    }
+
+    /// One `revoked` event per live link `revocation` ends that has none yet, inside its write.
+    static func appendRevokedEvents(_ revocation: Revocation, serial: Int64, now: Int64, _ db: Database) throws {
+        let candidates: [LinkRecord]
+        let select = "SELECT \(LinkRecord.columns.joined(separator: ", ")) FROM link_record"
+        let notYet = "expires_at > ? AND NOT EXISTS (SELECT 1 FROM link_event e WHERE e.link_id = link_record.link_id AND e.kind = 'revoked')"
+        switch revocation {
+        case .id(let id):
+            candidates = try Row.fetchAll(db, sql: "\(select) WHERE link_id = ? AND \(notYet)", arguments: [Data(id.bytes), now])
+                .map(linkRecord(from:))
+        case .prefix(let prefix), .issuedBefore(_, let prefix):
+            // The records whose resource starts with the prefix's bytes, by the index on resource
+            // (BINARY collation: byte order); `isEnded` keeps those the rule covers whole.
+            candidates = try Row.fetchAll(
+                db, sql: "\(select) WHERE resource >= ? AND resource < ? AND \(notYet) ORDER BY resource",
+                arguments: [prefix, Self.after(prefix), now]
+            ).map(linkRecord(from:))
+        }
+        for record in candidates where record.isEnded(by: revocation) {
+            try append(LinkEvent(.revoked, of: record, at: now, revocation: serial), db)
+        }
+    }
+
+    /// The smallest string above every string that starts with `prefix` (its bytes, the last one
+    /// raised; a canonical path is ASCII, so no byte is 0xFF).
+    package static func after(_ prefix: String) -> String {
+        var bytes = Array(prefix.utf8)
+        while let last = bytes.last, last == 0xFF { bytes.removeLast() }
+        guard !bytes.isEmpty else { return "\u{10FFFF}" }
+        bytes[bytes.count - 1] += 1
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Events with serials above `after`, oldest first, at most `limit`; only those of links
+    /// `issuer` issued, when given.
+    public func events(after: Int64, limit: Int, issuer: UInt32?) throws -> EventBatch {
+        try database.read { db in
+            let collected = try Int64.fetchOne(db, sql: "SELECT events_collected FROM store_meta") ?? 0
+            let columns = LinkEvent.columns.joined(separator: ", ")
+            let rows =
+                if let issuer {
+                    try Row.fetchAll(
+                        db, sql: "SELECT \(columns) FROM link_event WHERE issuer_uid = ? AND serial > ? ORDER BY serial LIMIT ?",
+                        arguments: [Int64(issuer), after, limit])
+                } else {
+                    try Row.fetchAll(
+                        db, sql: "SELECT \(columns) FROM link_event WHERE serial > ? ORDER BY serial LIMIT ?", arguments: [after, limit])
+                }
+            return EventBatch(events: try rows.map(Self.event(from:)), collected: collected)
+        }
+    }
+
+    static func event(from row: Row) throws -> LinkEvent {
+        let bytes: Data = row["link_id"]
+        guard bytes.count == 16, let kind = LinkEventKind(rawValue: row["kind"]) else { throw StoreError.corruptRow("link_event") }
+        return LinkEvent(
+            serial: row["serial"], at: row["at"], kind: kind, linkID: LinkID(bytes: [UInt8](bytes)), resource: row["resource"],
+            issuerUID: (row["issuer_uid"] as Int64?).flatMap { UInt32(exactly: $0) }, ref: row["ref"], usesLeft: row["uses_left"],
+            revocation: row["revocation"])
+    }
+
+    /// Deletes the events older than `before` (by serial: every serial up to the newest such
+    /// event) and records the highest serial deleted. Inside maintenance's write.
+    static func collectEvents(before: Int64, _ db: Database) throws -> Int {
+        guard let newest = try Int64.fetchOne(db, sql: "SELECT max(serial) FROM link_event WHERE at < ?", arguments: [before]) else {
+            return 0
+        }
+        try db.execute(sql: "DELETE FROM link_event WHERE serial <= ?", arguments: [newest])
+        let deleted = db.changesCount
+        try db.execute(sql: "UPDATE store_meta SET events_collected = max(events_collected, ?)", arguments: [newest])
+        return deleted
+    }
+}

@@ -1,0 +1,101 @@
+import AuthorityCore
+import AuthorityTesting
+import Foundation
+import Testing
+
+@testable import AuthorityStore
+
+/// Lifecycle events in SQLite (issue #18): written in the transaction of what they tell, in
+/// commit order, filtered by issuer, and collected after the retention with the horizon recorded.
+@Suite struct LinkEventTests {
+    static func issue(
+        _ store: SQLiteStore, _ resource: String, prefix: Bool = false, maxUses: Int64? = nil, uid: UInt32 = 1_000,
+        expiresAt: Int64 = t0 + 600, password: String? = nil
+    ) throws -> LinkRecord {
+        let record = LinkRecord(
+            id: .random(), epoch: 1, issuedAt: t0, expiresAt: expiresAt, resource: resource, isPrefix: prefix,
+            maxUses: maxUses, password: password != nil, issuerUID: uid, ref: "r-\(resource)")
+        try store.recordIssue(
+            epoch: 1, expiresAt: expiresAt, linkID: record.id, detail: nil,
+            state: LinkState(maxUses: maxUses, passwordHash: password.flatMap(PasswordHash.hash), record: record), now: t0,
+            caller: Caller(uid: uid))
+        return record
+    }
+
+    static func kinds(_ store: SQLiteStore, after: Int64 = 0, issuer: UInt32? = nil) throws -> [String] {
+        try store.events(after: after, limit: 1_000, issuer: issuer).events.map { "\($0.kind.rawValue) \($0.resource)" }
+    }
+
+    @Test func usesOfAUseLimitedLinkAreFirstUsedUsedAndUsedUpInOrder() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try open(dir)
+            defer { store.close() }
+            let counted = try Self.issue(store, "/one", maxUses: 2)
+            _ = try store.consumeUses([counted.id, counted.id, counted.id])  // the third finds none left
+            let events = try store.events(after: 0, limit: 100, issuer: nil).events
+            #expect(events.map(\.kind) == [.issued, .firstUsed, .used, .used, .usedUp])
+            #expect(events.map(\.usesLeft) == [nil, 1, 1, 0, 0])
+            #expect(events.map(\.serial) == events.map(\.serial).sorted() && Set(events.map(\.serial)).count == 5)
+            #expect(events.allSatisfy { $0.linkID == counted.id && $0.ref == "r-/one" && $0.issuerUID == 1_000 })
+            // A page starts after the serial given.
+            #expect(try store.events(after: events[2].serial, limit: 1, issuer: nil).events.map(\.kind) == [.used])
+        }
+    }
+
+    @Test func aPrefixRevocationTellsEachLiveLinkItEndsOnce() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try open(dir)
+            defer { store.close() }
+            let a = try Self.issue(store, "/e/3/a")
+            _ = try Self.issue(store, "/e/3/b/", prefix: true)
+            _ = try Self.issue(store, "/e/30/c")  // not under /e/3/
+            _ = try Self.issue(store, "/e/", prefix: true)  // wider than the rule: not ended by it
+            _ = try Self.issue(store, "/e/3/old", expiresAt: t0 + 1)  // expired when revoked
+            let after = try store.events(after: 0, limit: 100, issuer: nil).events.last?.serial ?? 0
+            let rule = try store.revoke(.prefix("/e/3/"), reason: nil, now: t0 + 10, caller: .daemon)
+            _ = try store.revoke(.id(a.id), reason: nil, now: t0 + 11, caller: .daemon)  // already ended: no second event
+            _ = try store.revoke(.prefix("/e/"), reason: nil, now: t0 + 12, caller: .daemon)
+            // One revocation's events come in resource order (bytes).
+            let revoked = try store.events(after: after, limit: 100, issuer: nil).events
+            #expect(revoked.map { "\($0.resource) \($0.revocation ?? 0)" } == [
+                "/e/3/a \(rule.id)", "/e/3/b/ \(rule.id)", "/e/ \(rule.id + 2)", "/e/30/c \(rule.id + 2)",
+            ])
+            #expect(revoked.allSatisfy { $0.kind == .revoked && $0.at >= t0 + 10 })
+        }
+    }
+
+    @Test func aPasswordLockIsAnEventAndReadersSeeTheirOwnLinks() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try open(dir)
+            defer { store.close() }
+            let locked = try Self.issue(store, "/secret", uid: 2_000, password: "right")
+            for _ in 0..<2 {
+                _ = try store.recordPasswordAttempt(locked.id, success: false, now: t0 + 5, maxFailures: 2, baseLockout: 60)
+            }
+            _ = try Self.issue(store, "/other", uid: 3_000)
+            #expect(try Self.kinds(store, issuer: 2_000) == ["issued /secret", "password_locked /secret"])
+            #expect(try Self.kinds(store, issuer: 3_000) == ["issued /other"])
+            #expect(try Self.kinds(store).count == 3)
+        }
+    }
+
+    @Test func retentionDeletesTheOldestAndRecordsTheHorizon() async throws {
+        try await TemporaryDirectory.with { dir in
+            var configuration = StoreConfiguration(stateDirectory: dir)
+            configuration.eventRetention = 3_600
+            let store = try SQLiteStore.open(configuration, now: t0, logger: logger)
+            defer { store.close() }
+            let old = try Self.issue(store, "/old", expiresAt: t0 + 60)
+            #expect(try store.events(after: 0, limit: 10, issuer: nil).collected == 0)
+            _ = try store.maintain(now: t0 + 3_599)
+            #expect(try Self.kinds(store) == ["issued /old"])
+            _ = try store.maintain(now: t0 + 3_601)
+            let batch = try store.events(after: 0, limit: 10, issuer: nil)
+            #expect(batch.events.isEmpty && batch.collected >= 1, "\(batch)")
+            #expect(try store.linkRecord(old.id) != nil)  // kept until an hour after its expiry
+            // Serials are never reused: the next event comes after the deleted one.
+            _ = try Self.issue(store, "/new", expiresAt: t0 + 7_200)
+            #expect(try store.events(after: 0, limit: 10, issuer: nil).events.map(\.serial) == [batch.collected + 1])
+        }
+    }
+}
