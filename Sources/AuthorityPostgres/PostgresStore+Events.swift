@@ -89,7 +89,7 @@ extension PostgresStore {
         }
     }
 
-    /// One `revoked` event per live link `revocation` ends that has none yet.
+    /// One `revoked` event per live link `revocation` ends (not expired, not used up, not revoked before).
     static func appendRevokedEvents(_ revocation: Revocation, serial: Int64, now: Int64, _ transaction: PostgresTransaction) async throws {
         let columns = LinkRecord.columns.joined(separator: ", ")
         let rows: [PostgresRow]
@@ -99,6 +99,7 @@ extension PostgresStore {
                 """
                 SELECT \(unescaped: columns) FROM link_record r WHERE link_id = \(Data(id.bytes)) AND expires_at > \(now)
                 AND NOT EXISTS (SELECT 1 FROM link_event e WHERE e.link_id = r.link_id AND e.kind = 'revoked')
+                AND NOT EXISTS (SELECT 1 FROM link_use u WHERE u.link_id = r.link_id AND u.used >= u.max_uses)
                 """)
         case .prefix(let prefix), .issuedBefore(_, let prefix):
             // Byte order (COLLATE "C", the index's): the records whose resource starts with the prefix.
@@ -107,6 +108,7 @@ extension PostgresStore {
                 SELECT \(unescaped: columns) FROM link_record r
                 WHERE resource COLLATE "C" >= \(prefix) AND resource COLLATE "C" < \(SQLiteStore.after(prefix)) AND expires_at > \(now)
                 AND NOT EXISTS (SELECT 1 FROM link_event e WHERE e.link_id = r.link_id AND e.kind = 'revoked')
+                AND NOT EXISTS (SELECT 1 FROM link_use u WHERE u.link_id = r.link_id AND u.used >= u.max_uses)
                 ORDER BY resource COLLATE "C"
                 """)
         }

@@ -66,4 +66,6 @@ public struct APIResponse: Sendable {
 public enum RouteResult: Sendable {
     case now(APIResponse)
     case later(EventLoopFuture<APIResponse>)
+    /// An answer that goes on: `GET /v1/events` as Server-Sent Events.
+    case events(EventFeed)
 }

@@ -6,7 +6,7 @@ import Logging
 
 /// The daemon's parts, wired and nothing more: the store and the server's copy of its state, the
 /// pools, the policy, and the handlers the router calls (`Checker`, `Issuer`, `Administration`,
-/// `BundlePublisher`).
+/// `BundlePublisher`, `EventHub`).
 /// docs/architecture.md shows how a request passes through them.
 public final class Authority: Sendable {
     public let store: any Store
@@ -20,6 +20,7 @@ public final class Authority: Sendable {
     let issuer: Issuer
     let administration: Administration
     let bundles: BundlePublisher
+    let events: EventHub
 
     public init(
         store: any Store, configuration: ServerConfiguration, policy: Policy, metrics: AuthorityMetrics = AuthorityMetrics(),
@@ -44,6 +45,7 @@ public final class Authority: Sendable {
             state: state, store: store, runtime: runtime, revocationsEnabled: configuration.revocationsEnabled,
             maxStaleness: configuration.maxStaleness)
         self.bundles = BundlePublisher(state: state, runtime: runtime, maxAge: configuration.bundleMaxAge)
+        self.events = EventHub(store: store, runtime: runtime)
         Self.observe(store, into: metrics, logger: logger)
     }
 

@@ -32,6 +32,8 @@ public final class AuthorityMetrics: Sendable {
     private let committedWrites: Counter
     private let commitBatchSize: ValueHistogram
     let connectionsOpen: Gauge
+    /// Open `GET /v1/events` streams.
+    let eventStreams: Gauge
     private let connectionsRefused: [ConnectionRefusal: Counter]
     private let connectionsClosed: [ConnectionClosure: Counter]
     let acceptErrors: Counter
@@ -82,6 +84,7 @@ public final class AuthorityMetrics: Sendable {
             name: "authority_commit_batch_size", buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096],
             help: "Writes per group-commit transaction")
         connectionsOpen = registry.makeGauge(name: "authority_connections_open", help: "Open API connections")
+        eventStreams = registry.makeGauge(name: "authority_event_streams_open", help: "Open GET /v1/events streams (Server-Sent Events)")
         connectionsRefused = Dictionary(uniqueKeysWithValues: ConnectionRefusal.allCases.map {
             ($0, registry.makeCounter(
                 name: "authority_connections_refused_total", labels: [("limit", $0.rawValue)],

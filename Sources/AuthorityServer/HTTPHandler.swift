@@ -43,6 +43,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var draining = false
     /// A complete request held until the channel is writable again.
     private var parked: (head: HTTPRequestHead, request: APIRequest)?
+    /// The answer in progress is an event stream: it ends only with the connection or a drain.
+    private var stream: EventStream?
 
     init(router: Router, peer: PeerCredentials, bodyLimit: Int, logger: Logger, connectionGuard: ConnectionGuard? = nil) {
         self.router = router
@@ -89,7 +91,17 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             parked = nil
             respond(to: request, head: head, context: context)
         }
+        if context.channel.isWritable { stream?.writable() }
         context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        stream?.stop()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        stream?.stop()
     }
 
     private func respond(to request: APIRequest, head: HTTPRequestHead, context: ChannelHandlerContext) {
@@ -105,6 +117,13 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                     write(.error(.internalError, "internal error; see the daemon's log"), for: head, context: context)
                 }
             }
+        case .events(let feed):
+            let stream = EventStream(feed: feed, request: head, context: context) { [self] response in
+                self.stream = nil
+                write(response, for: head, context: context)
+            }
+            self.stream = stream
+            stream.start()
         }
     }
 
@@ -171,7 +190,11 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         if event is DrainEvent {
             draining = true
-            if !busy { context.close(promise: nil) }
+            if let stream, !stream.ended {
+                stream.drain()
+            } else if !busy {
+                context.close(promise: nil)
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)

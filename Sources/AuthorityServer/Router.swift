@@ -11,6 +11,7 @@ public struct Router: Sendable {
     let issuer: Issuer
     let administration: Administration
     let bundles: BundlePublisher
+    let events: EventHub
     let policy: CurrentPolicy
     let errors: ErrorReporter
     let metrics: AuthorityMetrics
@@ -23,6 +24,7 @@ public struct Router: Sendable {
         issuer = authority.issuer
         administration = authority.administration
         bundles = authority.bundles
+        events = authority.events
         policy = authority.policy
         errors = authority.errors
         metrics = authority.metrics
@@ -61,13 +63,7 @@ public struct Router: Sendable {
                 issuer.issue($0, rights: rights, caller: peer, on: eventLoop)
             }
         case .events:
-            let page = request.queryInteger("after", default: 0, range: 0...Int64.max).flatMap { after in
-                request.queryInteger("limit", default: 100, range: 1...1000).map { (after, Int($0)) }
-            }
-            let explicit = request.query["after"] != nil
-            return answer(page) {
-                issuer.events(after: explicit ? $0.0 : nil, limit: $0.1, rights: rights, caller: peer, on: eventLoop)
-            }
+            return events(request, rights: rights, peer: peer, on: eventLoop)
         case .linkState(let id):
             return answer(id) { issuer.linkState($0, rights: rights, caller: peer, on: eventLoop) }
         case .revoke:
@@ -119,6 +115,32 @@ public struct Router: Sendable {
         switch input {
         case .failure(let error): .now(error.response)
         case .success(let input): answer(handle(input), status: status)
+        }
+    }
+
+    /// `GET /v1/events`: a page of JSON, or with `Accept: text/event-stream` a stream of
+    /// Server-Sent Events from `Last-Event-ID` (else `after`, else the oldest event kept).
+    private func events(_ request: APIRequest, rights: CallerRights, peer: PeerCredentials, on eventLoop: any EventLoop) -> RouteResult {
+        let after = request.queryInteger("after", default: 0, range: 0...Int64.max)
+        let explicit = request.query["after"] != nil
+        let issuerFilter = rights.rights.contains(.admin) ? nil : peer.uid
+        let accept = request.headers[canonicalForm: "Accept"].contains { $0.lowercased().hasPrefix("text/event-stream") }
+        guard accept else {
+            let page = after.flatMap { after in request.queryInteger("limit", default: 100, range: 1...1000).map { (after, Int($0)) } }
+            return answer(page) { issuer.events(after: explicit ? $0.0 : nil, limit: $0.1, rights: rights, caller: peer, on: eventLoop) }
+        }
+        let resume: Result<Int64?, APIError>
+        if let last = request.headers.first(name: "Last-Event-ID") {
+            guard let serial = Int64(last), serial >= 0, last.utf8.allSatisfy({ (48...57).contains($0) }) else {
+                return .now(.error(.invalidRequest, "Last-Event-ID must be an event serial: an integer from 0 to \(Int64.max)"))
+            }
+            resume = .success(serial)
+        } else {
+            resume = after.map { explicit ? $0 : nil }
+        }
+        switch resume {
+        case .failure(let error): return .now(error.response)
+        case .success(let start): return .events(EventFeed(after: start, issuer: issuerFilter, hub: events))
         }
     }
 }

@@ -90,11 +90,16 @@ extension SQLiteStore {
         ).map(linkRecord(from:))
     }
 
-    /// One `revoked` event per live link `revocation` ends that has none yet, inside its write.
+    /// One `revoked` event per live link `revocation` ends (not expired, not used up, not
+    /// revoked before), inside its write.
     static func appendRevokedEvents(_ revocation: Revocation, serial: Int64, now: Int64, _ db: Database) throws {
         let candidates: [LinkRecord]
         let select = "SELECT \(LinkRecord.columns.joined(separator: ", ")) FROM link_record"
-        let notYet = "expires_at > ? AND NOT EXISTS (SELECT 1 FROM link_event e WHERE e.link_id = link_record.link_id AND e.kind = 'revoked')"
+        // Live: not expired, not used up, not ended by a revocation already.
+        let notYet = """
+            expires_at > ? AND NOT EXISTS (SELECT 1 FROM link_event e WHERE e.link_id = link_record.link_id AND e.kind = 'revoked')
+            AND NOT EXISTS (SELECT 1 FROM link_use u WHERE u.link_id = link_record.link_id AND u.used >= u.max_uses)
+            """
         switch revocation {
         case .id(let id):
             candidates = try Row.fetchAll(db, sql: "\(select) WHERE link_id = ? AND \(notYet)", arguments: [Data(id.bytes), now])

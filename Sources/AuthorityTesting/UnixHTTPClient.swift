@@ -72,8 +72,11 @@ public final class UnixHTTPClient {
     public let path: String
     /// Send and receive timeout, in seconds.
     public let timeout: Double
-    private var descriptor: Int32 = -1
-    private var buffer: [UInt8] = []
+    var descriptor: Int32 = -1
+    var buffer: [UInt8] = []
+    /// An event stream's body decoded so far, and whether its last chunk came (EventStreamClient.swift).
+    var decodedStream: [UInt8] = []
+    var streamEnded = false
     private var answeredOnConnection = 0
     /// How many connections this client has opened (1 when everything went over one keep-alive connection).
     public private(set) var connectionsOpened = 0
@@ -107,6 +110,8 @@ public final class UnixHTTPClient {
             throw UnixHTTPError.connectFailed(path: path, errno: code)
         }
         descriptor = fd
+        decodedStream = []
+        streamEnded = false
         answeredOnConnection = 0
         connectionsOpened += 1
     }
@@ -231,7 +236,7 @@ public final class UnixHTTPClient {
     }
 
     /// Reads more bytes into the buffer; false at the end of the stream.
-    private func fill() throws -> Bool {
+    func fill() throws -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65_536)
         while true {
             let count = recv(descriptor, &chunk, chunk.count, 0)
@@ -248,7 +253,7 @@ public final class UnixHTTPClient {
         }
     }
 
-    private func readHead() throws -> HTTPResponseHead {
+    func readHead() throws -> HTTPResponseHead {
         while true {
             if let head = try HTTPResponseHead.parse(buffer) {
                 buffer.removeFirst(head.length)

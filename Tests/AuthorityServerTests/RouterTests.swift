@@ -23,10 +23,7 @@ import Testing
         headers.add(name: "Content-Type", value: "application/json")
         let request = APIRequest(
             head: HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers), body: ByteBuffer(string: body))
-        switch Router(authority: test.authority).respond(to: request, peer: stranger, eventLoop: test.loop) {
-        case .now(let response): return response
-        case .later(let future): return try future.wait()
-        }
+        return try Router(authority: test.authority).respond(to: request, peer: stranger, eventLoop: test.loop).response()
     }
 
     /// Every endpoint with the right it needs; a caller holding every other right but that one is

@@ -148,3 +148,14 @@ struct Answer {
         return answers
     }
 }
+
+extension RouteResult {
+    /// The whole answer, waiting for it; an event stream is not one.
+    func response() throws -> APIResponse {
+        switch self {
+        case .now(let response): return response
+        case .later(let future): return try future.wait()
+        case .events: throw UsageError("an event stream, not one answer")
+        }
+    }
+}

@@ -94,10 +94,7 @@ import Testing
             var headers: HTTPHeaders = ["X-Original-URI": url, "X-Original-Method": "GET", "X-Original-Host": "h", "X-Real-IP": "192.0.2.1"]
             if let cookie { headers.add(name: "Cookie", value: "theme=dark; \(UnlockCookie.name)=\(cookie)") }
             let request = APIRequest(head: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/v1/auth/nginx", headers: headers), body: nil)
-            switch Router(authority: test.authority).forwardAuth(request, on: test.loop) {
-            case .now(let response): return response
-            case .later(let future): return try future.wait()
-            }
+            return try Router(authority: test.authority).forwardAuth(request, on: test.loop).response()
         }
         let first = try auth(once.url)
         #expect(first.status == .noContent && first.headers.first(name: "X-Authority-Remaining-Uses") == "0")

@@ -51,6 +51,8 @@ import Testing
             _ = try Self.issue(store, "/e/30/c")  // not under /e/3/
             _ = try Self.issue(store, "/e/", prefix: true)  // wider than the rule: not ended by it
             _ = try Self.issue(store, "/e/3/old", expiresAt: t0 + 1)  // expired when revoked
+            let spent = try Self.issue(store, "/e/3/spent", maxUses: 1)
+            _ = try store.consumeUses([spent.id])  // used up: ended already
             let after = try store.events(after: 0, limit: 100, issuer: nil).events.last?.serial ?? 0
             let rule = try store.revoke(.prefix("/e/3/"), reason: nil, now: t0 + 10, caller: .daemon)
             _ = try store.revoke(.id(a.id), reason: nil, now: t0 + 11, caller: .daemon)  // already ended: no second event
