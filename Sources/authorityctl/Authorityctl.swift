@@ -19,7 +19,7 @@ struct Authorityctl: AsyncParsableCommand {
             4 forbidden, 5 other API error.
             """,
         subcommands: [
-            Keys.self, Issue.self, Links.self, Check.self, Explain.self, Revoke.self, Revocations.self, Status.self, Verify.self,
+            Keys.self, Issue.self, Links.self, Events.self, Check.self, Explain.self, Revoke.self, Revocations.self, Status.self, Verify.self,
             BundleCommand.self, Completions.self,
         ]
     )

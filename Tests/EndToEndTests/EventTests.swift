@@ -198,5 +198,48 @@ extension EndToEnd {
             }
             #expect(answer.status == 410 && answer.body.contains("events.expired"), "\(answer)")
         }
+
+        /// `authorityctl events` prints the kept events; `--follow` streams them and reconnects
+        /// by itself after a kill -9 of the daemon, printing each event once.
+        @Test func authorityctlPrintsAndFollowsTheEvents() async throws {
+            try await DaemonProcess.with { daemon in
+                let client = daemon.client()
+                let first = try client.issue(IssueLinkRequest(resource: "/c/a", ttl: 600, ref: "c-a"))
+                _ = try client.issue("/c/b", ttl: 600)
+                let printed = Ctl.expect(try daemon.ctl("events"), 0)
+                #expect(printed.lines.count == 2 && printed.lines[0].contains("issued  \(first.id)  /c/a  ref=c-a"), "\(printed)")
+                let json = Ctl.expect(try daemon.ctl("--json", "events", "--after", "1"), 0)
+                let decoded = try json.lines.map { try JSONDecoder().decode(LinkEventBody.self, from: Data($0.utf8)) }
+                #expect(decoded.map(\.resource) == ["/c/b"], "\(json)")
+                Ctl.expect(try daemon.ctl("events", "--after", "-1"), 2)
+
+                let output = daemon.directory + "/follow.out"
+                let follower = try ChildProcess(
+                    [Ctl.executable, "--socket", daemon.socketPath, "--json", "events", "--follow", "--after", "2"],
+                    environment: ProcessInfo.processInfo.environment, stdout: output, stderr: daemon.directory + "/follow.err")
+                defer { _ = follower.terminate() }
+                func followed(_ count: Int) -> [LinkEventBody] {
+                    let deadline = Date().addingTimeInterval(15)
+                    var events: [LinkEventBody] = []
+                    repeat {
+                        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+                        events = text.split(separator: "\n").compactMap { try? JSONDecoder().decode(LinkEventBody.self, from: Data($0.utf8)) }
+                        if events.count >= count { break }
+                        usleep(100_000)
+                    } while Date() < deadline
+                    return events
+                }
+                let once = try client.issue(IssueLinkRequest(resource: "/c/once", ttl: 600, maxUses: 1))
+                #expect(try client.reason(once.url) == "ok")
+                #expect(followed(4).map(\.kind) == ["issued", "first_used", "used", "used_up"])
+                _ = daemon.kill9()
+                try daemon.start()
+                _ = try daemon.client().issue("/c/after-restart", ttl: 600)
+                let all = followed(5)
+                #expect(all.map(\.serial) == Array(3...7), "each once, in order: \(all.map(\.serial))")
+                #expect(all.last?.resource == "/c/after-restart")
+                #expect(follower.exitStatus == nil, "the follower gave up")
+            }
+        }
     }
 }
