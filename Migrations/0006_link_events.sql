@@ -17,4 +17,9 @@ CREATE TABLE link_event (
 CREATE INDEX link_event_issuer ON link_event (issuer_uid, serial);
 CREATE INDEX link_event_link ON link_event (link_id, kind);
 CREATE INDEX link_record_resource ON link_record (resource);
+-- How each link's life ended, once its event is written (used_up, revoked, retired, expired),
+-- and whether its expiring_soon was: each live link's end is told once.
+ALTER TABLE link_record ADD COLUMN ended TEXT CHECK (ended IS NULL OR ended IN ('used_up', 'revoked', 'retired', 'expired'));
+ALTER TABLE link_record ADD COLUMN warned INTEGER NOT NULL DEFAULT 0 CHECK (warned IN (0, 1));
+CREATE INDEX link_record_live ON link_record (expires_at) WHERE ended IS NULL;
 ALTER TABLE store_meta ADD COLUMN events_collected INTEGER NOT NULL DEFAULT 0;

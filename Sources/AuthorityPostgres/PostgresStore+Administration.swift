@@ -64,6 +64,7 @@ extension PostgresStore {
                 "UPDATE signing_key SET status = 'retired', retired_at = \(now) WHERE epoch = \(Int64(epoch))")
             try await resealKey(transaction, epoch: epoch)
             try await audit(transaction, at: now, caller: caller, action: force ? "keys.retire.forced" : "keys.retire", epoch: epoch)
+            try await Self.appendRetiredEvents(epoch: epoch, now: now, transaction)
         }
         logger.notice("key retired", metadata: ["key.epoch": "\(epoch)", "forced": "\(force)"])
     }
@@ -94,6 +95,7 @@ extension PostgresStore {
     /// `authority.head` written.
     public func maintain(now: Int64) throws -> MaintenanceReport {
         var report = MaintenanceReport()
+        report.eventsTold = try tellLifecycle(now: now)
         for epoch in keyRing.dueForRetirement(now: now) {
             do {
                 try retire(epoch: epoch, force: false, now: now, caller: .daemon)

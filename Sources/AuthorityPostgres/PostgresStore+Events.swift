@@ -37,6 +37,12 @@ extension PostgresStore {
                 binds: bindings))
             start += chunk.count
         }
+        // The uses counted before store_meta was locked mark their links here, under it (a row
+        // lock on link_record taken before store_meta's could deadlock with maintenance).
+        let usedUp = events.filter { $0.kind == .usedUp }.map { ByteBuffer(bytes: $0.linkID.bytes) }
+        if !usedUp.isEmpty {
+            try await transaction.run("UPDATE link_record SET ended = 'used_up' WHERE link_id = ANY(\(usedUp)) AND ended IS NULL")
+        }
     }
 
     /// The records of `ids` (those that have one).
@@ -97,27 +103,72 @@ extension PostgresStore {
         case .id(let id):
             rows = try await transaction.rows(
                 """
-                SELECT \(unescaped: columns) FROM link_record r WHERE link_id = \(Data(id.bytes)) AND expires_at > \(now)
-                AND NOT EXISTS (SELECT 1 FROM link_event e WHERE e.link_id = r.link_id AND e.kind = 'revoked')
-                AND NOT EXISTS (SELECT 1 FROM link_use u WHERE u.link_id = r.link_id AND u.used >= u.max_uses)
+                SELECT \(unescaped: columns) FROM link_record WHERE link_id = \(Data(id.bytes)) AND expires_at > \(now)
+                AND ended IS NULL
                 """)
         case .prefix(let prefix), .issuedBefore(_, let prefix):
             // Byte order (COLLATE "C", the index's): the records whose resource starts with the prefix.
             rows = try await transaction.rows(
                 """
-                SELECT \(unescaped: columns) FROM link_record r
+                SELECT \(unescaped: columns) FROM link_record
                 WHERE resource COLLATE "C" >= \(prefix) AND resource COLLATE "C" < \(SQLiteStore.after(prefix)) AND expires_at > \(now)
-                AND NOT EXISTS (SELECT 1 FROM link_event e WHERE e.link_id = r.link_id AND e.kind = 'revoked')
-                AND NOT EXISTS (SELECT 1 FROM link_use u WHERE u.link_id = r.link_id AND u.used >= u.max_uses)
+                AND ended IS NULL
                 ORDER BY resource COLLATE "C"
                 """)
         }
-        // Events of this batch not yet inserted count too (two revocations of one link in a batch).
-        let pending = Set(transaction.events.filter { $0.kind == .revoked }.map(\.linkID))
+        // Ends told in this batch count too (a use that used it up, two revocations of it).
+        let pending = transaction.endedInBatch
+        var ended: [ByteBuffer] = []
         for row in rows {
             let record = try linkRecord(from: row)
             guard record.isEnded(by: revocation), !pending.contains(record.id) else { continue }
             transaction.events.append(LinkEvent(.revoked, of: record, at: now, revocation: serial))
+            ended.append(ByteBuffer(bytes: record.id.bytes))
+        }
+        if !ended.isEmpty {
+            try await transaction.run("UPDATE link_record SET ended = 'revoked' WHERE link_id = ANY(\(ended)) AND ended IS NULL")
+        }
+    }
+
+    /// The live links of `epoch` its retirement ends: a `retired` event each.
+    static func appendRetiredEvents(epoch: UInt64, now: Int64, _ transaction: PostgresTransaction) async throws {
+        let rows = try await transaction.rows(
+            """
+            UPDATE link_record SET ended = 'retired' WHERE epoch = \(Int64(epoch)) AND ended IS NULL AND expires_at > \(now)
+            RETURNING \(unescaped: LinkRecord.columns.joined(separator: ", "))
+            """)
+        let pending = transaction.endedInBatch
+        for record in SQLiteStore.ordered(try rows.map(linkRecord(from:))) where !pending.contains(record.id) {
+            transaction.events.append(LinkEvent(.retired, of: record, at: now))
+        }
+    }
+
+    /// `expired` and `expiring_soon`, as `SQLiteStore.tellLifecycle`: one write, under the
+    /// fleet's commit lock, so that of the daemons whose maintenance runs at once only one tells
+    /// each (the others find the rows marked).
+    @discardableResult
+    public func tellLifecycle(now: Int64) throws -> Int {
+        let lead = configuration.expiringSoon
+        return try performWrite { transaction in
+            let columns = LinkRecord.columns.joined(separator: ", ")
+            let expired = try await transaction.rows(
+                "UPDATE link_record SET ended = 'expired' WHERE ended IS NULL AND expires_at <= \(now) RETURNING \(unescaped: columns)")
+            for record in SQLiteStore.ordered(try expired.map(Self.linkRecord(from:))) {
+                transaction.events.append(LinkEvent(.expired, of: record, at: now))
+            }
+            guard lead > 0 else { return expired.count }
+            let (soon, overflow) = now.addingReportingOverflow(lead)
+            let warned = try await transaction.rows(
+                """
+                UPDATE link_record SET warned = 1
+                WHERE ended IS NULL AND warned = 0 AND expires_at > \(now) AND expires_at <= \(overflow ? Int64.max : soon)
+                AND expires_at - issued_at > \(lead)
+                RETURNING \(unescaped: columns)
+                """)
+            for record in SQLiteStore.ordered(try warned.map(Self.linkRecord(from:))) {
+                transaction.events.append(LinkEvent(.expiringSoon, of: record, at: now))
+            }
+            return expired.count + warned.count
         }
     }
 

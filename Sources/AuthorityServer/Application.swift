@@ -100,7 +100,8 @@ public enum Application {
                 StoreConfiguration(
                     stateDirectory: configuration.stateDirectory, masterKeyFile: configuration.masterKeyFile,
                     credentialsDirectory: credentials, revocationsEnabled: configuration.revocationsEnabled,
-                    adoptDatabase: configuration.adoptDatabase, eventRetention: configuration.eventRetention),
+                    adoptDatabase: configuration.adoptDatabase, eventRetention: configuration.eventRetention,
+                    expiringSoon: configuration.expiringSoon),
                 location: location, now: now, logger: logger)
         }
         return try SQLiteStore.open(
@@ -108,7 +109,8 @@ public enum Application {
                 stateDirectory: configuration.stateDirectory, databasePath: configuration.databasePath,
                 masterKeyFile: configuration.masterKeyFile, credentialsDirectory: credentials,
                 revocationsEnabled: configuration.revocationsEnabled, adoptDatabase: configuration.adoptDatabase,
-                eventRetention: configuration.eventRetention),
+                eventRetention: configuration.eventRetention,
+                    expiringSoon: configuration.expiringSoon),
             now: now, logger: logger)
     }
 

@@ -58,6 +58,9 @@ extension ServerConfiguration {
         .integer(
             "event-retention", \.eventRetention, 60, 31_536_000, "seconds",
             help: "How long lifecycle events are kept, and a link's record after its expiry (docs/events.md)."),
+        .integer(
+            "expiring-soon", \.expiringSoon, 60, 31_536_000, "seconds", zeroIsOff: true,
+            help: "How long before a link's expiry its expiring_soon event comes (links that live longer)."),
         .integer("event-loops", \.eventLoops, 1, 256, default: "one per core", help: "Event loop threads."),
         .integer("blocking-threads", \.blockingThreads, 1, 64, help: "Threads for storage reads (writes and maintenance have one of their own)."),
         Setting(

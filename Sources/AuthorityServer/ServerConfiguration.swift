@@ -40,6 +40,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maintenanceInterval: Int64 = 60
     /// How long lifecycle events are kept, and link records after their link's expiry, in seconds.
     public var eventRetention: Int64 = 604_800
+    /// Seconds before a link's expiry its `expiring_soon` event comes; 0 switches it off.
+    public var expiringSoon: Int64 = 3_600
     public var logLevel = "info"
     /// Threads for storage reads. Every write is the store's group-commit thread's; administrative
     /// writes and maintenance wait for theirs on a thread of their own, Argon2id on `passwordThreads`.

@@ -95,11 +95,8 @@ extension SQLiteStore {
     static func appendRevokedEvents(_ revocation: Revocation, serial: Int64, now: Int64, _ db: Database) throws {
         let candidates: [LinkRecord]
         let select = "SELECT \(LinkRecord.columns.joined(separator: ", ")) FROM link_record"
-        // Live: not expired, not used up, not ended by a revocation already.
-        let notYet = """
-            expires_at > ? AND NOT EXISTS (SELECT 1 FROM link_event e WHERE e.link_id = link_record.link_id AND e.kind = 'revoked')
-            AND NOT EXISTS (SELECT 1 FROM link_use u WHERE u.link_id = link_record.link_id AND u.used >= u.max_uses)
-            """
+        // Live: not expired, and its end (used up, revoked, retired) not told yet.
+        let notYet = "ended IS NULL AND expires_at > ?"
         switch revocation {
         case .id(let id):
             candidates = try Row.fetchAll(db, sql: "\(select) WHERE link_id = ? AND \(notYet)", arguments: [Data(id.bytes), now])
@@ -114,7 +111,62 @@ extension SQLiteStore {
         }
         for record in candidates where record.isEnded(by: revocation) {
             try append(LinkEvent(.revoked, of: record, at: now, revocation: serial), db)
+            try markEnded(record.id, .revoked, db)
         }
+    }
+
+    /// Records how the link's life ended (its ending event is written with it).
+    static func markEnded(_ id: LinkID, _ kind: LinkEventKind, _ db: Database) throws {
+        try db.cachedStatement(sql: "UPDATE link_record SET ended = ? WHERE link_id = ? AND ended IS NULL")
+            .execute(arguments: [kind.rawValue, Data(id.bytes)])
+    }
+
+    /// The live links of `epoch` its retirement ends: a `retired` event each, inside its write.
+    static func appendRetiredEvents(epoch: UInt64, now: Int64, _ db: Database) throws {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                UPDATE link_record SET ended = 'retired' WHERE epoch = ? AND ended IS NULL AND expires_at > ?
+                RETURNING \(LinkRecord.columns.joined(separator: ", "))
+                """,
+            arguments: [Int64(epoch), now])
+        for record in try ordered(rows.map(linkRecord(from:))) { try append(LinkEvent(.retired, of: record, at: now), db) }
+    }
+
+    /// Maintenance's events, one write: `expired` for each link whose expiry passed with its end
+    /// untold, `expiring_soon` for each live link within `lead` seconds of its expiry (a link
+    /// that lives longer than `lead`; 0: none). Returns how many.
+    @discardableResult
+    public func tellLifecycle(now: Int64) throws -> Int {
+        let lead = configuration.expiringSoon
+        let columns = LinkRecord.columns.joined(separator: ", ")
+        return try groupCommit.perform { db in
+            let expired = try Row.fetchAll(
+                db, sql: "UPDATE link_record SET ended = 'expired' WHERE ended IS NULL AND expires_at <= ? RETURNING \(columns)",
+                arguments: [now])
+            for record in try Self.ordered(expired.map(Self.linkRecord(from:))) {
+                try Self.append(LinkEvent(.expired, of: record, at: now), db)
+            }
+            guard lead > 0 else { return expired.count }
+            let (soon, overflow) = now.addingReportingOverflow(lead)
+            let warned = try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE link_record SET warned = 1
+                    WHERE ended IS NULL AND warned = 0 AND expires_at > ? AND expires_at <= ? AND expires_at - issued_at > ?
+                    RETURNING \(columns)
+                    """,
+                arguments: [now, overflow ? Int64.max : soon, lead])
+            for record in try Self.ordered(warned.map(Self.linkRecord(from:))) {
+                try Self.append(LinkEvent(.expiringSoon, of: record, at: now), db)
+            }
+            return expired.count + warned.count
+        }
+    }
+
+    /// Records in a stable order (expiry, then resource, then id) for their events.
+    package static func ordered(_ records: [LinkRecord]) -> [LinkRecord] {
+        records.sorted { ($0.expiresAt, $0.resource, $0.id) < ($1.expiresAt, $1.resource, $1.id) }
     }
 
     /// The smallest string above every string that starts with `prefix` (its bytes, the last one

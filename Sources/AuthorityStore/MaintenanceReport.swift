@@ -4,5 +4,7 @@ public struct MaintenanceReport: Sendable, Equatable {
     public var retired: [UInt64] = []
     public var revocationsCollected = 0
     public var linkStatesCollected = 0
+    /// `expired` and `expiring_soon` events written.
+    public var eventsTold = 0
     public init() {}
 }

@@ -56,10 +56,11 @@ extension SQLiteStore {
         try ledger.databaseFile.check()
     }
 
-    /// Retires due epochs, collects revocations and link state no live link needs, persists the
-    /// time mark and checkpoints the WAL.
+    /// Tells expiries (and expiries coming), retires due epochs, collects revocations, link state
+    /// and events no one needs, persists the time mark and checkpoints the WAL.
     public func maintain(now: Int64) throws -> MaintenanceReport {
         var report = MaintenanceReport()
+        report.eventsTold = try tellLifecycle(now: now)
         report.retired = try retireDue(now: now)
         report.revocationsCollected = try collectRevocations(now: now)
         report.linkStatesCollected = try collectExpiredLinkState(now: now)

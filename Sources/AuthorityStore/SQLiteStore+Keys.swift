@@ -58,6 +58,7 @@ extension SQLiteStore {
                 try ledger.resealKey(db, epoch: epoch)
                 try AuditEntry.record(
                     db, at: now, caller: caller, action: force ? "keys.retire.forced" : "keys.retire", epoch: epoch)
+                try Self.appendRetiredEvents(epoch: epoch, now: now, db)
                 return (ring, ledger.serial)
             },
             afterCommit: { [self] ring, serial in update(.keys(ring, signing: signingKey), serial: serial) })

@@ -124,7 +124,10 @@ extension SQLiteStore {
             let at = time.value
             if used == 1 { try Self.append(LinkEvent(.firstUsed, of: record, at: at, usesLeft: maxUses - used), db) }
             try Self.append(LinkEvent(.used, of: record, at: at, usesLeft: maxUses - used), db)
-            if used == maxUses { try Self.append(LinkEvent(.usedUp, of: record, at: at, usesLeft: 0), db) }
+            if used == maxUses {
+                try Self.append(LinkEvent(.usedUp, of: record, at: at, usesLeft: 0), db)
+                try Self.markEnded(id, .usedUp, db)
+            }
         }
         return .used(remaining: maxUses - used)
     }

@@ -19,13 +19,17 @@ public struct StoreConfiguration: Sendable {
     /// Lifecycle events are kept this many seconds, and a link's record (`GET /v1/links/{id}`)
     /// this long after its expiry (`--event-retention`).
     public var eventRetention: Int64
+    /// An `expiring_soon` event this many seconds before a link's expiry (links that live longer
+    /// than it); 0: none (`--expiring-soon`).
+    public var expiringSoon: Int64
 
     public init(
         stateDirectory: String, databasePath: String? = nil, masterKeyFile: String? = nil,
         credentialsDirectory: String? = nil, revocationsEnabled: Bool = true, retireAfterStep: Int64 = 3600,
-        adoptDatabase: Bool = false, eventRetention: Int64 = 604_800
+        adoptDatabase: Bool = false, eventRetention: Int64 = 604_800, expiringSoon: Int64 = 3_600
     ) {
         self.eventRetention = eventRetention
+        self.expiringSoon = expiringSoon
         self.adoptDatabase = adoptDatabase
         self.stateDirectory = stateDirectory
         self.databasePath = databasePath

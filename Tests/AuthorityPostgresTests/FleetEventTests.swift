@@ -68,4 +68,39 @@ import Testing
         #expect(try a.events(after: 0, limit: 10, issuer: nil).events.map(\.serial) == [Int64(events.count) + 1])
         _ = late
     }
+
+    /// Maintenance runs on every daemon at once: each expiry is told once, by one of them.
+    @Test func concurrentMaintenanceTellsEachExpiryOnce() async throws {
+        let cluster = try PostgresCluster()
+        defer { cluster.remove() }
+        let directory = try TemporaryDirectory("au-fleet-expiry")
+        defer { directory.remove() }
+        let keyFile = directory.path + "/master.key"
+        try Fixtures.writeMasterKey(to: keyFile)
+        let stores = [
+            try await FleetStoreTests.open(cluster, keyFile: keyFile, state: directory.path + "/a"),
+            try await FleetStoreTests.open(cluster, keyFile: keyFile, state: directory.path + "/b"),
+        ]
+        defer { for store in stores { store.close() } }
+        let now = Int64(Date().timeIntervalSince1970)
+        for index in 0..<40 {
+            let record = LinkRecord(id: .random(), epoch: 1, issuedAt: now, expiresAt: now + 60 + Int64(index % 2) * 7_200, resource: "/x/\(index)")
+            try await FleetStoreTests.result {
+                stores[index % 2].recordIssue(
+                    epoch: 1, expiresAt: record.expiresAt, linkID: record.id, detail: nil, state: LinkState(record: record), now: now,
+                    caller: .daemon, completion: $0)
+            }
+        }
+        let told = try await withThrowingTaskGroup(of: Int.self) { group in
+            for round in 0..<6 {
+                let store = stores[round % 2]
+                group.addTask { try await Task.detached { try store.maintain(now: now + 3_700).eventsTold }.value }
+            }
+            return try await group.reduce(0, +)
+        }
+        let events = try stores[0].events(after: 0, limit: 1_000, issuer: nil).events.filter { $0.kind != .issued }
+        #expect(told == 40 && events.count == 40, "\(told) told, \(events.count) events")
+        #expect(events.filter { $0.kind == .expired }.count == 20 && events.filter { $0.kind == .expiringSoon }.count == 20)
+        #expect(Set(events.map(\.linkID)).count == 40, "an expiry told twice")
+    }
 }

@@ -141,6 +141,7 @@ import Testing
                refusal: "rotation-interval must be 0 (off) or 60 to 315360000 seconds"),
         Bounds(flag: "--maintenance-interval", lower: 1, upper: 86_400, refusal: "maintenance-interval must be 1 to 86400 seconds"),
         Bounds(flag: "--event-retention", lower: 60, upper: 31_536_000, refusal: "event-retention must be 60 to 31536000 seconds"),
+        Bounds(flag: "--expiring-soon", lower: 60, upper: 31_536_000, refusal: "expiring-soon must be 0 (off) or 60 to 31536000 seconds"),
         Bounds(flag: "--event-loops", lower: 1, upper: 256, refusal: "event-loops must be 1 to 256"),
         Bounds(flag: "--blocking-threads", lower: 1, upper: 64, refusal: "blocking-threads must be 1 to 64"),
         Bounds(flag: "--forward-auth-max-age", lower: 0, upper: 86_400, refusal: "forward-auth-max-age must be 0 to 86400 seconds"),

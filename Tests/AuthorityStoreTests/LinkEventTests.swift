@@ -90,14 +90,39 @@ import Testing
             let old = try Self.issue(store, "/old", expiresAt: t0 + 60)
             #expect(try store.events(after: 0, limit: 10, issuer: nil).collected == 0)
             _ = try store.maintain(now: t0 + 3_599)
-            #expect(try Self.kinds(store) == ["issued /old"])
+            #expect(try Self.kinds(store) == ["issued /old", "expired /old"])  // told at t0 + 3599
             _ = try store.maintain(now: t0 + 3_601)
             let batch = try store.events(after: 0, limit: 10, issuer: nil)
-            #expect(batch.events.isEmpty && batch.collected >= 1, "\(batch)")
+            #expect(batch.events.map(\.kind) == [.expired] && batch.collected == 1, "\(batch)")
             #expect(try store.linkRecord(old.id) != nil)  // kept until an hour after its expiry
             // Serials are never reused: the next event comes after the deleted one.
             _ = try Self.issue(store, "/new", expiresAt: t0 + 7_200)
-            #expect(try store.events(after: 0, limit: 10, issuer: nil).events.map(\.serial) == [batch.collected + 1])
+            #expect(try store.events(after: 0, limit: 10, issuer: nil).events.map(\.serial) == [2, 3])
+        }
+    }
+
+    @Test func maintenanceTellsExpiriesOnceAndRetirementEndsLiveLinks() async throws {
+        try await TemporaryDirectory.with { dir in
+            var configuration = StoreConfiguration(stateDirectory: dir)
+            configuration.expiringSoon = 3_600
+            let store = try SQLiteStore.open(configuration, now: t0, logger: logger)
+            defer { store.close() }
+            _ = try Self.issue(store, "/short", expiresAt: t0 + 600)  // lives less than the lead: no warning
+            _ = try Self.issue(store, "/long", expiresAt: t0 + 7_200)
+            let spent = try Self.issue(store, "/spent", maxUses: 1, expiresAt: t0 + 600)
+            _ = try store.consumeUses([spent.id])
+            let revoked = try Self.issue(store, "/gone", expiresAt: t0 + 600)
+            _ = try store.revoke(.id(revoked.id), reason: nil, now: t0 + 1, caller: .daemon)
+            let before = try store.events(after: 0, limit: 100, issuer: nil).events.last?.serial ?? 0
+            #expect(try store.maintain(now: t0 + 3_601).eventsTold == 2)
+            // Ended links (used up, revoked) are not told again as expired.
+            #expect(try Self.kinds(store, after: before) == ["expired /short", "expiring_soon /long"])
+            #expect(try store.maintain(now: t0 + 3_602).eventsTold == 0)
+            // A forced retirement ends the live links of its epoch.
+            _ = try store.rotate(now: t0 + 3_603, caller: .daemon)
+            try store.retire(epoch: 1, force: true, now: t0 + 3_604, caller: .daemon)
+            #expect(try Self.kinds(store, after: before + 2) == ["retired /long"])
+            #expect(try store.maintain(now: t0 + 7_300).eventsTold == 0)  // retired: not told as expired
         }
     }
 }

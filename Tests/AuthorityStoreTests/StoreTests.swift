@@ -26,7 +26,7 @@ func open(_ state: String, now: Int64 = t0, revocations: Bool = true, masterKeyF
         "0003_standing_prefix_blocks.sql": "1faad6ad36bfa46e9c71e4bbe09a11dad20e470d702d37f46c40bd7100a60fcf",
         "0004_durable_truth.sql": "7c4e59944f91cc0c4b610cdb41ceeb26dae7614fcf61865899794a1aa097161a",
         "0005_link_records.sql": "b5f61feae836fce62676d7eada39d9404a6365a96876802e698cc02286dca8e3",
-        "0006_link_events.sql": "dcd4c1a02270042919e95d0bb14d1cc017b411b5bd912a156b91293f8f18702f",
+        "0006_link_events.sql": "f848d099955c1f8f6d3c13fc75bb0914be5427d4aa9c86354f966952224cb481",
     ]
 
     @Test func shippedMigrationsArePinned() throws {

@@ -53,6 +53,23 @@ extension EndToEnd {
             }
         }
 
+        /// A short-lived link: `expired` on the stream within a maintenance round of its expiry;
+        /// a link for longer than `--expiring-soon`: `expiring_soon` first.
+        @Test func expiriesComeOnTheStream() async throws {
+            try await DaemonProcess.with(arguments: ["--maintenance-interval", "1", "--expiring-soon", "60"]) { daemon in
+                let stream = UnixHTTPClient(path: daemon.socketPath, timeout: 15)
+                #expect(try stream.openEventStream().status == 200)
+                let short = try daemon.client().issue(IssueLinkRequest(resource: "/x/short", ttl: 2, ref: "short"))
+                let soon = try daemon.client().issue(IssueLinkRequest(resource: "/x/soon", ttl: 62))
+                let frames = try Self.frames(stream, 4)
+                let told = frames.filter { $0.event.kind != "issued" }
+                #expect(Set(told.map { "\($0.event.kind) \($0.event.linkID)" }) == ["expired \(short.id)", "expiring_soon \(soon.id)"], "\(frames)")
+                let expired = try #require(told.first { $0.event.kind == "expired" })
+                #expect(expired.event.at >= short.expiresAt && expired.event.at <= short.expiresAt + 3 && expired.event.ref == "short")
+                #expect(try daemon.client().getDecoded("/v1/links/\(short.id)", LinkStateResponse.self).status == "expired")
+            }
+        }
+
         @Test func readersSeeTheirOwnLinksAndBadPagesAreRefused() async throws {
             try await DaemonProcess.with(start: false) { daemon in
                 daemon.arguments = ["--socket-mode", "0666", "--policy", try PeerPolicy.writePolicy(in: daemon.directory)]
@@ -95,11 +112,13 @@ extension EndToEnd {
                 }
                 #expect(answer.status == 410 && answer.errorCode == "events.expired", "\(answer.text)")
                 #expect(answer.text.contains("after=\(first)"), "\(answer.text)")
-                // From the horizon on, and without `after`, reading goes on.
-                #expect(try Self.events(client, after: first).events.isEmpty)
+                // From the horizon on, and without `after`, reading goes on: the link's expiry was
+                // told after its issue, and is kept.
+                #expect(try Self.events(client, after: first).events.map(\.kind) == ["expired"])
                 _ = try client.issue("/new", ttl: 30)
                 let page = try Self.events(client)
-                #expect(page.events.map(\.resource) == ["/new"] && page.events[0].serial == first + 1)
+                #expect(page.events.map { "\($0.kind) \($0.resource)" } == ["expired /old", "issued /new"], "\(page.events)")
+                #expect(page.events.map(\.serial) == [first + 1, first + 2])
             }
         }
 
