@@ -22,4 +22,11 @@ CREATE INDEX link_record_resource ON link_record (resource);
 ALTER TABLE link_record ADD COLUMN ended TEXT CHECK (ended IS NULL OR ended IN ('used_up', 'revoked', 'retired', 'expired'));
 ALTER TABLE link_record ADD COLUMN warned INTEGER NOT NULL DEFAULT 0 CHECK (warned IN (0, 1));
 CREATE INDEX link_record_live ON link_record (expires_at) WHERE ended IS NULL;
+-- What the checks saw, aggregated in memory and written about once a second (no write per check):
+-- the first and last allowed check, how many were allowed, the last refusal and when.
+ALTER TABLE link_record ADD COLUMN first_used_at INTEGER;
+ALTER TABLE link_record ADD COLUMN last_used_at INTEGER;
+ALTER TABLE link_record ADD COLUMN uses_seen INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE link_record ADD COLUMN last_refused TEXT;
+ALTER TABLE link_record ADD COLUMN last_refused_at INTEGER;
 ALTER TABLE store_meta ADD COLUMN events_collected INTEGER NOT NULL DEFAULT 0;

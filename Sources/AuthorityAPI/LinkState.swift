@@ -21,6 +21,10 @@ public struct LinkStateResponse: WireObject, Equatable {
         .init("uses", \.uses),
         .init("uses_left", \.usesLeft),
         .init("locked_until", \.lockedUntil),
+        .init("first_used_at", \.firstUsedAt),
+        .init("last_used_at", \.lastUsedAt),
+        .init("last_refused", \.lastRefused),
+        .init("last_refused_at", \.lastRefusedAt),
         .init("revoked_by", nested: \.revokedBy)
     )
     public static var wireTemplate: Self {
@@ -51,12 +55,19 @@ public struct LinkStateResponse: WireObject, Equatable {
     public var password: Bool
     public var cookie: Bool
     /// A use-limited link's limit, the uses made and the uses left (the counts while the daemon
-    /// still keeps the counter: until the link expires).
+    /// still keeps the counter: until the link expires). For a link without a limit, `uses` is
+    /// the allowed checks as last flushed (about once a second).
     public var maxUses: Int64?
     public var uses: Int64?
     public var usesLeft: Int64?
     /// A password-protected link locked after wrong passwords: until when.
     public var lockedUntil: Int64?
+    /// The first and last allowed check (as last flushed, about once a second).
+    public var firstUsedAt: Int64?
+    public var lastUsedAt: Int64?
+    /// The last refusal after the link's signature held (`expired`, `revoked`, `ip_mismatch`, …) and when.
+    public var lastRefused: String?
+    public var lastRefusedAt: Int64?
     /// The serials of the revocations that end the link (its id, or a rule covering all it
     /// grants), oldest first; empty when none does.
     public var revokedBy: [Int64]
@@ -65,8 +76,13 @@ public struct LinkStateResponse: WireObject, Equatable {
         id: String, status: String, ref: String? = nil, resource: String, prefix: Bool, host: String? = nil,
         methods: [String], ip: String? = nil, epoch: UInt64, issuedAt: Int64, notBefore: Int64? = nil, expiresAt: Int64,
         issuerUID: UInt32? = nil, password: Bool, cookie: Bool, maxUses: Int64? = nil, uses: Int64? = nil,
-        usesLeft: Int64? = nil, lockedUntil: Int64? = nil, revokedBy: [Int64]
+        usesLeft: Int64? = nil, lockedUntil: Int64? = nil, firstUsedAt: Int64? = nil, lastUsedAt: Int64? = nil,
+        lastRefused: String? = nil, lastRefusedAt: Int64? = nil, revokedBy: [Int64]
     ) {
+        self.firstUsedAt = firstUsedAt
+        self.lastUsedAt = lastUsedAt
+        self.lastRefused = lastRefused
+        self.lastRefusedAt = lastRefusedAt
         self.id = id
         self.status = status
         self.ref = ref

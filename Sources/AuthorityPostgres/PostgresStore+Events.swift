@@ -216,3 +216,50 @@ extension PostgresStore {
         return deleted.count
     }
 }
+
+extension PostgresStore {
+    public func linkUsage(_ id: LinkID) throws -> LinkUsage? {
+        try performRead { [logger] connection in
+            guard let row = try await connection.query(
+                "SELECT \(unescaped: LinkUsage.columns.joined(separator: ", ")) FROM link_record WHERE link_id = \(Data(id.bytes))",
+                logger: logger
+            ).collect().first else { return nil }
+            let (ended, warned, first, last, seen, refused, refusedAt) = try row.decode(
+                (String?, Int64, Int64?, Int64?, Int64, String?, Int64?).self)
+            return LinkUsage(
+                ended: ended, warned: warned == 1, firstUsedAt: first, lastUsedAt: last, usesSeen: seen, lastRefused: refused,
+                lastRefusedAt: refusedAt)
+        }
+    }
+
+    /// As `SQLiteStore.recordActivity`; the records are locked in link id order (the same in
+    /// every daemon), so two daemons' flushes never wait on each other in a cycle.
+    @discardableResult
+    public func recordActivity(_ activity: [LinkActivity]) throws -> Int {
+        guard !activity.isEmpty else { return 0 }
+        return try performWrite { transaction in
+            var told = 0
+            for seen in activity.sorted(by: { $0.id < $1.id }) {
+                let key = Data(seen.id.bytes)
+                guard let before = try await transaction.rows(
+                    "SELECT first_used_at, max_uses FROM link_record WHERE link_id = \(key) FOR UPDATE"
+                ).first else { continue }
+                let (first, maxUses) = try before.decode((Int64?, Int64?).self)
+                try await transaction.run(
+                    """
+                    UPDATE link_record SET first_used_at = coalesce(first_used_at, \(seen.firstAllowed)),
+                        last_used_at = GREATEST(last_used_at, \(seen.lastAllowed)), uses_seen = uses_seen + \(seen.allowed),
+                        last_refused = coalesce(\(seen.refused), last_refused), last_refused_at = coalesce(\(seen.refusedAt), last_refused_at)
+                    WHERE link_id = \(key)
+                    """)
+                if let at = seen.firstAllowed, first == nil, maxUses == nil,
+                    let record = try await Self.records([seen.id], transaction)[seen.id]
+                {
+                    transaction.events.append(LinkEvent(.firstUsed, of: record, at: at))
+                    told += 1
+                }
+            }
+            return told
+        }
+    }
+}

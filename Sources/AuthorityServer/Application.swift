@@ -36,6 +36,7 @@ public enum Application {
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: WatchdogService(notifier: notifier, group: group)), .init(service: server),
             .init(service: MaintenanceService(authority: authority)),
+            .init(service: ActivityService(authority: authority)),
             .init(service: PolicyReloadService(authority: authority, logger: logger)),
             // A database gone from under the daemon drains the requests in flight (they are
             // refused), then the daemon exits non-zero.

@@ -68,6 +68,11 @@ public final class Authority: Sendable {
     /// After the server has drained: waits for the pools' work, then commits (or fails) every
     /// write still queued, refuses new ones, checkpoints and writes the final head.
     public func shutdown() async {
+        do {
+            try flushActivity()
+        } catch {
+            runtime.logger.warning("the checks' last activity could not be recorded", metadata: ["error": "\(error)"])
+        }
         await runtime.pools.shutdown()
         store.close()
     }

@@ -25,6 +25,8 @@ final class Checker: Sendable {
     let maxStaleness: Double
     /// Password guesses in flight per link (bounded: docs/security.md).
     let guesses = GuessesInFlight(limit: 2)
+    /// What the checks saw of each link, flushed to the store off the event loops (`ActivityService`).
+    let activity = ActivityLog()
 
     init(state: CurrentState, store: any Store, runtime: Runtime, configuration: ServerConfiguration) {
         self.verifier = LinkVerifier(
@@ -50,7 +52,7 @@ final class Checker: Sendable {
             return .failure(APIError(.invalidRequest, "password must be 1 to \(PasswordHash.maximumLength) bytes"))
         }
         let request = LinkRequest(target: body.url, host: body.host, method: body.method ?? "GET", clientAddress: address)
-        return check(request, on: eventLoop) { link, now in
+        return check(request, counts: body.consume ?? true, on: eventLoop) { link, now in
             guard link.grant.flags.needsState || body.issueCookie == true else { return nil }
             return StatefulRequest(
                 link: link, client: address, password: body.password, cookie: body.cookie, consume: body.consume ?? true,
@@ -88,13 +90,13 @@ final class Checker: Sendable {
         let now = runtime.clock()
         let (keyRing, revocations) = state.forCheck
         let verdict = verifier.check(request, keys: keyRing, revocations: revocations, now: now)
-        return .success(finish(verdict, reason: verdict.reason, nil, now: now, started: started))
+        return .success(finish(verdict, reason: verdict.reason, nil, now: now, started: started, counts: false))
     }
 
     /// One check: the verdict of steps 1–8, then the stateful steps when `stateful` asks for them
     /// (nil: the verdict is the answer).
     private func check(
-        _ request: LinkRequest, on eventLoop: any EventLoop, stateful: (ParsedLink, Int64) -> StatefulRequest?
+        _ request: LinkRequest, counts: Bool = true, on eventLoop: any EventLoop, stateful: (ParsedLink, Int64) -> StatefulRequest?
     ) -> Reply<CheckOutcome> {
         let started = ContinuousClock.now
         if let stale = staleness() { return .failure(stale) }
@@ -102,10 +104,10 @@ final class Checker: Sendable {
         let (keyRing, revocations) = state.forCheck
         let verdict = verifier.check(request, keys: keyRing, revocations: revocations, now: now)
         guard verdict.isValid, let link = verdict.link, let next = stateful(link, now) else {
-            return .value(finish(verdict, reason: verdict.reason, nil, now: now, started: started))
+            return .value(finish(verdict, reason: verdict.reason, nil, now: now, started: started, counts: counts))
         }
         return .later(finishStateful(next, keyRing: keyRing, on: eventLoop).map { [self] outcome in
-            finish(verdict, reason: outcome.reason, outcome, now: now, started: started)
+            finish(verdict, reason: outcome.reason, outcome, now: now, started: started, counts: counts)
         })
     }
 
@@ -117,11 +119,17 @@ final class Checker: Sendable {
             "the daemon has not confirmed the fleet's state for \(Int(age)) s (PostgreSQL \(store.location) unreachable?); checks are refused after --max-staleness \(Int(maxStaleness)) s")
     }
 
+    /// Counts the check and, for one that counts as a use (not a preflight, not `consume: false`)
+    /// of a link whose signature held, notes it in `activity`.
     func finish(
-        _ verdict: Verdict, reason: Reason, _ stateful: StatefulOutcome?, now: Int64, started: ContinuousClock.Instant
+        _ verdict: Verdict, reason: Reason, _ stateful: StatefulOutcome?, now: Int64, started: ContinuousClock.Instant,
+        counts: Bool = true
     ) -> CheckOutcome {
         runtime.metrics.checkDuration.record(ContinuousClock.now - started)
         runtime.metrics.countCheck(reason)
+        if counts, let id = verdict.link?.grant.id, !Self.beforeSignature.contains(reason) {
+            activity.note(id, allowed: reason == .ok, reason: reason.rawValue, now: now)
+        }
         return CheckOutcome(
             verdict: verdict, reason: reason, remainingUses: stateful?.remainingUses, cookie: stateful?.cookie, now: now)
     }
@@ -133,6 +141,9 @@ final class Checker: Sendable {
             expiresAt: grant?.expiresAt, remainingUses: outcome.remainingUses, detail: outcome.verdict.detail,
             cookie: outcome.cookie?.value, cookieExpiresAt: outcome.cookie?.expiresAt)
     }
+
+    /// Refusals decided before the signature held: the link's id is then the client's word.
+    static let beforeSignature: Set<Reason> = [.malformed, .unknownKey, .retiredKey, .badSignature]
 
     /// A request's `client_ip`: absent is nil; anything but an IPv4 or IPv6 address is a 422.
     static func clientAddress(_ text: String?) -> Result<IPAddress?, APIError> {

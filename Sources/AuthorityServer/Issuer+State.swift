@@ -20,7 +20,8 @@ extension Issuer {
                     "no link \(id) issued by this caller is on record (records are kept until their link has been expired for a while)")
             }
             let revokedBy = try store.revocations(ending: record).map(\.id)
-            var uses: Int64?, usesLeft: Int64?
+            let usage = try store.linkUsage(id) ?? LinkUsage()
+            var uses: Int64? = record.maxUses == nil ? usage.usesSeen : nil, usesLeft: Int64?
             if let maxUses = record.maxUses, let left = try store.remainingUses(id) {
                 (uses, usesLeft) = (maxUses - left, left)
             }
@@ -42,7 +43,9 @@ extension Issuer {
                 host: record.host, methods: record.methods.split(separator: ",").map(String.init), ip: record.ip,
                 epoch: record.epoch, issuedAt: record.issuedAt, notBefore: record.notBefore, expiresAt: record.expiresAt,
                 issuerUID: record.issuerUID, password: record.password, cookie: record.cookie, maxUses: record.maxUses,
-                uses: uses, usesLeft: usesLeft, lockedUntil: lockedUntil, revokedBy: revokedBy)
+                uses: uses, usesLeft: usesLeft, lockedUntil: lockedUntil, firstUsedAt: usage.firstUsedAt,
+                lastUsedAt: usage.lastUsedAt, lastRefused: usage.lastRefused, lastRefusedAt: usage.lastRefusedAt,
+                revokedBy: revokedBy)
         }
     }
 

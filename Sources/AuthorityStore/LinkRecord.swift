@@ -122,3 +122,79 @@ extension SQLiteStore {
         }
     }
 }
+
+/// The part of a link's record that changes after its issue: how its life ended (once told) and
+/// what the checks saw (`recordActivity`).
+public struct LinkUsage: Sendable, Equatable {
+    public var ended: String?
+    public var warned: Bool
+    public var firstUsedAt: Int64?
+    public var lastUsedAt: Int64?
+    /// Allowed checks, as flushed (a use-limited link's consuming checks are also its counter's).
+    public var usesSeen: Int64
+    public var lastRefused: String?
+    public var lastRefusedAt: Int64?
+
+    public init(
+        ended: String? = nil, warned: Bool = false, firstUsedAt: Int64? = nil, lastUsedAt: Int64? = nil, usesSeen: Int64 = 0,
+        lastRefused: String? = nil, lastRefusedAt: Int64? = nil
+    ) {
+        self.ended = ended
+        self.warned = warned
+        self.firstUsedAt = firstUsedAt
+        self.lastUsedAt = lastUsedAt
+        self.usesSeen = usesSeen
+        self.lastRefused = lastRefused
+        self.lastRefusedAt = lastRefusedAt
+    }
+
+    package static let columns = ["ended", "warned", "first_used_at", "last_used_at", "uses_seen", "last_refused", "last_refused_at"]
+}
+
+extension SQLiteStore {
+    public func linkUsage(_ id: LinkID) throws -> LinkUsage? {
+        try database.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT \(LinkUsage.columns.joined(separator: ", ")) FROM link_record WHERE link_id = ?",
+                arguments: [Data(id.bytes)]
+            ).map { row in
+                LinkUsage(
+                    ended: row["ended"], warned: row["warned"] as Int64 == 1, firstUsedAt: row["first_used_at"],
+                    lastUsedAt: row["last_used_at"], usesSeen: row["uses_seen"], lastRefused: row["last_refused"],
+                    lastRefusedAt: row["last_refused_at"])
+            }
+        }
+    }
+
+    @discardableResult
+    public func recordActivity(_ activity: [LinkActivity]) throws -> Int {
+        guard !activity.isEmpty else { return 0 }
+        return try groupCommit.perform { db in
+            var told = 0
+            for seen in activity.sorted(by: { $0.id < $1.id }) {
+                let key = Data(seen.id.bytes)
+                guard let before = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT first_used_at, max_uses FROM link_record WHERE link_id = ?"), arguments: [key])
+                else { continue }
+                try db.cachedStatement(
+                    sql: """
+                        UPDATE link_record SET first_used_at = coalesce(first_used_at, ?),
+                            last_used_at = max(coalesce(last_used_at, ?), coalesce(?, last_used_at)), uses_seen = uses_seen + ?,
+                            last_refused = coalesce(?, last_refused), last_refused_at = coalesce(?, last_refused_at)
+                        WHERE link_id = ?
+                        """
+                ).execute(arguments: [
+                    seen.firstAllowed, seen.lastAllowed, seen.lastAllowed, seen.allowed, seen.refused, seen.refusedAt, key,
+                ])
+                // A use-limited link's first use is told with the use itself (consumeUse).
+                if let first = seen.firstAllowed, (before[0] as Int64?) == nil, (before[1] as Int64?) == nil,
+                    let record = try Self.record(seen.id, db)
+                {
+                    try Self.append(LinkEvent(.firstUsed, of: record, at: first), db)
+                    told += 1
+                }
+            }
+            return told
+        }
+    }
+}

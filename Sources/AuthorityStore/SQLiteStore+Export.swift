@@ -24,7 +24,7 @@ extension SQLiteStore {
         ("revocation", ["id", "link_id", "prefix", "issued_before", "reason", "created_at", "live_until", "actor_uid", "mac"]),
         ("link_use", ["link_id", "max_uses", "used", "expires_at", "mac"]),
         ("link_password", ["link_id", "hash", "failures", "lockouts", "locked_until", "expires_at"]),
-        ("link_record", LinkRecord.columns + ["ended", "warned"]),
+        ("link_record", LinkRecord.columns + LinkUsage.columns),
         ("link_event", LinkEvent.columns),
         ("audit_log", ["id", "at", "actor_uid", "actor_pid", "action", "link_id", "epoch", "detail"]),
         ("store_meta", ["only_row", "store_id", "created_at", "clock_mark", "head_serial", "head_digest", "head_mac", "next_revocation", "events_collected"]),

@@ -47,6 +47,12 @@ public protocol Store: AnyObject, Sendable {
 
     // MARK: Writes that block until durable (administration, maintenance).
 
+    /// What checks saw (`ActivityLog`) into the links' records, one write; a `first_used` event
+    /// for each link without a use limit whose first allowed check this is (a use-limited link's
+    /// comes with its use). Returns how many `first_used` events.
+    @discardableResult
+    func recordActivity(_ activity: [LinkActivity]) throws -> Int
+
     /// A new active epoch; returns it.
     func rotate(now: Int64, caller: Caller) throws -> UInt64
     func retire(epoch: UInt64, force: Bool, now: Int64, caller: Caller) throws
@@ -63,6 +69,8 @@ public protocol Store: AnyObject, Sendable {
     func passwordRecord(_ id: LinkID) throws -> PasswordRecord?
     /// The record of link `id`; nil when it was never issued here or has been collected.
     func linkRecord(_ id: LinkID) throws -> LinkRecord?
+    /// What the record says of the link's use and end (nil: no record).
+    func linkUsage(_ id: LinkID) throws -> LinkUsage?
     /// The revocations that end `record`'s link (`LinkRecord.isEnded(by:)`), oldest first.
     func revocations(ending record: LinkRecord) throws -> [RevocationRecord]
     /// Lifecycle events with serials above `after`, oldest first, at most `limit`; only those of

@@ -29,7 +29,8 @@ import Testing
             id: "i", status: "active", resource: "/r", prefix: false, methods: ["GET"], epoch: 1, issuedAt: 1, expiresAt: 2,
             password: false, cookie: false, revokedBy: []))
             == ["id", "status", "ref", "resource", "prefix", "host", "methods", "ip", "epoch", "issued_at", "not_before", "expires_at",
-                "issuer_uid", "password", "cookie", "max_uses", "uses", "uses_left", "locked_until", "revoked_by"])
+                "issuer_uid", "password", "cookie", "max_uses", "uses", "uses_left", "locked_until", "first_used_at", "last_used_at",
+                "last_refused", "last_refused_at", "revoked_by"])
         #expect(try members(CheckLinkResponse(valid: true, reason: "ok", id: "i", epoch: 1, expiresAt: 2, remainingUses: 3, detail: "d"))
             == ["valid", "reason", "id", "epoch", "expires_at", "remaining_uses", "detail", "cookie", "cookie_expires_at"])
         #expect(try members(JSONWebKey(x: "x", kid: "1", status: "active", createdAt: 1, retireAfter: 2, retiredAt: 3))

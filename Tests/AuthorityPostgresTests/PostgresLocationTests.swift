@@ -43,7 +43,7 @@ import Testing
         let pinned = [
             "0001_initial.sql": "93e0b4c5ece3e003c8b411e29751bcdcf86d09699af5f86bccc0fa0ee65635a8",
             "0002_link_records.sql": "2ecf26cdf3966d1ccc5fa5b2ef6fc2da4da7e31809bdd4398921af5e49d364f2",
-            "0003_link_events.sql": "d4540ee2790779a4864b5552c9b8b1c539e359a34c752cf58c0845383482d005",
+            "0003_link_events.sql": "0bc3dafa9cfe097afa4d816f26dba1647054c181d15d45319f36a990bf9d6b20",
         ]
         #expect(PostgresMigrations.files.map(\.name) == pinned.keys.sorted())
         for file in PostgresMigrations.files {

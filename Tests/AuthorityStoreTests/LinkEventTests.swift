@@ -125,4 +125,31 @@ import Testing
             #expect(try store.maintain(now: t0 + 7_300).eventsTold == 0)  // retired: not told as expired
         }
     }
+
+    @Test func checksAreAggregatedAndAPlainLinksFirstUseIsToldOnce() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try open(dir)
+            defer { store.close() }
+            let plain = try Self.issue(store, "/plain")
+            let counted = try Self.issue(store, "/counted", maxUses: 5)
+            let log = ActivityLog(limit: 3)
+            log.note(plain.id, allowed: true, reason: "ok", now: t0 + 10)
+            log.note(plain.id, allowed: true, reason: "ok", now: t0 + 12)
+            log.note(plain.id, allowed: false, reason: "ip_mismatch", now: t0 + 13)
+            log.note(counted.id, allowed: true, reason: "ok", now: t0 + 14)
+            log.note(.random(), allowed: true, reason: "ok", now: t0 + 14)  // a link with no record here
+            log.note(.random(), allowed: true, reason: "ok", now: t0 + 14)  // past the limit: not noted
+            let (activity, dropped) = log.take()
+            #expect(activity.count == 3 && dropped == 1 && log.take().activity.isEmpty)
+            #expect(try store.recordActivity(activity) == 1)  // the use-limited link's first use comes with its use
+            #expect(try store.linkUsage(plain.id) == LinkUsage(
+                firstUsedAt: t0 + 10, lastUsedAt: t0 + 12, usesSeen: 2, lastRefused: "ip_mismatch", lastRefusedAt: t0 + 13))
+            let later = ActivityLog()
+            later.note(plain.id, allowed: true, reason: "ok", now: t0 + 20)
+            #expect(try store.recordActivity(later.take().activity) == 0)  // told once
+            #expect(try store.linkUsage(plain.id)?.lastUsedAt == t0 + 20 && store.linkUsage(plain.id)?.firstUsedAt == t0 + 10)
+            #expect(try Self.kinds(store).filter { $0.hasPrefix("first_used") } == ["first_used /plain"])
+            #expect(try store.events(after: 0, limit: 10, issuer: nil).events.first { $0.kind == .firstUsed }?.at == t0 + 10)
+        }
+    }
 }

@@ -70,6 +70,46 @@ extension EndToEnd {
             }
         }
 
+        /// A plain link's checks write nothing per request: 300 checks through nginx cost at most
+        /// one commit per second (the activity flush); its first use becomes one
+        /// `first_used` event, and its state shows the first and last use and the last refusal.
+        @Test func aPlainLinksChecksWriteNothingAndItsFirstUseIsToldOnce() async throws {
+            try await DaemonProcess.with(arguments: ["--socket-mode", "0666"]) { daemon in
+                let (nginx, base, _) = try NginxTests().startNginx(in: daemon.directory, socket: daemon.socketPath)
+                defer { nginx.terminate() }
+                let client = daemon.client()
+                let plain = try client.issue(IssueLinkRequest(resource: "/files/public.txt", ttl: 600, ref: "plain"))
+                let stream = UnixHTTPClient(path: daemon.socketPath, timeout: 15)
+                #expect(try stream.openEventStream().status == 200)
+                #expect(try Self.frames(stream, 1).map(\.event.kind) == ["issued"])
+                func commits() throws -> Double {
+                    let line = try client.get("/metrics").text.split(separator: "\n").first { $0.hasPrefix("authority_commits_total ") }
+                    return Double(line?.split(separator: " ").last ?? "") ?? -1
+                }
+                let before = try commits()
+                let started = Date()
+                for _ in 0..<300 { #expect(try curl(base + plain.url).status == 200) }
+                let during = try commits() - before
+                let seconds = Date().timeIntervalSince(started)
+                #expect(during <= seconds.rounded(.up) + 1, "\(during) commits for 300 checks of a plain link in \(seconds) s")
+                let told = try Self.frames(stream, 1)
+                #expect(told.map { "\($0.event.kind) \($0.event.ref ?? "")" } == ["first_used plain"], "\(told)")
+                // A refusal after the signature held is the link's last refusal.
+                #expect(try curl(base + plain.url, method: "DELETE").status == 403)
+                let deadline = Date().addingTimeInterval(10)
+                var state = try client.getDecoded("/v1/links/\(plain.id)", LinkStateResponse.self)
+                while state.lastRefused == nil, Date() < deadline {
+                    usleep(200_000)
+                    state = try client.getDecoded("/v1/links/\(plain.id)", LinkStateResponse.self)
+                }
+                #expect(state.lastRefused == "method_not_allowed" && state.uses == 300, "\(state)")
+                #expect(state.firstUsedAt == told.first?.event.at && (state.lastUsedAt ?? 0) >= (state.firstUsedAt ?? .max))
+                // No second first_used: the next frame is the next event.
+                _ = try client.issue("/files/next", ttl: 60)
+                #expect(try Self.frames(stream, 1).map(\.event.resource) == ["/files/next"])
+            }
+        }
+
         @Test func readersSeeTheirOwnLinksAndBadPagesAreRefused() async throws {
             try await DaemonProcess.with(start: false) { daemon in
                 daemon.arguments = ["--socket-mode", "0666", "--policy", try PeerPolicy.writePolicy(in: daemon.directory)]

@@ -1,0 +1,43 @@
+import AuthorityStore
+import Logging
+import ServiceLifecycle
+
+/// Writes what the checks saw (`Checker.activity`) to the links' records about once a second, on
+/// the write pool: a check writes nothing itself. A link's first allowed check without a use
+/// limit becomes its `first_used` event here; the last flush runs at shutdown (`Authority`).
+public struct ActivityService: Service, CustomStringConvertible {
+    let authority: Authority
+    public var description: String { "ActivityService" }
+
+    public init(authority: Authority) { self.authority = authority }
+
+    public func run() async throws {
+        await runEvery(.seconds(1)) { await tick() }
+    }
+
+    /// One flush; tests call it directly.
+    public func tick() async {
+        let runtime = authority.runtime
+        do {
+            try await runtime.pools.writes.runIfActive { [authority] in try authority.flushActivity() }
+        } catch {
+            if authority.errors.storageTrouble(error) == nil {
+                runtime.logger.error("the checks' activity could not be recorded", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}
+
+extension Authority {
+    /// Writes the activity noted since the last flush (blocking: on the write pool, or at shutdown).
+    /// What a failed write held is lost: it told of checks, it was never an acknowledged write.
+    func flushActivity() throws {
+        let (activity, dropped) = checker.activity.take()
+        if dropped > 0 {
+            runtime.logger.warning(
+                "more links were checked within a second than the activity log holds; some checks were not noted",
+                metadata: ["checks.not_noted": "\(dropped)", "log.limit": "\(checker.activity.limit)"])
+        }
+        try store.recordActivity(activity)
+    }
+}
