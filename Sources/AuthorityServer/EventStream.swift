@@ -10,7 +10,7 @@ import NIOHTTP1
 /// that stops reading). A first read that finds the start behind the retention answers 410
 /// instead of streaming. The stream ends when the daemon drains (the answer is ended and the
 /// connection closed: the client reconnects with `Last-Event-ID`), when the client goes, or when
-/// the stream itself falls behind the retention (an `expired` frame, then the end).
+/// the stream itself falls behind the retention (an `error` frame with the `events.expired` error, then the end).
 final class EventStream {
     private let feed: EventFeed
     private let request: HTTPRequestHead
@@ -105,7 +105,7 @@ final class EventStream {
                 return answerInstead(.error(.eventsExpired, message))
             }
             var frame = ByteBuffer()
-            frame.writeString("event: expired\ndata: ")
+            frame.writeString("event: error\ndata: ")
             var json = APIResponse.json(APIErrorBody(code: APIErrorCode.eventsExpired.rawValue, message: message)).body
             frame.writeBuffer(&json)
             frame.writeString("\n\n")

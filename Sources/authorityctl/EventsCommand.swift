@@ -41,7 +41,7 @@ struct Events: AsyncParsableCommand {
                     lastEventID: resume, after: nil
                 ) { frame in
                     guard let body = try? JSONDecoder().decode(LinkEventBody.self, from: Data(frame.data.utf8)) else {
-                        if frame.event == "expired" { Output.error("authorityctl: \(Self.message(frame.data))") }
+                        if frame.event == "error" { Output.error("authorityctl: \(Self.message(frame.data))") }
                         return
                     }
                     Self.print(body, raw: frame.data, json: json)
