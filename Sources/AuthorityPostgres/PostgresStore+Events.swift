@@ -263,3 +263,28 @@ extension PostgresStore {
         }
     }
 }
+
+extension PostgresStore {
+    public func refs(of ids: [LinkID]?, now: Int64) throws -> [(id: LinkID, ref: String, expiresAt: Int64)] {
+        if let ids, ids.isEmpty { return [] }
+        return try performRead { [logger] connection in
+            let rows: [PostgresRow]
+            if let ids {
+                let keys = ids.map { ByteBuffer(bytes: $0.bytes) }
+                rows = try await connection.query(
+                    "SELECT link_id, ref, expires_at FROM link_record WHERE ref IS NOT NULL AND expires_at > \(now) AND link_id = ANY(\(keys))",
+                    logger: logger
+                ).collect()
+            } else {
+                rows = try await connection.query(
+                    "SELECT link_id, ref, expires_at FROM link_record WHERE ref IS NOT NULL AND expires_at > \(now)", logger: logger
+                ).collect()
+            }
+            return try rows.compactMap { row in
+                let (bytes, ref, expiresAt) = try row.decode((Data, String, Int64).self)
+                guard bytes.count == 16 else { return nil }
+                return (LinkID(bytes: [UInt8](bytes)), ref, expiresAt)
+            }
+        }
+    }
+}

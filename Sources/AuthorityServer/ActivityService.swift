@@ -39,5 +39,13 @@ extension Authority {
                 metadata: ["checks.not_noted": "\(dropped)", "log.limit": "\(checker.activity.limit)"])
         }
         try store.recordActivity(activity)
+        let refs = checker.refs
+        refs.prune(now: runtime.clock())
+        // A fleet's links issued by other daemons: their refs, once they were checked here.
+        guard store.secondsSinceSync != nil else { return }
+        let missing = refs.missing(activity.map(\.id))
+        for start in stride(from: 0, to: missing.count, by: 500) {
+            refs.add(try store.refs(of: Array(missing[start..<min(start + 500, missing.count)]), now: runtime.clock()))
+        }
     }
 }

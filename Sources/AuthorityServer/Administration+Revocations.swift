@@ -1,6 +1,7 @@
 import AuthorityAPI
 import AuthorityCore
 import AuthorityStore
+import Logging
 import NIOCore
 
 extension Administration {
@@ -17,15 +18,15 @@ extension Administration {
         let caller = Caller(uid: peer.uid, pid: peer.pid)
         return .later(eventLoop.future {
             store.revoke(revocation, reason: body.reason, now: now, caller: caller, completion: $0)
-        }.map { [runtime] record in
+        }.map { [runtime, refs] record in
             runtime.metrics.revocations.increment()
             let entry = Self.entry(record)
-            runtime.logger.info(
-                "revoked",
-                metadata: [
-                    "revocation.id": "\(entry.serial)", "link.id": "\(entry.id ?? "-")", "prefix": "\(entry.prefix ?? "-")",
-                    "caller.uid": "\(peer.uid)",
-                ])
+            var metadata: Logger.Metadata = [
+                "revocation.id": "\(entry.serial)", "link.id": "\(entry.id ?? "-")", "prefix": "\(entry.prefix ?? "-")",
+                "caller.uid": "\(peer.uid)",
+            ]
+            if case .id(let id) = revocation, let ref = refs.ref(for: id) { metadata["link.ref"] = "\(ref)" }
+            runtime.logger.info("revoked", metadata: metadata)
             return entry
         })
     }

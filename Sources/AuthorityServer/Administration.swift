@@ -15,8 +15,11 @@ final class Administration: Sendable {
     /// `--max-staleness`: health is degraded once the store's state is older.
     let maxStaleness: Double
     let startedAt: Int64
+    /// The issuers' refs of live links, for the log lines about them.
+    let refs: RefBook
 
-    init(state: CurrentState, store: any Store, runtime: Runtime, revocationsEnabled: Bool, maxStaleness: Int64) {
+    init(state: CurrentState, store: any Store, runtime: Runtime, revocationsEnabled: Bool, maxStaleness: Int64, refs: RefBook) {
+        self.refs = refs
         self.maxStaleness = Double(maxStaleness)
         self.state = state
         self.store = store

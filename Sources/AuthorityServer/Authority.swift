@@ -40,13 +40,18 @@ public final class Authority: Sendable {
         self.policy = CurrentPolicy(policy)
         self.errors = ErrorReporter(store: store, metrics: metrics, logger: logger)
         self.checker = Checker(state: state, store: store, runtime: runtime, configuration: configuration)
-        self.issuer = Issuer(state: state, store: store, runtime: runtime, maxTTL: configuration.maxTTL)
+        self.issuer = Issuer(state: state, store: store, runtime: runtime, maxTTL: configuration.maxTTL, refs: checker.refs)
         self.administration = Administration(
             state: state, store: store, runtime: runtime, revocationsEnabled: configuration.revocationsEnabled,
-            maxStaleness: configuration.maxStaleness)
+            maxStaleness: configuration.maxStaleness, refs: checker.refs)
         self.bundles = BundlePublisher(state: state, runtime: runtime, maxAge: configuration.bundleMaxAge)
         self.events = EventHub(store: store, runtime: runtime)
         Self.observe(store, into: metrics, logger: logger)
+        do {
+            checker.refs.add(try store.refs(of: nil, now: runtime.clock()))
+        } catch {
+            logger.warning("the refs of live links could not be read: forward-auth answers lack X-Authority-Ref until their next issue", metadata: ["error": "\(error)"])
+        }
     }
 
     /// The gauges that follow the store's commits (the active epoch follows `state`): the

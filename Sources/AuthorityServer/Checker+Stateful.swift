@@ -1,5 +1,6 @@
 import AuthorityCore
 import AuthorityStore
+import Logging
 import NIOCore
 
 /// What the stateful steps (uses, password) decided.
@@ -60,10 +61,12 @@ extension Checker {
                     }
                 }
             }
-        }.flatMapErrorThrowing { [runtime, store] error in
+        }.flatMapErrorThrowing { [runtime, store, refs] error in
             // Storage trouble is counted and logged at a bounded rate where it is answered.
             if store.storageTrouble(error) == nil {
-                runtime.logger.error("stateful check failed; refusing", metadata: ["link.id": "\(grant.id)", "error": "\(error)"])
+                var metadata: Logger.Metadata = ["link.id": "\(grant.id)", "error": "\(error)"]
+                if let ref = refs.ref(for: grant.id) { metadata["link.ref"] = "\(ref)" }
+                runtime.logger.error("stateful check failed; refusing", metadata: metadata)
             }
             throw error
         }

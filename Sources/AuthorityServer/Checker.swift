@@ -27,6 +27,8 @@ final class Checker: Sendable {
     let guesses = GuessesInFlight(limit: 2)
     /// What the checks saw of each link, flushed to the store off the event loops (`ActivityService`).
     let activity = ActivityLog()
+    /// The issuers' refs of live links, for `X-Authority-Ref`.
+    let refs = RefBook()
 
     init(state: CurrentState, store: any Store, runtime: Runtime, configuration: ServerConfiguration) {
         self.verifier = LinkVerifier(

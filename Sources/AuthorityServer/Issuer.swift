@@ -14,8 +14,11 @@ final class Issuer: Sendable {
     let runtime: Runtime
     /// Longest lifetime a link may be issued with, in seconds.
     let maxTTL: Int64
+    /// Where an issued link's ref goes, for forward-auth answers.
+    let refs: RefBook
 
-    init(state: CurrentState, store: any Store, runtime: Runtime, maxTTL: Int64) {
+    init(state: CurrentState, store: any Store, runtime: Runtime, maxTTL: Int64, refs: RefBook) {
+        self.refs = refs
         self.state = state
         self.store = store
         self.runtime = runtime
@@ -84,8 +87,9 @@ final class Issuer: Sendable {
             store.recordIssue(
                 epoch: epoch, expiresAt: grant.expiresAt, linkID: grant.id, detail: detail, state: linkState,
                 now: job.now, caller: Caller(uid: job.peer.uid, pid: job.peer.pid), completion: $0)
-        }.map { [runtime] in
+        }.map { [runtime, refs] in
             runtime.metrics.issued.increment()
+            if let ref = body.ref { refs.add(grant.id, ref: ref, expiresAt: grant.expiresAt) }
             var metadata: Logger.Metadata = ["link.id": "\(grant.id)", "link.epoch": "\(epoch)", "caller.uid": "\(job.peer.uid)"]
             if let ref = body.ref { metadata["link.ref"] = "\(ref)" }
             runtime.logger.info("link issued", metadata: metadata)

@@ -47,6 +47,12 @@ extension Router {
             if outcome.reason == .ok, let origin, outcome.verdict.link?.grant.origins?.contains(origin: origin) == true {
                 response.headers.add(name: "X-Authority-Allow-Origin", value: origin)
             }
+            // The issuer's ref, for a link whose signature held (never for an id a client made up).
+            if let id = outcome.verdict.link?.grant.id, !Checker.beforeSignature.contains(outcome.reason),
+                let ref = checker.refs.ref(for: id)
+            {
+                response.headers.add(name: "X-Authority-Ref", value: ref)
+            }
             return response
         }
         switch reply {

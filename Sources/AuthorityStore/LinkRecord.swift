@@ -198,3 +198,26 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore {
+    public func refs(of ids: [LinkID]?, now: Int64) throws -> [(id: LinkID, ref: String, expiresAt: Int64)] {
+        try database.read { db in
+            let rows: [Row]
+            if let ids {
+                guard !ids.isEmpty else { return [] }
+                let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+                rows = try Row.fetchAll(
+                    db, sql: "SELECT link_id, ref, expires_at FROM link_record WHERE ref IS NOT NULL AND expires_at > ? AND link_id IN (\(marks))",
+                    arguments: StatementArguments([now] + ids.map { Data($0.bytes) as (any DatabaseValueConvertible) }))
+            } else {
+                rows = try Row.fetchAll(
+                    db, sql: "SELECT link_id, ref, expires_at FROM link_record WHERE ref IS NOT NULL AND expires_at > ?", arguments: [now])
+            }
+            return rows.compactMap { row in
+                let bytes: Data = row[0]
+                guard bytes.count == 16, let ref: String = row[1] else { return nil }
+                return (LinkID(bytes: [UInt8](bytes)), ref, row[2])
+            }
+        }
+    }
+}

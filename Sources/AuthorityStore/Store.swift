@@ -71,6 +71,8 @@ public protocol Store: AnyObject, Sendable {
     func linkRecord(_ id: LinkID) throws -> LinkRecord?
     /// What the record says of the link's use and end (nil: no record).
     func linkUsage(_ id: LinkID) throws -> LinkUsage?
+    /// The `ref` of each live link (expiring after `now`) that has one, among `ids` (nil: all).
+    func refs(of ids: [LinkID]?, now: Int64) throws -> [(id: LinkID, ref: String, expiresAt: Int64)]
     /// The revocations that end `record`'s link (`LinkRecord.isEnded(by:)`), oldest first.
     func revocations(ending record: LinkRecord) throws -> [RevocationRecord]
     /// Lifecycle events with serials above `after`, oldest first, at most `limit`; only those of

@@ -92,6 +92,20 @@ extension EndToEnd {
                 #expect(countedState.status == "used_up" && countedState.uses == 3 && countedState.usesLeft == 0, "\(countedState)")
                 #expect(try fleet.getDecoded("/v1/links/\(revoked.id)", LinkStateResponse.self).revokedBy.count == 1)
                 let folder = try fleet.issue(IssueLinkRequest(resource: "/moved/blocked-not/", ttl: 600, prefix: true, ref: "fleet"))
+                // Another daemon learns the link's ref once it has checked it (the next activity flush).
+                func auth(_ url: String) throws -> HTTPResponse {
+                    try second.client().request("GET", "/v1/auth/nginx", headers: [
+                        ("X-Original-URI", url), ("X-Original-Method", "GET"), ("X-Original-Host", "h"), ("X-Real-IP", "192.0.2.1"),
+                    ])
+                }
+                #expect(try auth(folder.url).status == 204)
+                let deadline = Date().addingTimeInterval(5)
+                var answer = try auth(folder.url)
+                while answer.header("X-Authority-Ref") == nil, Date() < deadline {
+                    usleep(200_000)
+                    answer = try auth(folder.url)
+                }
+                #expect(answer.header("X-Authority-Ref") == "fleet", "\(answer.headers)")
                 let covering = try second.client().revoke(RevokeRequest(prefix: "/moved/"))
                 let folderState = try second.client().getDecoded("/v1/links/\(folder.id)", LinkStateResponse.self)
                 #expect(folderState.ref == "fleet" && folderState.status == "revoked" && folderState.revokedBy == [covering.serial], "\(folderState)")

@@ -40,6 +40,31 @@ extension EndToEnd {
             }
         }
 
+        /// Forward-auth answers carry the issuer's ref for a link whose signature held, allowed or
+        /// refused, also after a restart; never for a link whose signature failed.
+        @Test func forwardAuthAnswersCarryTheRef() async throws {
+            try await DaemonProcess.with { daemon in
+                func auth(_ url: String, method: String = "GET") throws -> HTTPResponse {
+                    try daemon.client().request("GET", "/v1/auth/nginx", headers: [
+                        ("X-Original-URI", url), ("X-Original-Method", method), ("X-Original-Host", "files.example"),
+                        ("X-Real-IP", "192.0.2.1"),
+                    ])
+                }
+                let link = try daemon.client().issue(IssueLinkRequest(resource: "/r/a.jpg", ttl: 600, ref: "order:9/a"))
+                let plain = try daemon.client().issue("/r/b.jpg", ttl: 600)
+                var allowed = try auth(link.url)
+                #expect(allowed.status == 204 && allowed.header("X-Authority-Ref") == "order:9/a", "\(allowed.headers)")
+                let refused = try auth(link.url, method: "DELETE")
+                #expect(refused.status == 403 && refused.header("X-Authority-Ref") == "order:9/a", "\(refused.headers)")
+                let forged = try auth(link.url.replacingOccurrences(of: "au_sig=", with: "au_sig=A"))
+                #expect(forged.status != 204 && forged.header("X-Authority-Ref") == nil, "\(forged.headers)")
+                #expect(try auth(plain.url).header("X-Authority-Ref") == nil)
+                _ = try daemon.restart()
+                allowed = try auth(link.url)
+                #expect(allowed.status == 204 && allowed.header("X-Authority-Ref") == "order:9/a", "after a restart: \(allowed.headers)")
+            }
+        }
+
         @Test func badIDsRefsAndUnknownLinksGetClearErrors() async throws {
             try await DaemonProcess.with { daemon in
                 let client = daemon.client()
