@@ -14,6 +14,7 @@ CREATE TABLE link_event (
     revocation BIGINT
 );
 CREATE INDEX link_event_issuer ON link_event (issuer_uid, serial);
+CREATE INDEX link_event_at ON link_event (at);
 CREATE INDEX link_event_link ON link_event (link_id, kind);
 CREATE INDEX link_record_resource ON link_record (resource COLLATE "C");
 ALTER TABLE link_record ADD COLUMN ended TEXT CHECK (ended IS NULL OR ended IN ('used_up', 'revoked', 'retired', 'expired'));

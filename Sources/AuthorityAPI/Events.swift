@@ -54,7 +54,8 @@ public struct EventPage: WireObject, Equatable {
     public static var wireTemplate: Self { Self(events: [], nextAfter: 0) }
 
     public var events: [LinkEventBody]
-    /// Pass as `after` for the next page: the last event's serial, or `after` when there was none.
+    /// Pass as `after` for the next page: the last event's serial for a full page, else the newest
+    /// serial committed when the page was read (a reader of its own links moves on past others').
     public var nextAfter: Int64
 
     public init(events: [LinkEventBody], nextAfter: Int64) {

@@ -95,7 +95,12 @@ extension PostgresStore {
     /// `authority.head` written.
     public func maintain(now: Int64) throws -> MaintenanceReport {
         var report = MaintenanceReport()
-        report.eventsTold = try tellLifecycle(now: now)
+        // Telling expiries must not hold up retirement and collection when it fails.
+        do {
+            report.eventsTold = try tellLifecycle(now: now)
+        } catch {
+            logger.error("maintenance could not tell the links' expiries; it goes on with the rest", metadata: ["error": "\(error)"])
+        }
         for epoch in keyRing.dueForRetirement(now: now) {
             do {
                 try retire(epoch: epoch, force: false, now: now, caller: .daemon)

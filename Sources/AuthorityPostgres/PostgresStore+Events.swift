@@ -8,7 +8,19 @@ import PostgresNIO
 /// under store_meta's row lock, so the fleet's serials follow commit order.
 extension PostgresStore {
     /// `events`, in order, with the next serials, in statements of 500 rows.
-    static func insert(_ events: [LinkEvent], _ transaction: PostgresTransaction) async throws {
+    static func insert(_ pending: [LinkEvent], _ transaction: PostgresTransaction) async throws {
+        // The uses counted before store_meta was locked end their links here, under it (a row
+        // lock on link_record taken before store_meta's could deadlock with maintenance), unless
+        // another end (a revocation, the expiry, a retirement) was recorded first: then no
+        // `used_up`, so that each link's end is told once.
+        let usedUp = pending.filter { $0.kind == .usedUp }.map { ByteBuffer(bytes: $0.linkID.bytes) }
+        var ended: Set<LinkID> = []
+        if !usedUp.isEmpty {
+            let rows = try await transaction.rows(
+                "UPDATE link_record SET ended = 'used_up' WHERE link_id = ANY(\(usedUp)) AND ended IS NULL RETURNING link_id")
+            for row in rows { ended.insert(LinkID(bytes: [UInt8](try row.decode(Data.self)))) }
+        }
+        let events = pending.filter { $0.kind != .usedUp || ended.contains($0.linkID) }
         guard !events.isEmpty else { return }
         let count = Int64(events.count)
         let rows = try await transaction.rows(
@@ -36,12 +48,6 @@ extension PostgresStore {
                 unsafeSQL: "INSERT INTO link_event (\(LinkEvent.columns.joined(separator: ", "))) VALUES " + groups.joined(separator: ", "),
                 binds: bindings))
             start += chunk.count
-        }
-        // The uses counted before store_meta was locked mark their links here, under it (a row
-        // lock on link_record taken before store_meta's could deadlock with maintenance).
-        let usedUp = events.filter { $0.kind == .usedUp }.map { ByteBuffer(bytes: $0.linkID.bytes) }
-        if !usedUp.isEmpty {
-            try await transaction.run("UPDATE link_record SET ended = 'used_up' WHERE link_id = ANY(\(usedUp)) AND ended IS NULL")
         }
     }
 
@@ -116,17 +122,18 @@ extension PostgresStore {
                 ORDER BY resource COLLATE "C"
                 """)
         }
-        // Ends told in this batch count too (a use that used it up, two revocations of it).
-        let pending = transaction.endedInBatch
-        var ended: [ByteBuffer] = []
-        for row in rows {
-            let record = try linkRecord(from: row)
-            guard record.isEnded(by: revocation), !pending.contains(record.id) else { continue }
+        // The record's end is set here, under store_meta's lock (a use of this batch that used
+        // the link up then tells no `used_up`: see `insert`).
+        let ended = try rows.map(linkRecord(from:)).filter { $0.isEnded(by: revocation) }
+        guard !ended.isEmpty else { return }
+        let marked = try await transaction.rows(
+            """
+            UPDATE link_record SET ended = 'revoked' WHERE link_id = ANY(\(ended.map { ByteBuffer(bytes: $0.id.bytes) }))
+            AND ended IS NULL RETURNING link_id
+            """)
+        let told = Set(try marked.map { LinkID(bytes: [UInt8](try $0.decode(Data.self))) })
+        for record in ended where told.contains(record.id) {
             transaction.events.append(LinkEvent(.revoked, of: record, at: now, revocation: serial))
-            ended.append(ByteBuffer(bytes: record.id.bytes))
-        }
-        if !ended.isEmpty {
-            try await transaction.run("UPDATE link_record SET ended = 'revoked' WHERE link_id = ANY(\(ended)) AND ended IS NULL")
         }
     }
 
@@ -137,8 +144,7 @@ extension PostgresStore {
             UPDATE link_record SET ended = 'retired' WHERE epoch = \(Int64(epoch)) AND ended IS NULL AND expires_at > \(now)
             RETURNING \(unescaped: LinkRecord.columns.joined(separator: ", "))
             """)
-        let pending = transaction.endedInBatch
-        for record in SQLiteStore.ordered(try rows.map(linkRecord(from:))) where !pending.contains(record.id) {
+        for record in SQLiteStore.ordered(try rows.map(linkRecord(from:))) {
             transaction.events.append(LinkEvent(.retired, of: record, at: now))
         }
     }
@@ -152,7 +158,12 @@ extension PostgresStore {
         return try performWrite { transaction in
             let columns = LinkRecord.columns.joined(separator: ", ")
             let expired = try await transaction.rows(
-                "UPDATE link_record SET ended = 'expired' WHERE ended IS NULL AND expires_at <= \(now) RETURNING \(unescaped: columns)")
+                """
+                UPDATE link_record SET ended = 'expired' WHERE link_id IN (
+                    SELECT link_id FROM link_record WHERE ended IS NULL AND expires_at <= \(now)
+                    ORDER BY expires_at LIMIT \(Int64(SQLiteStore.lifecycleBatch)) FOR UPDATE)
+                AND ended IS NULL RETURNING \(unescaped: columns)
+                """)
             for record in SQLiteStore.ordered(try expired.map(Self.linkRecord(from:))) {
                 transaction.events.append(LinkEvent(.expired, of: record, at: now))
             }
@@ -160,10 +171,12 @@ extension PostgresStore {
             let (soon, overflow) = now.addingReportingOverflow(lead)
             let warned = try await transaction.rows(
                 """
-                UPDATE link_record SET warned = 1
-                WHERE ended IS NULL AND warned = 0 AND expires_at > \(now) AND expires_at <= \(overflow ? Int64.max : soon)
-                AND expires_at - issued_at > \(lead)
-                RETURNING \(unescaped: columns)
+                UPDATE link_record SET warned = 1 WHERE link_id IN (
+                    SELECT link_id FROM link_record
+                    WHERE ended IS NULL AND warned = 0 AND expires_at > \(now) AND expires_at <= \(overflow ? Int64.max : soon)
+                    AND expires_at - issued_at > \(lead)
+                    ORDER BY expires_at LIMIT \(Int64(SQLiteStore.lifecycleBatch)) FOR UPDATE)
+                AND ended IS NULL AND warned = 0 RETURNING \(unescaped: columns)
                 """)
             for record in SQLiteStore.ordered(try warned.map(Self.linkRecord(from:))) {
                 transaction.events.append(LinkEvent(.expiringSoon, of: record, at: now))
@@ -174,7 +187,9 @@ extension PostgresStore {
 
     public func events(after: Int64, limit: Int, issuer: UInt32?) throws -> EventBatch {
         try performRead { [logger] connection in
-            let collected = try await connection.query("SELECT events_collected FROM store_meta", logger: logger)
+            // Three reads, in this order: the head before the rows (every serial up to it was
+            // committed), the horizon after them (a deletion between the two is then a 410).
+            let head = try await connection.query("SELECT next_event - 1 FROM store_meta", logger: logger)
                 .collect().first?.decode(Int64.self) ?? 0
             let columns = LinkEvent.columns.joined(separator: ", ")
             let rows =
@@ -191,7 +206,9 @@ extension PostgresStore {
                         logger: logger
                     ).collect()
                 }
-            return EventBatch(events: try rows.map(Self.event(from:)), collected: collected)
+            let collected = try await connection.query("SELECT events_collected FROM store_meta", logger: logger)
+                .collect().first?.decode(Int64.self) ?? 0
+            return EventBatch(events: try rows.map(Self.event(from:)), collected: collected, head: head)
         }
     }
 

@@ -26,10 +26,6 @@ final class PostgresTransaction: @unchecked Sendable {
     /// `finish`, under store_meta's lock.
     var events: [LinkEvent] = []
 
-    /// The links whose end (used up, revoked, retired, expired) an event of this batch tells.
-    var endedInBatch: Set<LinkID> {
-        Set(events.filter { [.usedUp, .revoked, .retired, .expired].contains($0.kind) }.map(\.linkID))
-    }
 
     /// store_meta's key-ring and rebuild serials and next revocation id when it was locked: equal
     /// to what this daemon has applied, the commits of others since then changed no state it

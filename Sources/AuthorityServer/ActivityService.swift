@@ -38,7 +38,11 @@ extension Authority {
                 "more links were checked within a second than the activity log holds; some checks were not noted",
                 metadata: ["checks.not_noted": "\(dropped)", "log.limit": "\(checker.activity.limit)"])
         }
-        try store.recordActivity(activity)
+        // In writes of at most 1,000 links each: in fleet mode a write holds the commit lock that
+        // every daemon's uses, issues and revocations wait for.
+        for start in stride(from: 0, to: activity.count, by: 1_000) {
+            try store.recordActivity(Array(activity[start..<min(start + 1_000, activity.count)]))
+        }
         let refs = checker.refs
         refs.prune(now: runtime.clock())
         // A fleet's links issued by other daemons: their refs, once they were checked here.

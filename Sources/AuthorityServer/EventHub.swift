@@ -25,7 +25,11 @@ public final class EventHub: Sendable {
     let heartbeatTicks = 15
     /// Events read per store read.
     let pageSize = 200
-    private let wakes = Mutex<[ObjectIdentifier: @Sendable () -> Void]>([:])
+    /// Each open stream's wake-up and end, called from any thread (they hop to its event loop).
+    private let streams = Mutex<[ObjectIdentifier: (wake: @Sendable () -> Void, end: @Sendable () -> Void)]>([:])
+    /// The shortest time between two reads of one stream woken by commits: a busy store's commits
+    /// cost each stream at most one read per interval.
+    let wakeInterval: TimeAmount = .milliseconds(50)
 
     init(store: any Store, runtime: Runtime, pollInterval: TimeAmount = .seconds(1)) {
         self.store = store
@@ -35,20 +39,25 @@ public final class EventHub: Sendable {
     }
 
     /// Open streams, for `/metrics` and the tests.
-    var streamCount: Int { wakes.withLock { $0.count } }
+    var streamCount: Int { streams.withLock { $0.count } }
 
-    func register(_ id: ObjectIdentifier, wake: @escaping @Sendable () -> Void) {
-        wakes.withLock { $0[id] = wake }
+    func register(_ id: ObjectIdentifier, wake: @escaping @Sendable () -> Void, end: @escaping @Sendable () -> Void) {
+        streams.withLock { $0[id] = (wake, end) }
         runtime.metrics.eventStreams.set(Int64(streamCount))
     }
 
     func unregister(_ id: ObjectIdentifier) {
-        wakes.withLock { _ = $0.removeValue(forKey: id) }
+        streams.withLock { _ = $0.removeValue(forKey: id) }
         runtime.metrics.eventStreams.set(Int64(streamCount))
     }
 
     private func wakeAll() {
-        for wake in wakes.withLock({ Array($0.values) }) { wake() }
+        for stream in streams.withLock({ Array($0.values) }) { stream.wake() }
+    }
+
+    /// Ends every stream (the policy changed): each client reconnects and is filtered anew.
+    func endAll() {
+        for stream in streams.withLock({ Array($0.values) }) { stream.end() }
     }
 
     /// One SSE frame: `id` (the serial, what `Last-Event-ID` resumes from), `event` (the kind),

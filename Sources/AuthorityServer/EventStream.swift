@@ -25,6 +25,8 @@ final class EventStream {
     private var ticks = 0
     /// The daemon drains before the first read came back: end right after it.
     private var draining = false
+    private var lastRead = NIODeadline.distantPast
+    private var wakeScheduled = false
     private var poll: RepeatedTask?
 
     init(feed: EventFeed, request: HTTPRequestHead, context: ChannelHandlerContext, answerInstead: @escaping (APIResponse) -> Void) {
@@ -40,9 +42,23 @@ final class EventStream {
     func start() {
         let loop = context.eventLoop
         let bound = NIOLoopBound(self, eventLoop: loop)
-        hub.register(ObjectIdentifier(self)) { loop.execute { bound.value.pump() } }
+        hub.register(
+            ObjectIdentifier(self), wake: { loop.execute { bound.value.woken() } }, end: { loop.execute { bound.value.drain() } })
         poll = loop.scheduleRepeatedTask(initialDelay: hub.pollInterval, delay: hub.pollInterval) { _ in bound.value.tick() }
         pump()
+    }
+
+    /// A commit: read now, or at the end of the wake interval since the last read.
+    private func woken() {
+        guard !ended, !wakeScheduled else { return }
+        let due = lastRead + hub.wakeInterval
+        guard context.eventLoop.now < due else { return pump() }
+        wakeScheduled = true
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(deadline: due) {
+            bound.value.wakeScheduled = false
+            bound.value.pump()
+        }
     }
 
     /// The channel is writable again: read on.
@@ -77,6 +93,7 @@ final class EventStream {
         }
         reading = true
         again = false
+        lastRead = context.eventLoop.now
         let (store, after, issuer, limit) = (hub.store, last, feed.issuer, hub.pageSize)
         hub.runtime.pools.reads.runIfActive(eventLoop: context.eventLoop) {
             try store.events(after: after ?? 0, limit: limit, issuer: issuer)
@@ -114,7 +131,7 @@ final class EventStream {
         var buffer = ByteBuffer()
         if !started { writeHead(into: &buffer) }
         for event in batch.events { EventHub.frame(event, into: &buffer) }
-        last = batch.events.last?.serial ?? max(after ?? 0, batch.collected)
+        last = batch.next(after: after ?? 0, limit: hub.pageSize)
         if buffer.readableBytes > 0 { context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer))), promise: nil) }
         if draining { return finish(frame: nil) }
         if full || again { pump() }

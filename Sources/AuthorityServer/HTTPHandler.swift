@@ -74,6 +74,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             if body == nil { body = chunk } else { body!.writeBuffer(&chunk) }
         case .end:
             requestEnded = true
+            // A request pipelined behind an event stream: the stream ended the answer and closes.
+            if stream != nil { return }
             guard !answered, let head else { return }
             connectionGuard?.requestReceived()
             let request = APIRequest(head: head, body: body)

@@ -65,7 +65,7 @@ extension Issuer {
                     "the events up to serial \(batch.collected) are past the retention (--event-retention) and deleted; "
                         + "resume with after=\(batch.collected) and reconcile what was missed from GET /v1/links/{id}")
             }
-            return EventPage(events: batch.events.map(LinkEventBody.init), nextAfter: batch.events.last?.serial ?? max(after ?? 0, batch.collected))
+            return EventPage(events: batch.events.map(LinkEventBody.init), nextAfter: batch.next(after: after ?? 0, limit: limit))
         }
     }
 }

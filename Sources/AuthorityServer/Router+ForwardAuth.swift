@@ -47,8 +47,9 @@ extension Router {
             if outcome.reason == .ok, let origin, outcome.verdict.link?.grant.origins?.contains(origin: origin) == true {
                 response.headers.add(name: "X-Authority-Allow-Origin", value: origin)
             }
-            // The issuer's ref, for a link whose signature held (never for an id a client made up).
-            if let id = outcome.verdict.link?.grant.id, !Checker.beforeSignature.contains(outcome.reason),
+            // The issuer's ref, on an allowed answer only: Caddy, Traefik and Envoy hand a refusal
+            // (and a redirect) to the client as it is, and the ref is the issuer's, not the client's.
+            if outcome.reason == .ok, response.status == .noContent, let id = outcome.verdict.link?.grant.id,
                 let ref = checker.refs.ref(for: id)
             {
                 response.headers.add(name: "X-Authority-Ref", value: ref)

@@ -22,7 +22,7 @@ import GRDB
 /// One primitive does all the waiting: an `NSCondition` (the writer's queue, `close()`, and
 /// `wait`'s answer), on the one `Thread` the writer needs.
 ///
-/// `@unchecked Sendable`: `queue`, `running`, `closed`, `counts` and `observer` are only touched
+/// `@unchecked Sendable`: `queue`, `running`, `closed`, `counts` and `observers` are only touched
 /// with `condition` held; the rest is immutable.
 public final class GroupCommit: @unchecked Sendable {
     /// What the writer has done since the store opened.
@@ -65,7 +65,7 @@ public final class GroupCommit: @unchecked Sendable {
     private var running = false
     private var closed = false
     private var counts = Statistics()
-    private var observer: (@Sendable (_ committedWrites: Int) -> Void)?
+    private var observers: [@Sendable (_ committedWrites: Int) -> Void] = []
 
     init(database: DatabaseWriter, ledger: Ledger? = nil, maximumBatch: Int = 4_096) {
         self.database = database
@@ -85,9 +85,10 @@ public final class GroupCommit: @unchecked Sendable {
     var isWriting: Bool { condition.withLock { running } }
 
     /// Calls `observer` on the writer thread after each commit, before the completions, with the
-    /// number of writes it made durable (for metrics; keep it cheap). Replaces any previous one.
+    /// number of writes it made durable (metrics, waking event streams; keep it cheap). Every
+    /// observer registered is called, in the order registered.
     public func observe(_ observer: @escaping @Sendable (_ committedWrites: Int) -> Void) {
-        condition.withLock { self.observer = observer }
+        condition.withLock { observers.append(observer) }
     }
 
     /// Queues `work`. After the batch commits, `afterCommit` gets the work's result, then
@@ -198,13 +199,13 @@ public final class GroupCommit: @unchecked Sendable {
             return
         }
         let worked = outcomes.reduce(0) { if case .worked = $1 { $0 + 1 } else { $0 } }
-        let observer = condition.withLock {
+        let observers = condition.withLock {
             counts.commits += 1
             counts.writes += worked
             counts.failedWrites += outcomes.count - worked
-            return self.observer
+            return self.observers
         }
-        observer?(worked)
+        for observer in observers { observer(worked) }
         if let unacknowledged {
             for job in batch { job.fail(unacknowledged) }
             return

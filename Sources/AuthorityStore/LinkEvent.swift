@@ -65,9 +65,20 @@ public struct EventBatch: Sendable, Equatable {
     public var events: [LinkEvent]
     /// The highest serial retention has deleted: a reader whose `after` is below it missed events.
     public var collected: Int64
-    public init(events: [LinkEvent], collected: Int64) {
+    /// The highest serial committed when the read began: a reader that filters by issuer and got
+    /// less than a full page has seen everything up to it (and moves on to it, so that its
+    /// position does not fall behind the retention while other issuers' events are collected).
+    public var head: Int64
+    public init(events: [LinkEvent], collected: Int64, head: Int64 = 0) {
         self.events = events
         self.collected = collected
+        self.head = head
+    }
+
+    /// Where a reader of this batch, asked from `after` for `limit` events, goes on from.
+    public func next(after: Int64, limit: Int) -> Int64 {
+        if events.count >= limit, let last = events.last { return last.serial }
+        return max(events.last?.serial ?? after, after, head, collected)
     }
 }
 
@@ -110,15 +121,18 @@ extension SQLiteStore {
             ).map(linkRecord(from:))
         }
         for record in candidates where record.isEnded(by: revocation) {
-            try append(LinkEvent(.revoked, of: record, at: now, revocation: serial), db)
-            try markEnded(record.id, .revoked, db)
+            if try markEnded(record.id, .revoked, db) {
+                try append(LinkEvent(.revoked, of: record, at: now, revocation: serial), db)
+            }
         }
     }
 
-    /// Records how the link's life ended (its ending event is written with it).
-    static func markEnded(_ id: LinkID, _ kind: LinkEventKind, _ db: Database) throws {
+    /// Records how the link's life ended, when no end was recorded yet; whether it was (then its
+    /// ending event is to be written with it).
+    static func markEnded(_ id: LinkID, _ kind: LinkEventKind, _ db: Database) throws -> Bool {
         try db.cachedStatement(sql: "UPDATE link_record SET ended = ? WHERE link_id = ? AND ended IS NULL")
             .execute(arguments: [kind.rawValue, Data(id.bytes)])
+        return db.changesCount == 1
     }
 
     /// The live links of `epoch` its retirement ends: a `retired` event each, inside its write.
@@ -141,9 +155,16 @@ extension SQLiteStore {
         let lead = configuration.expiringSoon
         let columns = LinkRecord.columns.joined(separator: ", ")
         return try groupCommit.perform { db in
+            // At most `lifecycleBatch` a round, the earliest first: a mass expiry is told over
+            // several rounds instead of holding the writer for one long transaction.
             let expired = try Row.fetchAll(
-                db, sql: "UPDATE link_record SET ended = 'expired' WHERE ended IS NULL AND expires_at <= ? RETURNING \(columns)",
-                arguments: [now])
+                db,
+                sql: """
+                    UPDATE link_record SET ended = 'expired' WHERE link_id IN (
+                        SELECT link_id FROM link_record WHERE ended IS NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?)
+                    RETURNING \(columns)
+                    """,
+                arguments: [now, Self.lifecycleBatch])
             for record in try Self.ordered(expired.map(Self.linkRecord(from:))) {
                 try Self.append(LinkEvent(.expired, of: record, at: now), db)
             }
@@ -152,17 +173,22 @@ extension SQLiteStore {
             let warned = try Row.fetchAll(
                 db,
                 sql: """
-                    UPDATE link_record SET warned = 1
-                    WHERE ended IS NULL AND warned = 0 AND expires_at > ? AND expires_at <= ? AND expires_at - issued_at > ?
+                    UPDATE link_record SET warned = 1 WHERE link_id IN (
+                        SELECT link_id FROM link_record
+                        WHERE ended IS NULL AND warned = 0 AND expires_at > ? AND expires_at <= ? AND expires_at - issued_at > ?
+                        ORDER BY expires_at LIMIT ?)
                     RETURNING \(columns)
                     """,
-                arguments: [now, overflow ? Int64.max : soon, lead])
+                arguments: [now, overflow ? Int64.max : soon, lead, Self.lifecycleBatch])
             for record in try Self.ordered(warned.map(Self.linkRecord(from:))) {
                 try Self.append(LinkEvent(.expiringSoon, of: record, at: now), db)
             }
             return expired.count + warned.count
         }
     }
+
+    /// The most `expired` (and `expiring_soon`) events one maintenance round writes.
+    package static let lifecycleBatch = 20_000
 
     /// Records in a stable order (expiry, then resource, then id) for their events.
     package static func ordered(_ records: [LinkRecord]) -> [LinkRecord] {
@@ -184,6 +210,7 @@ extension SQLiteStore {
     public func events(after: Int64, limit: Int, issuer: UInt32?) throws -> EventBatch {
         try database.read { db in
             let collected = try Int64.fetchOne(db, sql: "SELECT events_collected FROM store_meta") ?? 0
+            let head = try Int64.fetchOne(db, sql: "SELECT max(serial) FROM link_event") ?? collected
             let columns = LinkEvent.columns.joined(separator: ", ")
             let rows =
                 if let issuer {
@@ -194,7 +221,7 @@ extension SQLiteStore {
                     try Row.fetchAll(
                         db, sql: "SELECT \(columns) FROM link_event WHERE serial > ? ORDER BY serial LIMIT ?", arguments: [after, limit])
                 }
-            return EventBatch(events: try rows.map(Self.event(from:)), collected: collected)
+            return EventBatch(events: try rows.map(Self.event(from:)), collected: collected, head: head)
         }
     }
 

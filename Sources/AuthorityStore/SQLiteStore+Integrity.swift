@@ -60,7 +60,12 @@ extension SQLiteStore {
     /// and events no one needs, persists the time mark and checkpoints the WAL.
     public func maintain(now: Int64) throws -> MaintenanceReport {
         var report = MaintenanceReport()
-        report.eventsTold = try tellLifecycle(now: now)
+        // Telling expiries must not hold up retirement and collection when it fails.
+        do {
+            report.eventsTold = try tellLifecycle(now: now)
+        } catch {
+            logger.error("maintenance could not tell the links' expiries; it goes on with the rest", metadata: ["error": "\(error)"])
+        }
         report.retired = try retireDue(now: now)
         report.revocationsCollected = try collectRevocations(now: now)
         report.linkStatesCollected = try collectExpiredLinkState(now: now)

@@ -124,9 +124,9 @@ extension SQLiteStore {
             let at = time.value
             if used == 1 { try Self.append(LinkEvent(.firstUsed, of: record, at: at, usesLeft: maxUses - used), db) }
             try Self.append(LinkEvent(.used, of: record, at: at, usesLeft: maxUses - used), db)
-            if used == maxUses {
+            // The end, unless another (a revocation, the expiry) was told first.
+            if used == maxUses, try Self.markEnded(id, .usedUp, db) {
                 try Self.append(LinkEvent(.usedUp, of: record, at: at, usesLeft: 0), db)
-                try Self.markEnded(id, .usedUp, db)
             }
         }
         return .used(remaining: maxUses - used)

@@ -48,7 +48,8 @@ struct Events: AsyncParsableCommand {
                     last.withLock { $0 = body.serial }
                 }
                 quietSince = nil
-            } catch let refused as EventStreamConnection.StreamRefused {
+            } catch let refused as EventStreamConnection.StreamRefused where refused.answer.status < 500 {
+                // Behind the retention (410), no right (403), a bad start (422): reconnecting changes nothing.
                 throw Failure.api(refused.answer, "GET /v1/events")
             } catch {
                 // The daemon is restarting, or gone: say so once, and keep trying.

@@ -152,4 +152,26 @@ import Testing
             #expect(try store.events(after: 0, limit: 10, issuer: nil).events.first { $0.kind == .firstUsed }?.at == t0 + 10)
         }
     }
+
+    /// A reader of its own links moves on past the others' events it was shown none of, so the
+    /// retention collecting those does not make it look behind; each link's end is told once.
+    @Test func aFilteredReaderMovesOnAndEachEndIsToldOnce() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try open(dir)
+            defer { store.close() }
+            _ = try Self.issue(store, "/mine", uid: 2_000)
+            for index in 0..<3 { _ = try Self.issue(store, "/theirs/\(index)", uid: 3_000) }
+            let page = try store.events(after: 0, limit: 100, issuer: 2_000)
+            #expect(page.events.count == 1 && page.next(after: 0, limit: 100) == 4)
+            #expect(try store.events(after: 0, limit: 1, issuer: nil).next(after: 0, limit: 1) == 1)  // a full page: its last
+            // Revoked first, then its last use: the use is told, the end is not told twice.
+            let counted = try Self.issue(store, "/once", maxUses: 1)
+            _ = try store.revoke(.id(counted.id), reason: nil, now: t0 + 1, caller: .daemon)
+            _ = try store.consumeUses([counted.id])
+            let told = try store.events(after: 0, limit: 100, issuer: nil).events.filter { $0.linkID == counted.id }.map(\.kind)
+            #expect(told == [.issued, .revoked, .firstUsed, .used], "\(told)")
+            _ = try store.maintain(now: t0 + 700)  // the others expire; the revoked link is not told as expired
+            #expect(try store.events(after: 0, limit: 100, issuer: nil).events.filter { $0.linkID == counted.id }.count == 4)
+        }
+    }
 }

@@ -54,6 +54,10 @@ def issue(args: argparse.Namespace) -> int:
     return 0
 
 
+class Refused(Exception):
+    """An answer reconnecting cannot change: behind the retention (410), no right (403)."""
+
+
 def frames(conn: socket.socket):
     """The stream's frames (dicts of id, event, data) from its chunked body; ends with the stream."""
     buffer = b""
@@ -64,8 +68,10 @@ def frames(conn: socket.socket):
         buffer += chunk
     header, _, buffer = buffer.partition(b"\r\n\r\n")
     status = int(header.split(b" ", 2)[1])
+    if status == 410 or status in (403, 422):
+        raise Refused(f"the event stream was refused ({status}): {buffer[:300]!r}")
     if status != 200:
-        raise RuntimeError(f"the event stream was refused ({status}): {buffer[:300]!r}")
+        raise RuntimeError(f"the event stream is unavailable ({status}): {buffer[:300]!r}")
     body = b""
     while True:
         # One chunk: its size line, its bytes, CRLF.
@@ -147,6 +153,11 @@ def follow(args: argparse.Namespace) -> int:
                     event = json.loads(frame["data"])
                     handle(event, args.root)
                     save_serial(args.state, event["serial"])
+        except Refused as error:
+            # Behind the retention: the events missed are gone; reconcile (GET /v1/links/{id} for
+            # each image) before following again from the serial the message names.
+            print(f"owner.py: {error}", file=sys.stderr)
+            return 1
         except (OSError, RuntimeError) as error:
             print(f"owner.py: event stream: {error}; reconnecting", file=sys.stderr, flush=True)
         time.sleep(1)
