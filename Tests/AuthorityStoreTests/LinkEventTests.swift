@@ -1,6 +1,7 @@
 import AuthorityCore
 import AuthorityTesting
 import Foundation
+import Synchronization
 import Testing
 
 @testable import AuthorityStore
@@ -172,6 +173,19 @@ import Testing
             #expect(told == [.issued, .revoked, .firstUsed, .used], "\(told)")
             _ = try store.maintain(now: t0 + 700)  // the others expire; the revoked link is not told as expired
             #expect(try store.events(after: 0, limit: 100, issuer: nil).events.filter { $0.linkID == counted.id }.count == 4)
+        }
+    }
+
+    /// Every commit observer is called (the metrics and the event streams both observe commits).
+    @Test func everyCommitObserverIsCalled() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try open(dir)
+            defer { store.close() }
+            let counts = Mutex([0, 0])
+            store.observeCommits { _ in counts.withLock { $0[0] += 1 } }
+            store.observeCommits { _ in counts.withLock { $0[1] += 1 } }
+            _ = try Self.issue(store, "/observed")
+            #expect(counts.withLock { $0 } == [1, 1])
         }
     }
 }
