@@ -53,6 +53,9 @@ struct Bench: ParsableCommand {
         help: "Run only the revocation-bundle scenarios (and raw libsodium), at these revoked-id counts: comma-separated, ascending, at least 100 apart (e.g. 0,1000,10000,100000,1000000). --smoke adds them at 0,1000.")
     var bundleSizes: BundleSizes?
 
+    @Option(name: .customLong("event-links"), help: "One-use links checked one at a time in the event delivery scenario.")
+    var eventLinks = 1_000
+
     @Option(help: "Run only the fleet scenarios (and raw libsodium) with this many daemons on a PostgreSQL cluster of the run's own (2 to 16). --smoke adds them with 2.")
     var fleet: Int?
 
@@ -61,6 +64,7 @@ struct Bench: ParsableCommand {
         guard (1...4096).contains(connections) else { throw ValidationError("--connections must be 1 to 4096") }
         guard (1...10_000_000).contains(links) else { throw ValidationError("--links must be 1 to 10000000") }
         guard (1...20_000).contains(heldConnections) else { throw ValidationError("--held-connections must be 1 to 20000") }
+        guard (1...100_000).contains(eventLinks) else { throw ValidationError("--event-links must be 1 to 100000") }
         guard seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds must be above 0 and at most 3600") }
         guard revocations.allSatisfy({ (1...100_000_000).contains($0) }), revocations == revocations.sorted() else {
             throw ValidationError("--revocations must be increasing counts from 1 to 100000000")
@@ -70,6 +74,7 @@ struct Bench: ParsableCommand {
             seconds = min(seconds, 0.5)
             revocations = [1_000, 10_000]
             heldConnections = min(heldConnections, 20)
+            eventLinks = min(eventLinks, 50)
         }
         let binary = daemon ?? Fixtures.executable(named: "authorityd")
         guard FileManager.default.isExecutableFile(atPath: binary) else {
@@ -90,7 +95,7 @@ struct Bench: ParsableCommand {
         let bench = Runner(
             daemon: BenchDaemon(executable: daemon!, directory: work, extraArguments: daemonArguments),
             driverConnections: connections, links: links, seconds: seconds, revocationSizes: revocations,
-            heldConnections: heldConnections, bundleSizes: bundleSizes?.sizes ?? (smoke ? [0, 1_000] : []),
+            heldConnections: heldConnections, eventLinks: eventLinks, bundleSizes: bundleSizes?.sizes ?? (smoke ? [0, 1_000] : []),
             bundleOnly: bundleSizes != nil, smoke: smoke, fleet: fleet ?? (smoke ? 2 : nil), fleetOnly: fleet != nil,
             nginx: noNginx ? nil : StaticNginx(directory: work + "/nginx"))
         defer { try? bench.daemon.stop() }
@@ -112,6 +117,8 @@ struct Runner {
     let seconds: Double
     let revocationSizes: [Int]
     let heldConnections: Int
+    /// One-use links of the event delivery scenario.
+    let eventLinks: Int
     /// The revocation-bundle scenarios' sizes (none: not run) and whether they run alone.
     let bundleSizes: [Int]
     let bundleOnly: Bool
@@ -262,6 +269,9 @@ struct Runner {
         }
 
         report.finalRSS = try ProcessSample.of(daemon.pid).rssMiB
+        // Last, so that its links and its stream change nothing the scenarios above measure.
+        log("event delivery, \(eventLinks) one-use links")
+        try EventBench(daemon: daemon, connections: driverConnections, links: eventLinks).run(into: &report)
         try daemon.stop()
         if !bundleSizes.isEmpty { try runBundle(into: &report) }
         if fleet != nil { try runFleet(into: &report) }

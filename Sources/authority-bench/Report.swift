@@ -38,6 +38,8 @@ struct Report {
     var failures: [String] = []
     /// The fleet scenarios (FleetBench.swift), when run.
     var fleet: FleetFigures?
+    /// The event delivery scenario (EventBench.swift), when run.
+    var events: EventFigures?
 
     mutating func add(_ measurement: Measurement) {
         measurements.append(measurement)
@@ -66,6 +68,7 @@ struct Report {
                 + (sodiumAfter.map { "; sign \(micro($0.sign)) µs, verify \(micro($0.verify)) µs after" } ?? "")
                 + " (ratios use the mean)")
         if !measurements.isEmpty { lines += scenarioMarkdown() }
+        lines += eventMarkdown()
         lines += bundleMarkdown()
         lines += fleetMarkdown()
         if !failures.isEmpty {
