@@ -16,7 +16,6 @@ CREATE TABLE link_event (
 ) STRICT;
 CREATE INDEX link_event_issuer ON link_event (issuer_uid, serial);
 CREATE INDEX link_event_at ON link_event (at);
-CREATE INDEX link_event_link ON link_event (link_id, kind);
 CREATE INDEX link_record_resource ON link_record (resource);
 -- How each link's life ended, once its event is written (used_up, revoked, retired, expired),
 -- and whether its expiring_soon was: each live link's end is told once.

@@ -15,7 +15,6 @@ CREATE TABLE link_event (
 );
 CREATE INDEX link_event_issuer ON link_event (issuer_uid, serial);
 CREATE INDEX link_event_at ON link_event (at);
-CREATE INDEX link_event_link ON link_event (link_id, kind);
 CREATE INDEX link_record_resource ON link_record (resource COLLATE "C");
 ALTER TABLE link_record ADD COLUMN ended TEXT CHECK (ended IS NULL OR ended IN ('used_up', 'revoked', 'retired', 'expired'));
 ALTER TABLE link_record ADD COLUMN warned BIGINT NOT NULL DEFAULT 0 CHECK (warned IN (0, 1));

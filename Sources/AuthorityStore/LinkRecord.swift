@@ -169,30 +169,31 @@ extension SQLiteStore {
     @discardableResult
     public func recordActivity(_ activity: [LinkActivity]) throws -> Int {
         guard !activity.isEmpty else { return 0 }
+        let columns = LinkRecord.columns.joined(separator: ", ")
         return try groupCommit.perform { db in
             var told = 0
             for seen in activity.sorted(by: { $0.id < $1.id }) {
-                let key = Data(seen.id.bytes)
-                guard let before = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT first_used_at, max_uses FROM link_record WHERE link_id = ?"), arguments: [key])
-                else { continue }
-                try db.cachedStatement(
-                    sql: """
-                        UPDATE link_record SET first_used_at = coalesce(first_used_at, ?),
-                            last_used_at = max(coalesce(last_used_at, ?), coalesce(?, last_used_at)), uses_seen = uses_seen + ?,
-                            last_refused = coalesce(?, last_refused), last_refused_at = coalesce(?, last_refused_at)
-                        WHERE link_id = ?
-                        """
-                ).execute(arguments: [
-                    seen.firstAllowed, seen.lastAllowed, seen.lastAllowed, seen.allowed, seen.refused, seen.refusedAt, key,
-                ])
+                // One statement a link: a link whose allowed checks are now exactly this flush's
+                // had none before, so this is its first use.
+                let row = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            UPDATE link_record SET first_used_at = coalesce(first_used_at, ?),
+                                last_used_at = max(coalesce(last_used_at, ?), coalesce(?, last_used_at)), uses_seen = uses_seen + ?,
+                                last_refused = coalesce(?, last_refused), last_refused_at = coalesce(?, last_refused_at)
+                            WHERE link_id = ?
+                            RETURNING uses_seen, \(columns)
+                            """),
+                    arguments: [
+                        seen.firstAllowed, seen.lastAllowed, seen.lastAllowed, seen.allowed, seen.refused, seen.refusedAt,
+                        Data(seen.id.bytes),
+                    ])
+                guard let row, let first = seen.firstAllowed, (row["uses_seen"] as Int64) == seen.allowed else { continue }
+                let record = try Self.linkRecord(from: row)
                 // A use-limited link's first use is told with the use itself (consumeUse).
-                if let first = seen.firstAllowed, (before[0] as Int64?) == nil, (before[1] as Int64?) == nil,
-                    let record = try Self.record(seen.id, db)
-                {
-                    try Self.append(LinkEvent(.firstUsed, of: record, at: first), db)
-                    told += 1
-                }
+                guard record.maxUses == nil else { continue }
+                try Self.append(LinkEvent(.firstUsed, of: record, at: first), db)
+                told += 1
             }
             return told
         }

@@ -43,7 +43,7 @@ import Testing
         let pinned = [
             "0001_initial.sql": "93e0b4c5ece3e003c8b411e29751bcdcf86d09699af5f86bccc0fa0ee65635a8",
             "0002_link_records.sql": "2ecf26cdf3966d1ccc5fa5b2ef6fc2da4da7e31809bdd4398921af5e49d364f2",
-            "0003_link_events.sql": "a610165d7458a921abc55ed48c2965fc366ff9e0cf485aae1534cf134031c729",
+            "0003_link_events.sql": "a47602be0283a6317ddf31b163cc85cccdcaeaeddea4a3aea92ecbd29eb5b3dc",
         ]
         #expect(PostgresMigrations.files.map(\.name) == pinned.keys.sorted())
         for file in PostgresMigrations.files {

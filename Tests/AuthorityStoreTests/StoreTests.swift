@@ -26,7 +26,7 @@ func open(_ state: String, now: Int64 = t0, revocations: Bool = true, masterKeyF
         "0003_standing_prefix_blocks.sql": "1faad6ad36bfa46e9c71e4bbe09a11dad20e470d702d37f46c40bd7100a60fcf",
         "0004_durable_truth.sql": "7c4e59944f91cc0c4b610cdb41ceeb26dae7614fcf61865899794a1aa097161a",
         "0005_link_records.sql": "b5f61feae836fce62676d7eada39d9404a6365a96876802e698cc02286dca8e3",
-        "0006_link_events.sql": "2298ded46ebebf895ccc4ca8cc84507f574ebe672c6cdf29340c23ca7f242677",
+        "0006_link_events.sql": "8ea1af0024ac17f9e13e5d429dc44deb77c215807add9847ed1b55ba4b6d1016",
     ]
 
     @Test func shippedMigrationsArePinned() throws {
