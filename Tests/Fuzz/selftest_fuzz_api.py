@@ -39,7 +39,7 @@ def answer(status, body=b"", headers=JSON, error=None):
 
 
 ERROR = b'{"error":{"code":"request.invalid","message":"ttl must be between 1 and 604800 seconds"}}'
-ISSUED = b'{"url":"/a?au_v=1","id":"AAECAwQFBgcICQoLDA0ODw","epoch":1,"expires_at":2,"not_before":null,"methods":["GET"],"path_url":null}'
+ISSUED = b'{"url":"/a?au_v=1","id":"AAECAwQFBgcICQoLDA0ODw","epoch":1,"expires_at":2,"not_before":null,"methods":["GET"],"path_url":null,"ref":null}'
 
 # Answers that hold: no failure.
 expect("documented 422", check_exchange(spec, case("issueLink"), answer(422, ERROR), True), [])
