@@ -143,6 +143,7 @@ let package = Package(
         .executableTarget(
             name: "authority-bench",
             dependencies: [
+                "AuthorityAPI",
                 "AuthorityCore",
                 "AuthorityEdge",
                 "AuthorityTesting",

@@ -74,9 +74,9 @@ public final class UnixHTTPClient {
     public let timeout: Double
     var descriptor: Int32 = -1
     var buffer: [UInt8] = []
-    /// An event stream's body decoded so far, and whether its last chunk came (EventStreamClient.swift).
-    var decodedStream: [UInt8] = []
-    var streamEnded = false
+    /// An event stream's decoder, and the frames it completed not yet taken (EventStreamClient.swift).
+    var streamDecoder = EventStreamDecoder(chunked: true)
+    var streamFrames: [EventStreamDecoder.Frame] = []
     private var answeredOnConnection = 0
     /// How many connections this client has opened (1 when everything went over one keep-alive connection).
     public private(set) var connectionsOpened = 0
@@ -110,8 +110,8 @@ public final class UnixHTTPClient {
             throw UnixHTTPError.connectFailed(path: path, errno: code)
         }
         descriptor = fd
-        decodedStream = []
-        streamEnded = false
+        streamDecoder = EventStreamDecoder(chunked: true)
+        streamFrames = []
         answeredOnConnection = 0
         connectionsOpened += 1
     }

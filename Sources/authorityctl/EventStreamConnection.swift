@@ -1,14 +1,8 @@
+import AuthorityAPI
 import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-
-/// One Server-Sent Events frame of `GET /v1/events`.
-struct EventStreamFrame: Sendable {
-    var id: String?
-    var event: String?
-    var data: String
-}
 
 /// `GET /v1/events` with `Accept: text/event-stream` over the daemon's socket: hands each frame to
 /// `onFrame` as it arrives, and returns when the daemon ends the stream (it stops, or the reader
@@ -21,7 +15,7 @@ struct EventStreamConnection: Sendable {
         var answer: DaemonAnswer
     }
 
-    func follow(lastEventID: Int64?, after: Int64?, onFrame: @escaping @Sendable (EventStreamFrame) -> Void) async throws {
+    func follow(lastEventID: Int64?, after: Int64?, onFrame: @escaping @Sendable (EventStreamDecoder.Frame) -> Void) async throws {
         let address: SocketAddress
         do {
             address = try SocketAddress(unixDomainSocketPath: socketPath)
@@ -60,19 +54,21 @@ struct EventStreamConnection: Sendable {
     }
 }
 
-/// Sends the request; splits a 200's body into frames (blank-line separated), or collects any
-/// other answer whole.
+/// Sends the request; hands a 200's frames on as they complete, or collects any other answer whole.
 private final class StreamHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
 
     private let head: HTTPRequestHead
     private let done: EventLoopPromise<Void>
-    private let onFrame: @Sendable (EventStreamFrame) -> Void
+    private let onFrame: @Sendable (EventStreamDecoder.Frame) -> Void
     private var status = 0
+    /// A refusal's body, collected whole.
     private var pending: [UInt8] = []
+    /// NIO's HTTP decoder has undone the chunks already.
+    private var decoder = EventStreamDecoder(chunked: false)
 
-    init(head: HTTPRequestHead, done: EventLoopPromise<Void>, onFrame: @escaping @Sendable (EventStreamFrame) -> Void) {
+    init(head: HTTPRequestHead, done: EventLoopPromise<Void>, onFrame: @escaping @Sendable (EventStreamDecoder.Frame) -> Void) {
         self.head = head
         self.done = done
         self.onFrame = onFrame
@@ -89,8 +85,15 @@ private final class StreamHandler: ChannelInboundHandler {
         case .head(let responseHead):
             status = Int(responseHead.status.code)
         case .body(let part):
-            pending += part.readableBytesView
-            if status == 200 { takeFrames() }
+            guard status == 200 else {
+                pending += part.readableBytesView
+                return
+            }
+            do {
+                for frame in try decoder.feed(part.readableBytesView) { onFrame(frame) }
+            } catch {
+                errorCaught(context: context, error: error)
+            }
         case .end:
             if status == 200 {
                 done.succeed(())
@@ -98,29 +101,6 @@ private final class StreamHandler: ChannelInboundHandler {
                 done.fail(EventStreamConnection.StreamRefused(answer: DaemonAnswer(status: status, body: Data(pending))))
             }
             context.close(promise: nil)
-        }
-    }
-
-    private func takeFrames() {
-        while let end = pending.indices.dropLast().first(where: { pending[$0] == 10 && pending[$0 + 1] == 10 }) {
-            let text = String(decoding: pending[0..<end], as: UTF8.self)
-            pending.removeFirst(end + 2)
-            var frame = EventStreamFrame(id: nil, event: nil, data: "")
-            var data: [String] = []
-            for line in text.split(separator: "\n") where !line.hasPrefix(":") {
-                let parts = line.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-                var value = parts.count > 1 ? String(parts[1]) : ""
-                if value.hasPrefix(" ") { value.removeFirst() }
-                switch parts[0] {
-                case "id": frame.id = value
-                case "event": frame.event = value
-                case "data": data.append(value)
-                default: break
-                }
-            }
-            guard !data.isEmpty else { continue }
-            frame.data = data.joined(separator: "\n")
-            onFrame(frame)
         }
     }
 
