@@ -32,12 +32,6 @@ struct DaemonConnection: Sendable {
     func send(
         _ method: HTTPMethod, _ target: String, json body: Data? = nil, accept: String = "application/json"
     ) async throws -> DaemonAnswer {
-        let address: SocketAddress
-        do {
-            address = try SocketAddress(unixDomainSocketPath: socketPath)
-        } catch {
-            throw TransportError.connect(errno: ENAMETOOLONG)
-        }
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: target)
         head.headers.add(name: "Host", value: "localhost")
         head.headers.add(name: "Connection", value: "close")
@@ -53,29 +47,7 @@ struct DaemonConnection: Sendable {
 
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let answer = loop.makePromise(of: DaemonAnswer.self)
-        let channel: any Channel
-        do {
-            channel = try await ClientBootstrap(group: loop)
-                .connectTimeout(connectTimeout)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        try channel.pipeline.syncOperations.addHandler(
-                            ExchangeHandler(head: request, body: bytes, answer: answer))
-                    }
-                }
-                .connect(to: address)
-                .get()
-        } catch let error as IOError {
-            answer.fail(error)
-            throw TransportError.connect(errno: error.errnoCode)
-        } catch ChannelError.connectTimeout {
-            answer.fail(TransportError.connectTimedOut)
-            throw TransportError.connectTimedOut
-        } catch {
-            answer.fail(error)
-            throw TransportError.connect(errno: nil)
-        }
+        let channel = try await connect(on: loop, failing: answer) { ExchangeHandler(head: request, body: bytes, answer: answer) }
         let seconds = requestTimeoutSeconds
         let timeout = loop.scheduleTask(in: .seconds(seconds)) {
             answer.fail(TransportError.timedOut(seconds: seconds))
@@ -83,6 +55,42 @@ struct DaemonConnection: Sendable {
         }
         defer { timeout.cancel() }
         return try await answer.futureResult.get()
+    }
+
+    /// A connection to the daemon's socket with HTTP client handlers and `makeHandler()`'s last.
+    /// When it cannot be made, `pending` (the handler's promise) fails and the error thrown says
+    /// why, as a `TransportError`.
+    func connect<Handler: ChannelHandler, Value>(
+        on loop: any EventLoop, failing pending: EventLoopPromise<Value>, _ makeHandler: @escaping @Sendable () -> Handler
+    ) async throws -> any Channel {
+        let address: SocketAddress
+        do {
+            address = try SocketAddress(unixDomainSocketPath: socketPath)
+        } catch {
+            pending.fail(TransportError.connect(errno: ENAMETOOLONG))
+            throw TransportError.connect(errno: ENAMETOOLONG)
+        }
+        do {
+            return try await ClientBootstrap(group: loop)
+                .connectTimeout(connectTimeout)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(makeHandler())
+                    }
+                }
+                .connect(to: address)
+                .get()
+        } catch let error as IOError {
+            pending.fail(error)
+            throw TransportError.connect(errno: error.errnoCode)
+        } catch ChannelError.connectTimeout {
+            pending.fail(TransportError.connectTimedOut)
+            throw TransportError.connectTimedOut
+        } catch {
+            pending.fail(error)
+            throw TransportError.connect(errno: nil)
+        }
     }
 }
 

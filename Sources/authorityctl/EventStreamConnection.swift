@@ -15,40 +15,16 @@ struct EventStreamConnection: Sendable {
         var answer: DaemonAnswer
     }
 
-    func follow(lastEventID: Int64?, after: Int64?, onFrame: @escaping @Sendable (EventStreamDecoder.Frame) -> Void) async throws {
-        let address: SocketAddress
-        do {
-            address = try SocketAddress(unixDomainSocketPath: socketPath)
-        } catch {
-            throw TransportError.connect(errno: ENAMETOOLONG)
-        }
-        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: after.map { "/v1/events?after=\($0)" } ?? "/v1/events")
+    func follow(lastEventID: Int64?, onFrame: @escaping @Sendable (EventStreamDecoder.Frame) -> Void) async throws {
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/v1/events")
         head.headers.add(name: "Host", value: "localhost")
         head.headers.add(name: "Accept", value: "text/event-stream")
         if let lastEventID { head.headers.add(name: "Last-Event-ID", value: String(lastEventID)) }
         let request = head
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let done = loop.makePromise(of: Void.self)
-        do {
-            _ = try await ClientBootstrap(group: loop)
-                .connectTimeout(connectTimeout)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        try channel.pipeline.syncOperations.addHandler(StreamHandler(head: request, done: done, onFrame: onFrame))
-                    }
-                }
-                .connect(to: address)
-                .get()
-        } catch let error as IOError {
-            done.fail(error)
-            throw TransportError.connect(errno: error.errnoCode)
-        } catch ChannelError.connectTimeout {
-            done.fail(TransportError.connectTimedOut)
-            throw TransportError.connectTimedOut
-        } catch {
-            done.fail(error)
-            throw TransportError.connect(errno: nil)
+        _ = try await DaemonConnection(socketPath: socketPath, connectTimeout: connectTimeout).connect(on: loop, failing: done) {
+            StreamHandler(head: request, done: done, onFrame: onFrame)
         }
         try await done.futureResult.get()
     }

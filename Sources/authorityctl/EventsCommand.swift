@@ -37,9 +37,7 @@ struct Events: AsyncParsableCommand {
             do {
                 // The first connection starts at --after; every later one resumes after what was printed.
                 let resume = last.withLock { $0 }
-                try await EventStreamConnection(socketPath: global.socketPath).follow(
-                    lastEventID: resume, after: nil
-                ) { frame in
+                try await EventStreamConnection(socketPath: global.socketPath).follow(lastEventID: resume) { frame in
                     guard let body = try? JSONDecoder().decode(LinkEventBody.self, from: Data(frame.data.utf8)) else {
                         if frame.event == "error" { Output.error("authorityctl: \(Self.message(frame.data))") }
                         return
