@@ -45,7 +45,7 @@ extension PostgresStore {
                 if let serial = event.revocation { bindings.append(serial) } else { bindings.appendNull() }
             }
             try await transaction.run(PostgresQuery(
-                unsafeSQL: "INSERT INTO link_event (\(LinkEvent.columns.joined(separator: ", "))) VALUES " + groups.joined(separator: ", "),
+                unsafeSQL: "INSERT INTO link_event (\(LinkEvent.columnList)) VALUES " + groups.joined(separator: ", "),
                 binds: bindings))
             start += chunk.count
         }
@@ -55,7 +55,7 @@ extension PostgresStore {
     static func records(_ ids: [LinkID], _ transaction: PostgresTransaction) async throws -> [LinkID: LinkRecord] {
         let keys = ids.map { ByteBuffer(bytes: $0.bytes) }
         let rows = try await transaction.rows(
-            "SELECT \(unescaped: LinkRecord.columns.joined(separator: ", ")) FROM link_record WHERE link_id = ANY(\(keys))")
+            "SELECT \(unescaped: LinkRecord.columnList) FROM link_record WHERE link_id = ANY(\(keys))")
         var records: [LinkID: LinkRecord] = [:]
         for row in rows {
             let record = try linkRecord(from: row)
@@ -103,7 +103,7 @@ extension PostgresStore {
 
     /// One `revoked` event per live link `revocation` ends (not expired, not used up, not revoked before).
     static func appendRevokedEvents(_ revocation: Revocation, serial: Int64, now: Int64, _ transaction: PostgresTransaction) async throws {
-        let columns = LinkRecord.columns.joined(separator: ", ")
+        let columns = LinkRecord.columnList
         let rows: [PostgresRow]
         switch revocation {
         case .id(let id):
@@ -142,7 +142,7 @@ extension PostgresStore {
         let rows = try await transaction.rows(
             """
             UPDATE link_record SET ended = 'retired' WHERE epoch = \(Int64(epoch)) AND ended IS NULL AND expires_at > \(now)
-            RETURNING \(unescaped: LinkRecord.columns.joined(separator: ", "))
+            RETURNING \(unescaped: LinkRecord.columnList)
             """)
         for record in SQLiteStore.ordered(try rows.map(linkRecord(from:))) {
             transaction.events.append(LinkEvent(.retired, of: record, at: now))
@@ -156,7 +156,7 @@ extension PostgresStore {
     public func tellLifecycle(now: Int64) throws -> Int {
         let lead = configuration.expiringSoon
         return try performWrite { transaction in
-            let columns = LinkRecord.columns.joined(separator: ", ")
+            let columns = LinkRecord.columnList
             let expired = try await transaction.rows(
                 """
                 UPDATE link_record SET ended = 'expired' WHERE link_id IN (
@@ -191,7 +191,7 @@ extension PostgresStore {
             // committed), the horizon after them (a deletion between the two is then a 410).
             let head = try await connection.query("SELECT next_event - 1 FROM store_meta", logger: logger)
                 .collect().first?.decode(Int64.self) ?? 0
-            let columns = LinkEvent.columns.joined(separator: ", ")
+            let columns = LinkEvent.columnList
             let rows =
                 if let issuer {
                     try await connection.query(
@@ -238,7 +238,7 @@ extension PostgresStore {
     public func linkUsage(_ id: LinkID) throws -> LinkUsage? {
         try performRead { [logger] connection in
             guard let row = try await connection.query(
-                "SELECT \(unescaped: LinkUsage.columns.joined(separator: ", ")) FROM link_record WHERE link_id = \(Data(id.bytes))",
+                "SELECT \(unescaped: LinkUsage.columnList) FROM link_record WHERE link_id = \(Data(id.bytes))",
                 logger: logger
             ).collect().first else { return nil }
             let (ended, warned, first, last, seen, refused, refusedAt) = try row.decode(

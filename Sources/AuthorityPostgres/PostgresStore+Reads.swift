@@ -33,7 +33,7 @@ extension PostgresStore {
     public func linkRecord(_ id: LinkID) throws -> LinkRecord? {
         try performRead { [logger] connection in
             try await connection.query(
-                "SELECT \(unescaped: LinkRecord.columns.joined(separator: ", ")) FROM link_record WHERE link_id = \(Data(id.bytes))",
+                "SELECT \(unescaped: LinkRecord.columnList) FROM link_record WHERE link_id = \(Data(id.bytes))",
                 logger: logger
             ).collect().first.map(Self.linkRecord(from:))
         }

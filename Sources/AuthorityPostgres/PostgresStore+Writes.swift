@@ -71,7 +71,7 @@ extension PostgresStore {
             if let record = state.record {
                 try await transaction.run(
                     """
-                    INSERT INTO link_record (\(unescaped: LinkRecord.columns.joined(separator: ", ")))
+                    INSERT INTO link_record (\(unescaped: LinkRecord.columnList))
                     VALUES (\(id), \(Int64(record.epoch)), \(record.issuedAt), \(record.notBefore), \(record.expiresAt),
                         \(record.resource), \(Int64(record.isPrefix ? 1 : 0)), \(record.host), \(record.methods), \(record.ip),
                         \(record.maxUses), \(Int64(record.password ? 1 : 0)), \(Int64(record.cookie ? 1 : 0)),

@@ -58,6 +58,7 @@ public struct LinkEvent: Sendable, Equatable {
     }
 
     package static let columns = ["serial", "at", "kind", "link_id", "resource", "issuer_uid", "ref", "uses_left", "revocation"]
+    package static let columnList = columns.joined(separator: ", ")
 }
 
 /// What `Store.events` read.
@@ -96,7 +97,7 @@ extension SQLiteStore {
     /// The record of `id` inside a write (nil for a link issued without one).
     static func record(_ id: LinkID, _ db: Database) throws -> LinkRecord? {
         try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT \(LinkRecord.columns.joined(separator: ", ")) FROM link_record WHERE link_id = ?"),
+            db.cachedStatement(sql: "SELECT \(LinkRecord.columnList) FROM link_record WHERE link_id = ?"),
             arguments: [Data(id.bytes)]
         ).map(linkRecord(from:))
     }
@@ -105,7 +106,7 @@ extension SQLiteStore {
     /// revoked before), inside its write.
     static func appendRevokedEvents(_ revocation: Revocation, serial: Int64, now: Int64, _ db: Database) throws {
         let candidates: [LinkRecord]
-        let select = "SELECT \(LinkRecord.columns.joined(separator: ", ")) FROM link_record"
+        let select = "SELECT \(LinkRecord.columnList) FROM link_record"
         // Live: not expired, and its end (used up, revoked, retired) not told yet.
         let notYet = "ended IS NULL AND expires_at > ?"
         switch revocation {
@@ -141,7 +142,7 @@ extension SQLiteStore {
             db,
             sql: """
                 UPDATE link_record SET ended = 'retired' WHERE epoch = ? AND ended IS NULL AND expires_at > ?
-                RETURNING \(LinkRecord.columns.joined(separator: ", "))
+                RETURNING \(LinkRecord.columnList)
                 """,
             arguments: [Int64(epoch), now])
         for record in try ordered(rows.map(linkRecord(from:))) { try append(LinkEvent(.retired, of: record, at: now), db) }
@@ -153,7 +154,7 @@ extension SQLiteStore {
     @discardableResult
     public func tellLifecycle(now: Int64) throws -> Int {
         let lead = configuration.expiringSoon
-        let columns = LinkRecord.columns.joined(separator: ", ")
+        let columns = LinkRecord.columnList
         return try groupCommit.perform { db in
             // At most `lifecycleBatch` a round, the earliest first: a mass expiry is told over
             // several rounds instead of holding the writer for one long transaction.
@@ -211,7 +212,7 @@ extension SQLiteStore {
         try database.read { db in
             let collected = try Int64.fetchOne(db, sql: "SELECT events_collected FROM store_meta") ?? 0
             let head = try Int64.fetchOne(db, sql: "SELECT max(serial) FROM link_event") ?? collected
-            let columns = LinkEvent.columns.joined(separator: ", ")
+            let columns = LinkEvent.columnList
             let rows =
                 if let issuer {
                     try Row.fetchAll(

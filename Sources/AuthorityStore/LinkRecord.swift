@@ -66,6 +66,9 @@ public struct LinkRecord: Sendable, Equatable {
     }
 
     /// The columns of `link_record`, in the order `values` gives them.
+    /// `columns` as a select or insert list.
+    package static let columnList = columns.joined(separator: ", ")
+
     package static let columns = [
         "link_id", "epoch", "issued_at", "not_before", "expires_at", "resource", "is_prefix", "host", "methods", "ip",
         "max_uses", "password", "cookie", "issuer_uid", "ref",
@@ -75,7 +78,7 @@ public struct LinkRecord: Sendable, Equatable {
 extension SQLiteStore {
     static func insertRecord(_ db: Database, _ record: LinkRecord) throws {
         let marks = Array(repeating: "?", count: LinkRecord.columns.count).joined(separator: ", ")
-        try db.cachedStatement(sql: "INSERT INTO link_record (\(LinkRecord.columns.joined(separator: ", "))) VALUES (\(marks))")
+        try db.cachedStatement(sql: "INSERT INTO link_record (\(LinkRecord.columnList)) VALUES (\(marks))")
             .execute(arguments: [
                 Data(record.id.bytes), Int64(record.epoch), record.issuedAt, record.notBefore, record.expiresAt,
                 record.resource, record.isPrefix ? 1 : 0, record.host, record.methods, record.ip, record.maxUses,
@@ -85,12 +88,7 @@ extension SQLiteStore {
 
     /// The record of link `id`; nil when it was never issued here or has been collected.
     public func linkRecord(_ id: LinkID) throws -> LinkRecord? {
-        try database.read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT \(LinkRecord.columns.joined(separator: ", ")) FROM link_record WHERE link_id = ?",
-                arguments: [Data(id.bytes)]
-            ).map(Self.linkRecord(from:))
-        }
+        try database.read { db in try Self.record(id, db) }
     }
 
     static func linkRecord(from row: Row) throws -> LinkRecord {
@@ -149,13 +147,14 @@ public struct LinkUsage: Sendable, Equatable {
     }
 
     package static let columns = ["ended", "warned", "first_used_at", "last_used_at", "uses_seen", "last_refused", "last_refused_at"]
+    package static let columnList = columns.joined(separator: ", ")
 }
 
 extension SQLiteStore {
     public func linkUsage(_ id: LinkID) throws -> LinkUsage? {
         try database.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT \(LinkUsage.columns.joined(separator: ", ")) FROM link_record WHERE link_id = ?",
+                db, sql: "SELECT \(LinkUsage.columnList) FROM link_record WHERE link_id = ?",
                 arguments: [Data(id.bytes)]
             ).map { row in
                 LinkUsage(
@@ -169,7 +168,7 @@ extension SQLiteStore {
     @discardableResult
     public func recordActivity(_ activity: [LinkActivity]) throws -> Int {
         guard !activity.isEmpty else { return 0 }
-        let columns = LinkRecord.columns.joined(separator: ", ")
+        let columns = LinkRecord.columnList
         return try groupCommit.perform { db in
             var told = 0
             for seen in activity.sorted(by: { $0.id < $1.id }) {
