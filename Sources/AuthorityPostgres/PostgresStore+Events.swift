@@ -249,34 +249,44 @@ extension PostgresStore {
         }
     }
 
-    /// As `SQLiteStore.recordActivity`; the records are locked in link id order (the same in
-    /// every daemon), so two daemons' flushes never wait on each other in a cycle.
+    /// As `SQLiteStore.recordActivity`, in three statements: the records locked in link id order
+    /// (the same in every daemon, so two daemons' flushes never wait on each other in a cycle),
+    /// one UPDATE from arrays (`unnest`), and the records of the links used for the first time.
     @discardableResult
     public func recordActivity(_ activity: [LinkActivity]) throws -> Int {
         guard !activity.isEmpty else { return 0 }
         return try performWrite { transaction in
-            var told = 0
-            for seen in activity.sorted(by: { $0.id < $1.id }) {
-                let key = Data(seen.id.bytes)
-                guard let before = try await transaction.rows(
-                    "SELECT first_used_at, max_uses FROM link_record WHERE link_id = \(key) FOR UPDATE"
-                ).first else { continue }
-                let (first, maxUses) = try before.decode((Int64?, Int64?).self)
-                try await transaction.run(
-                    """
-                    UPDATE link_record SET first_used_at = coalesce(first_used_at, \(seen.firstAllowed)),
-                        last_used_at = GREATEST(last_used_at, \(seen.lastAllowed)), uses_seen = uses_seen + \(seen.allowed),
-                        last_refused = coalesce(\(seen.refused), last_refused), last_refused_at = coalesce(\(seen.refusedAt), last_refused_at)
-                    WHERE link_id = \(key)
-                    """)
-                if let at = seen.firstAllowed, first == nil, maxUses == nil,
-                    let record = try await Self.records([seen.id], transaction)[seen.id]
-                {
-                    transaction.events.append(LinkEvent(.firstUsed, of: record, at: at))
-                    told += 1
-                }
+            let keys = activity.map { ByteBuffer(bytes: $0.id.bytes) }
+            var firstTime: Set<LinkID> = []
+            for row in try await transaction.rows(
+                "SELECT link_id, first_used_at IS NULL AND max_uses IS NULL FROM link_record WHERE link_id = ANY(\(keys)) ORDER BY link_id FOR UPDATE"
+            ) {
+                let (bytes, untold) = try row.decode((Data, Bool).self)
+                if untold { firstTime.insert(LinkID(bytes: [UInt8](bytes))) }
             }
-            return told
+            // Arrays hold no NULL here: a link with no allowed check has 0 for its times, one with
+            // no refusal an empty reason, and the statement reads those as absent.
+            try await transaction.run(
+                """
+                UPDATE link_record AS r SET first_used_at = coalesce(r.first_used_at, CASE WHEN v.allowed > 0 THEN v.first END),
+                    last_used_at = CASE WHEN v.allowed > 0 THEN GREATEST(r.last_used_at, v.last) ELSE r.last_used_at END,
+                    uses_seen = r.uses_seen + v.allowed,
+                    last_refused = coalesce(NULLIF(v.refused, ''), r.last_refused),
+                    last_refused_at = CASE WHEN v.refused <> '' THEN v.refused_at ELSE r.last_refused_at END
+                FROM unnest(\(keys)::bytea[], \(activity.map { $0.firstAllowed ?? 0 })::bigint[],
+                    \(activity.map { $0.lastAllowed ?? 0 })::bigint[], \(activity.map(\.allowed))::bigint[],
+                    \(activity.map { $0.refused ?? "" })::text[], \(activity.map { $0.refusedAt ?? 0 })::bigint[])
+                    AS v(link_id, first, last, allowed, refused, refused_at)
+                WHERE r.link_id = v.link_id
+                """)
+            let used = activity.filter { $0.allowed > 0 && $0.firstAllowed != nil && firstTime.contains($0.id) }
+            guard !used.isEmpty else { return 0 }
+            let records = try await Self.records(used.map(\.id), transaction)
+            let told = used.compactMap { link in
+                records[link.id].map { LinkEvent(.firstUsed, of: $0, at: link.firstAllowed ?? 0) }
+            }.sorted { ($0.at, $0.linkID) < ($1.at, $1.linkID) }
+            transaction.events.append(contentsOf: told)
+            return told.count
         }
     }
 }

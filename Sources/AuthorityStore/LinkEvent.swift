@@ -86,12 +86,42 @@ public struct EventBatch: Sendable, Equatable {
 extension SQLiteStore {
     /// Appends `event` (its serial is the table's next) inside a write.
     static func append(_ event: LinkEvent, _ db: Database) throws {
-        try db.cachedStatement(
-            sql: "INSERT INTO link_event (at, kind, link_id, resource, issuer_uid, ref, uses_left, revocation) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        ).execute(arguments: [
+        try db.cachedStatement(sql: "INSERT INTO link_event (\(insertedColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: values(of: event))
+    }
+
+    /// Appends `events` in order, inside a write: a statement per `rowsPerStatement` events.
+    static func append(contentsOf events: [LinkEvent], _ db: Database) throws {
+        for start in stride(from: 0, to: events.count, by: rowsPerStatement) {
+            let chunk = events[start..<min(start + rowsPerStatement, events.count)]
+            guard chunk.count > 1 else {
+                try append(chunk[chunk.startIndex], db)
+                continue
+            }
+            var arguments = StatementArguments()
+            for event in chunk { arguments += values(of: event) }
+            try db.makeStatement(
+                sql: "INSERT INTO link_event (\(insertedColumns)) VALUES \(placeholders(rows: chunk.count, columns: 8))"
+            ).execute(arguments: arguments)
+        }
+    }
+
+    /// The most rows one statement writes (its arguments stay far below SQLite's 32,766).
+    package static let rowsPerStatement = 500
+
+    /// `rows` groups of `columns` question marks: a VALUES list.
+    static func placeholders(rows: Int, columns: Int) -> String {
+        let group = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+        return Array(repeating: group, count: rows).joined(separator: ", ")
+    }
+
+    private static let insertedColumns = "at, kind, link_id, resource, issuer_uid, ref, uses_left, revocation"
+
+    private static func values(of event: LinkEvent) -> StatementArguments {
+        [
             event.at, event.kind.rawValue, Data(event.linkID.bytes), event.resource, event.issuerUID.map { Int64($0) },
             event.ref, event.usesLeft, event.revocation,
-        ])
+        ]
     }
 
     /// The record of `id` inside a write (nil for a link issued without one).
@@ -121,11 +151,16 @@ extension SQLiteStore {
                 arguments: [prefix, Self.after(prefix), now]
             ).map(linkRecord(from:))
         }
-        for record in candidates where record.isEnded(by: revocation) {
-            if try markEnded(record.id, .revoked, db) {
-                try append(LinkEvent(.revoked, of: record, at: now, revocation: serial), db)
-            }
+        // Read in this write with no end recorded, so each is marked here: in statements of
+        // `rowsPerStatement` links, then their events (a broad rule can end many links).
+        let ended = candidates.filter { $0.isEnded(by: revocation) }
+        for start in stride(from: 0, to: ended.count, by: rowsPerStatement) {
+            let chunk = ended[start..<min(start + rowsPerStatement, ended.count)]
+            try db.execute(
+                sql: "UPDATE link_record SET ended = 'revoked' WHERE link_id IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", "))) AND ended IS NULL",
+                arguments: StatementArguments(chunk.map { Data($0.id.bytes) }))
         }
+        try append(contentsOf: ended.map { LinkEvent(.revoked, of: $0, at: now, revocation: serial) }, db)
     }
 
     /// Records how the link's life ended, when no end was recorded yet; whether it was (then its
@@ -145,7 +180,7 @@ extension SQLiteStore {
                 RETURNING \(LinkRecord.columnList)
                 """,
             arguments: [Int64(epoch), now])
-        for record in try ordered(rows.map(linkRecord(from:))) { try append(LinkEvent(.retired, of: record, at: now), db) }
+        try append(contentsOf: try ordered(rows.map(linkRecord(from:))).map { LinkEvent(.retired, of: $0, at: now) }, db)
     }
 
     /// Maintenance's events, one write: `expired` for each link whose expiry passed with its end
@@ -166,9 +201,7 @@ extension SQLiteStore {
                     RETURNING \(columns)
                     """,
                 arguments: [now, Self.lifecycleBatch])
-            for record in try Self.ordered(expired.map(Self.linkRecord(from:))) {
-                try Self.append(LinkEvent(.expired, of: record, at: now), db)
-            }
+            try Self.append(contentsOf: try Self.ordered(expired.map(Self.linkRecord(from:))).map { LinkEvent(.expired, of: $0, at: now) }, db)
             guard lead > 0 else { return expired.count }
             let (soon, overflow) = now.addingReportingOverflow(lead)
             let warned = try Row.fetchAll(
@@ -181,9 +214,8 @@ extension SQLiteStore {
                     RETURNING \(columns)
                     """,
                 arguments: [now, overflow ? Int64.max : soon, lead, Self.lifecycleBatch])
-            for record in try Self.ordered(warned.map(Self.linkRecord(from:))) {
-                try Self.append(LinkEvent(.expiringSoon, of: record, at: now), db)
-            }
+            try Self.append(
+                contentsOf: try Self.ordered(warned.map(Self.linkRecord(from:))).map { LinkEvent(.expiringSoon, of: $0, at: now) }, db)
             return expired.count + warned.count
         }
     }

@@ -165,36 +165,47 @@ extension SQLiteStore {
         }
     }
 
+    /// Writes what the checks saw to the links' records, in one write: a statement per 500 links
+    /// (an UPDATE … FROM a VALUES list), then the `first_used` events of the links whose allowed
+    /// checks are exactly this flush's (none before: their first use), in the order of those uses.
     @discardableResult
     public func recordActivity(_ activity: [LinkActivity]) throws -> Int {
         guard !activity.isEmpty else { return 0 }
-        let columns = LinkRecord.columnList
+        let seen = Dictionary(activity.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return try groupCommit.perform { db in
-            var told = 0
-            for seen in activity.sorted(by: { $0.id < $1.id }) {
-                // One statement a link: a link whose allowed checks are now exactly this flush's
-                // had none before, so this is its first use.
-                let row = try Row.fetchOne(
-                    db.cachedStatement(
+            var firstUses: [LinkEvent] = []
+            for start in stride(from: 0, to: activity.count, by: Self.rowsPerStatement) {
+                let chunk = activity[start..<min(start + Self.rowsPerStatement, activity.count)]
+                var arguments = StatementArguments()
+                for link in chunk {
+                    arguments += [
+                        Data(link.id.bytes), link.firstAllowed, link.lastAllowed, link.allowed, link.refused, link.refusedAt,
+                    ]
+                }
+                let rows = try Row.fetchAll(
+                    db.makeStatement(
                         sql: """
-                            UPDATE link_record SET first_used_at = coalesce(first_used_at, ?),
-                                last_used_at = max(coalesce(last_used_at, ?), coalesce(?, last_used_at)), uses_seen = uses_seen + ?,
-                                last_refused = coalesce(?, last_refused), last_refused_at = coalesce(?, last_refused_at)
-                            WHERE link_id = ?
-                            RETURNING uses_seen, \(columns)
+                            WITH seen (id, first, last, allowed, refused, refused_at) AS (VALUES \(Self.placeholders(rows: chunk.count, columns: 6)))
+                            UPDATE link_record SET first_used_at = coalesce(first_used_at, seen.first),
+                                last_used_at = max(coalesce(last_used_at, seen.last), coalesce(seen.last, last_used_at)),
+                                uses_seen = uses_seen + seen.allowed, last_refused = coalesce(seen.refused, last_refused),
+                                last_refused_at = coalesce(seen.refused_at, last_refused_at)
+                            FROM seen WHERE link_record.link_id = seen.id
+                            RETURNING uses_seen, \(LinkRecord.columnList)
                             """),
-                    arguments: [
-                        seen.firstAllowed, seen.lastAllowed, seen.lastAllowed, seen.allowed, seen.refused, seen.refusedAt,
-                        Data(seen.id.bytes),
-                    ])
-                guard let row, let first = seen.firstAllowed, (row["uses_seen"] as Int64) == seen.allowed else { continue }
-                let record = try Self.linkRecord(from: row)
-                // A use-limited link's first use is told with the use itself (consumeUse).
-                guard record.maxUses == nil else { continue }
-                try Self.append(LinkEvent(.firstUsed, of: record, at: first), db)
-                told += 1
+                    arguments: arguments)
+                for row in rows {
+                    let record = try Self.linkRecord(from: row)
+                    // A use-limited link's first use is told with the use itself (consumeUse).
+                    guard record.maxUses == nil, let link = seen[record.id], let first = link.firstAllowed,
+                        (row["uses_seen"] as Int64) == link.allowed
+                    else { continue }
+                    firstUses.append(LinkEvent(.firstUsed, of: record, at: first))
+                }
             }
-            return told
+            firstUses.sort { ($0.at, $0.linkID) < ($1.at, $1.linkID) }
+            try Self.append(contentsOf: firstUses, db)
+            return firstUses.count
         }
     }
 }

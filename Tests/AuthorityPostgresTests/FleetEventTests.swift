@@ -9,19 +9,27 @@ import Testing
 /// Lifecycle events and link records in PostgreSQL, written by two stores of one fleet: one
 /// sequence of serials in commit order, whichever daemon wrote.
 @Suite(.serialized) struct FleetEventTests {
-    @Test func twoDaemonsWriteOneOrderedEventSequence() async throws {
+    /// Two stores of one fleet (a cluster of their own, one master key), closed and removed after `body`.
+    static func withTwoStores(_ name: String, _ body: ([PostgresStore]) async throws -> Void) async throws {
         let cluster = try PostgresCluster()
         defer { cluster.remove() }
-        let directory = try TemporaryDirectory("au-fleet-events")
+        let directory = try TemporaryDirectory(name)
         defer { directory.remove() }
         let keyFile = directory.path + "/master.key"
         try Fixtures.writeMasterKey(to: keyFile)
-        let a = try await FleetStoreTests.open(cluster, keyFile: keyFile, state: directory.path + "/a")
-        let b = try await FleetStoreTests.open(cluster, keyFile: keyFile, state: directory.path + "/b")
-        defer {
-            a.close()
-            b.close()
-        }
+        let stores = [
+            try await FleetStoreTests.open(cluster, keyFile: keyFile, state: directory.path + "/a"),
+            try await FleetStoreTests.open(cluster, keyFile: keyFile, state: directory.path + "/b"),
+        ]
+        defer { for store in stores { store.close() } }
+        try await body(stores)
+    }
+
+    @Test func twoDaemonsWriteOneOrderedEventSequence() async throws {
+        try await Self.withTwoStores("au-fleet-events") { stores in try await Self.oneOrderedSequence(stores[0], stores[1]) }
+    }
+
+    static func oneOrderedSequence(_ a: PostgresStore, _ b: PostgresStore) async throws {
         let now = Int64(Date().timeIntervalSince1970)
         func issue(_ store: PostgresStore, _ resource: String, maxUses: Int64? = nil, uid: UInt32, prefix: Bool = false) async throws
             -> LinkRecord
@@ -71,17 +79,10 @@ import Testing
 
     /// Maintenance runs on every daemon at once: each expiry is told once, by one of them.
     @Test func concurrentMaintenanceTellsEachExpiryOnce() async throws {
-        let cluster = try PostgresCluster()
-        defer { cluster.remove() }
-        let directory = try TemporaryDirectory("au-fleet-expiry")
-        defer { directory.remove() }
-        let keyFile = directory.path + "/master.key"
-        try Fixtures.writeMasterKey(to: keyFile)
-        let stores = [
-            try await FleetStoreTests.open(cluster, keyFile: keyFile, state: directory.path + "/a"),
-            try await FleetStoreTests.open(cluster, keyFile: keyFile, state: directory.path + "/b"),
-        ]
-        defer { for store in stores { store.close() } }
+        try await Self.withTwoStores("au-fleet-expiry") { stores in try await Self.tellsEachExpiryOnce(stores) }
+    }
+
+    static func tellsEachExpiryOnce(_ stores: [PostgresStore]) async throws {
         let now = Int64(Date().timeIntervalSince1970)
         for index in 0..<40 {
             let record = LinkRecord(id: .random(), epoch: 1, issuedAt: now, expiresAt: now + 60 + Int64(index % 2) * 7_200, resource: "/x/\(index)")
@@ -102,5 +103,53 @@ import Testing
         #expect(told == 40 && events.count == 40, "\(told) told, \(events.count) events")
         #expect(events.filter { $0.kind == .expired }.count == 20 && events.filter { $0.kind == .expiringSoon }.count == 20)
         #expect(Set(events.map(\.linkID)).count == 40, "an expiry told twice")
+    }
+
+    /// Two daemons flush the checks they saw of the same links at once: the counts add up, the
+    /// latest use and refusal win, a plain link's first use is told once, a use-limited link's
+    /// not at all (its uses tell it), and a link with only refusals has no use.
+    @Test func twoDaemonsFlushesAddUpAndTellAFirstUseOnce() async throws {
+        try await Self.withTwoStores("au-fleet-activity") { stores in try await Self.flushesAddUp(stores) }
+    }
+
+    static func flushesAddUp(_ stores: [PostgresStore]) async throws {
+        let now = Int64(Date().timeIntervalSince1970)
+        var records: [LinkRecord] = []
+        for (resource, maxUses) in [("/p/plain", nil), ("/p/counted", Int64(4)), ("/p/refused", nil)] as [(String, Int64?)] {
+            let record = LinkRecord(id: .random(), epoch: 1, issuedAt: now, expiresAt: now + 600, resource: resource, maxUses: maxUses)
+            try await FleetStoreTests.result {
+                stores[0].recordIssue(
+                    epoch: 1, expiresAt: record.expiresAt, linkID: record.id, detail: nil,
+                    state: LinkState(maxUses: maxUses, record: record), now: now, caller: .daemon, completion: $0)
+            }
+            records.append(record)
+        }
+        let (plain, counted, refused) = (records[0], records[1], records[2])
+        let logs = [ActivityLog(), ActivityLog()]
+        for (index, log) in logs.enumerated() {
+            let at = now + 10 + Int64(index)
+            log.note(plain.id, allowed: true, reason: "ok", now: at)
+            log.note(plain.id, allowed: true, reason: "ok", now: at + 2)
+            log.note(counted.id, allowed: true, reason: "ok", now: at)
+            log.note(refused.id, allowed: false, reason: index == 0 ? "expired" : "ip_mismatch", now: at)
+            log.note(.random(), allowed: true, reason: "ok", now: at)  // no record: nothing to write
+        }
+        let told = try await withThrowingTaskGroup(of: Int.self) { group in
+            for (store, log) in zip(stores, logs) {
+                let activity = log.take().activity
+                group.addTask { try await Task.detached { try store.recordActivity(activity) }.value }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(told == 1)
+        let events = try stores[1].events(after: 0, limit: 100, issuer: nil).events.filter { $0.kind != .issued }
+        #expect(events.map { "\($0.kind.rawValue) \($0.resource)" } == ["first_used /p/plain"])
+        let usage = try #require(try stores[1].linkUsage(plain.id))
+        #expect(usage.usesSeen == 4 && usage.lastUsedAt == now + 13 && [now + 10, now + 11].contains(usage.firstUsedAt ?? 0))
+        #expect(events.first?.at == usage.firstUsedAt)
+        #expect(try stores[0].linkUsage(counted.id)?.usesSeen == 2)
+        let refusals = try #require(try stores[0].linkUsage(refused.id))
+        #expect(refusals.usesSeen == 0 && refusals.firstUsedAt == nil && refusals.lastUsedAt == nil)
+        #expect(["expired", "ip_mismatch"].contains(refusals.lastRefused ?? "") && refusals.lastRefusedAt != nil)
     }
 }

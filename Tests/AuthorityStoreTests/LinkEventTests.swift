@@ -176,6 +176,37 @@ import Testing
         }
     }
 
+    /// A flush and a revocation past one statement's rows (`rowsPerStatement`): every link's
+    /// first use told once, in the order of the uses; every link the rule ends told once.
+    @Test func flushesAndRevocationsPastOneStatementTellEachLinkOnce() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try open(dir)
+            defer { store.close() }
+            let count = SQLiteStore.rowsPerStatement + 1
+            let links = try (0..<count).map { try Self.issue(store, "/many/\($0)") }
+            let counted = try Self.issue(store, "/many/counted", maxUses: 3)
+            let log = ActivityLog()
+            for (index, link) in links.enumerated().reversed() {
+                log.note(link.id, allowed: true, reason: "ok", now: t0 + 10 + Int64(index % 7))
+            }
+            log.note(counted.id, allowed: true, reason: "ok", now: t0 + 10)
+            let issued = try store.events(after: 0, limit: 10_000, issuer: nil).events.last?.serial ?? 0
+            #expect(try store.recordActivity(log.take().activity) == count)
+            let firstUses = try store.events(after: issued, limit: 10_000, issuer: nil).events
+            #expect(firstUses.allSatisfy { $0.kind == .firstUsed } && Set(firstUses.map(\.linkID)) == Set(links.map(\.id)))
+            #expect(firstUses.map(\.at) == firstUses.map(\.at).sorted())  // in the order of the uses
+            #expect(firstUses.map(\.serial) == Array((issued + 1)...(issued + Int64(count))))
+            #expect(try store.linkUsage(links[9].id)?.firstUsedAt == t0 + 12)
+            let rule = try store.revoke(.prefix("/many/"), reason: nil, now: t0 + 20, caller: .daemon)
+            let revoked = try store.events(after: issued + Int64(count), limit: 10_000, issuer: nil).events
+            #expect(revoked.count == count + 1 && revoked.allSatisfy { $0.kind == .revoked && $0.revocation == rule.id })
+            #expect(Set(revoked.map(\.linkID)) == Set(links.map(\.id) + [counted.id]))
+            _ = try store.revoke(.prefix("/many/"), reason: nil, now: t0 + 21, caller: .daemon)  // ended already
+            #expect(try store.events(after: revoked.last?.serial ?? 0, limit: 10, issuer: nil).events.isEmpty)
+            #expect(try store.linkUsage(counted.id)?.ended == "revoked")
+        }
+    }
+
     /// Every commit observer is called (the metrics and the event streams both observe commits).
     @Test func everyCommitObserverIsCalled() async throws {
         try await TemporaryDirectory.with { dir in
