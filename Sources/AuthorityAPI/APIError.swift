@@ -36,6 +36,9 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
     case linkNotFound = "link.not_found"
     /// `GET /v1/events` with `after` below what retention has deleted: the reader missed events.
     case eventsExpired = "events.expired"
+    /// `GET /v1/events` with `after` past the newest event the store has given: the database was
+    /// restored or replaced, and serials from there on are not the ones the reader saw.
+    case eventsAhead = "events.ahead"
     /// A standing prefix revocation covers the resource: the link would be dead on arrival.
     case prefixBlocked = "link.prefix_blocked"
     case internalError = "internal"
@@ -48,7 +51,7 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
         case .notFound, .keyNotFound, .revocationNotFound, .linkNotFound: 404
         case .methodNotAllowed: 405
         case .keyActive, .keyAlreadyRetired, .keyLiveLinks, .revocationsDisabled, .prefixBlocked: 409
-        case .eventsExpired: 410
+        case .eventsExpired, .eventsAhead: 410
         case .bodyTooLarge: 413
         case .unsupportedMediaType: 415
         case .unknownField, .invalidRequest: 422

@@ -114,16 +114,14 @@ final class EventStream {
     }
 
     private func deliver(_ batch: EventBatch, after: Int64?, full: Bool) {
-        if let after, after < batch.collected {
-            let message = "the events up to serial \(batch.collected) are past the retention (--event-retention) and deleted; "
-                + "resume with after=\(batch.collected) and reconcile what was missed from GET /v1/links/{id}"
+        if let refusal = batch.refusal(after: after) {
             guard started else {
                 stop()
-                return answerInstead(.error(.eventsExpired, message))
+                return answerInstead(refusal.response)
             }
             var frame = ByteBuffer()
             frame.writeString("event: error\ndata: ")
-            var json = APIResponse.json(APIErrorBody(code: APIErrorCode.eventsExpired.rawValue, message: message)).body
+            var json = APIResponse.json(APIErrorBody(code: refusal.code.rawValue, message: refusal.message)).body
             frame.writeBuffer(&json)
             frame.writeString("\n\n")
             return finish(frame: frame)

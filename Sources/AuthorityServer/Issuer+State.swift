@@ -50,23 +50,42 @@ extension Issuer {
     }
 
     /// `GET /v1/events?after=&limit=`: the events of this caller's links (every link's with the
-    /// admin right) after serial `after` (nil: from the oldest kept), oldest first. 410
-    /// `events.expired` when `after` is below what retention deleted: the reader missed events and
-    /// is told so, never skipped past them.
+    /// admin right) after serial `after` (nil: from the oldest kept), oldest first; 410 when the
+    /// reader cannot go on from `after` (`EventBatch.refusal`).
     func events(after: Int64?, limit: Int, rights: CallerRights, caller peer: PeerCredentials, on eventLoop: any EventLoop)
         -> Reply<EventPage>
     {
         let issuer = rights.rights.contains(.admin) ? nil : peer.uid
         return .off(runtime.pools.reads, on: eventLoop) { [store] in
             let batch = try store.events(after: after ?? 0, limit: limit, issuer: issuer)
-            guard after.map({ $0 >= batch.collected }) ?? true else {
-                throw APIError(
-                    .eventsExpired,
-                    "the events up to serial \(batch.collected) are past the retention (--event-retention) and deleted; "
-                        + "resume with after=\(batch.collected) and reconcile what was missed from GET /v1/links/{id}")
-            }
+            if let refusal = batch.refusal(after: after) { throw refusal }
             return EventPage(events: batch.events.map(LinkEventBody.init), nextAfter: batch.next(after: after ?? 0, limit: limit))
         }
+    }
+}
+
+extension EventBatch {
+    /// Why a reader cannot go on from `after` in this batch, told instead of skipping events:
+    /// `events.expired`, it is below what retention deleted (it missed events);
+    /// `events.ahead`, it is past the newest serial the store has given (the database was
+    /// restored or replaced: the serials after it are not the ones the reader saw, so it starts
+    /// again from the oldest kept). Nil: it can.
+    func refusal(after: Int64?) -> APIError? {
+        guard let after else { return nil }
+        if after < collected {
+            return APIError(
+                .eventsExpired,
+                "the events up to serial \(collected) are past the retention (--event-retention) and deleted; "
+                    + "resume with after=\(collected) and reconcile what was missed from GET /v1/links/{id}")
+        }
+        if after > head {
+            return APIError(
+                .eventsAhead,
+                "serial \(after) is past the newest event of this store (\(head)): its database was restored or replaced, and "
+                    + "its serials from there on may tell other events; reconcile from GET /v1/links/{id}, then resume with "
+                    + "after=\(collected) (every event kept, some seen before)")
+        }
+        return nil
     }
 }
 

@@ -13,7 +13,8 @@ struct Events: AsyncParsableCommand {
             prints what is kept after --after (default: from the oldest kept) and exits; with \
             --follow it goes on, reconnecting with the last serial it printed whenever the stream \
             ends (the daemon restarts), until interrupted. Exit 5 with events.expired when \
-            --after is behind the retention.
+            --after is behind the retention, and with events.ahead when it is past the newest event \
+            (the daemon's database was restored or replaced).
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -47,7 +48,8 @@ struct Events: AsyncParsableCommand {
                 }
                 quietSince = nil
             } catch let refused as EventStreamConnection.StreamRefused where refused.answer.status < 500 {
-                // Behind the retention (410), no right (403), a bad start (422): reconnecting changes nothing.
+                // Behind the retention or ahead of the store (410), no right (403), a bad start (422):
+                // reconnecting changes nothing.
                 throw Failure.api(refused.answer, "GET /v1/events")
             } catch {
                 // The daemon is restarting, or gone: say so once, and keep trying.

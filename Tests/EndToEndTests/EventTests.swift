@@ -177,6 +177,40 @@ extension EndToEnd {
             }
         }
 
+        /// A database restored from a backup gives out again serials a reader already saw: a
+        /// reader past the newest event is told so (410 `events.ahead`), on a page and on the
+        /// stream, instead of waiting past the events the restored store now writes.
+        @Test func aReaderAheadOfARestoredDatabaseIsTold() async throws {
+            try await DaemonProcess.with { daemon in
+                let client = daemon.client()
+                _ = try client.issue("/kept", ttl: 600)
+                let backup = daemon.directory + "/backup.sqlite"
+                let database = daemon.stateDirectory + "/authority.sqlite"
+                #expect(try run("/usr/bin/sqlite3", [database, ".timeout 10000", ".backup \(backup)"]).0 == 0)
+                _ = try client.issue("/lost/1", ttl: 600)
+                _ = try client.issue("/lost/2", ttl: 600)
+                let seen = try #require(try Self.events(client).events.last?.serial)
+                #expect(try daemon.terminate() == .exited(0))
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+                try FileManager.default.copyItem(atPath: backup, toPath: database)
+                daemon.arguments = ["--adopt-database"]
+                try daemon.start()
+                let reused = try daemon.client().issue("/after-restore", ttl: 600)
+                let answer = try daemon.client().get("/v1/events?after=\(seen)")
+                #expect(answer.status == 410 && answer.errorCode == "events.ahead", "\(answer.text)")
+                let stream = UnixHTTPClient(path: daemon.socketPath, timeout: 10)
+                let head = try stream.openEventStream(headers: [("Last-Event-ID", "\(seen)")])
+                let body = String(decoding: try stream.streamBody(head), as: UTF8.self)
+                #expect(head.status == 410 && body.contains("events.ahead"), "\(head.status) \(body)")
+                // The message names where to resume (the oldest kept): the restored store's new
+                // event is there, under a serial the reader had seen for another.
+                #expect(answer.text.contains("after=0"), "\(answer.text)")
+                let page = try Self.events(daemon.client(), after: 0)
+                #expect(page.events.map(\.resource) == ["/kept", "/after-restore"], "\(page.events)")
+                #expect(page.events.last?.linkID == reused.id && page.events.last?.serial ?? 0 <= seen)
+            }
+        }
+
         /// Reads frames until `count` arrived (or the stream ends); each frame's event decoded.
         static func frames(_ stream: UnixHTTPClient, _ count: Int) throws -> [(id: String?, event: LinkEventBody)] {
             var got: [(id: String?, event: LinkEventBody)] = []

@@ -55,7 +55,7 @@ def issue(args: argparse.Namespace) -> int:
 
 
 class Refused(Exception):
-    """An answer reconnecting cannot change: behind the retention (410), no right (403)."""
+    """An answer reconnecting cannot change: behind the retention or ahead of a restored store (410), no right (403)."""
 
 
 def frames(conn: socket.socket):
