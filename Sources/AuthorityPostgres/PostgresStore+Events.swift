@@ -7,7 +7,7 @@ import PostgresNIO
 /// appends its events to the transaction; `finish` gives them serials from `store_meta.next_event`
 /// under store_meta's row lock, so the fleet's serials follow commit order.
 extension PostgresStore {
-    /// `events`, in order, with the next serials, in statements of 500 rows.
+    /// `events`, in order, with the next serials, in one statement.
     static func insert(_ pending: [LinkEvent], _ transaction: PostgresTransaction) async throws {
         // The uses counted before store_meta was locked end their links here, under it (a row
         // lock on link_record taken before store_meta's could deadlock with maintenance), unless
@@ -26,29 +26,20 @@ extension PostgresStore {
         let rows = try await transaction.rows(
             "UPDATE store_meta SET next_event = next_event + \(count) WHERE only_row = 1 RETURNING next_event - \(count)")
         guard let first = try rows.first?.decode(Int64.self) else { throw StoreError.corruptRow("store_meta is missing") }
-        let width = LinkEvent.columns.count
-        var start = 0
-        while start < events.count {
-            let chunk = events[start..<min(start + 500, events.count)]
-            var bindings = PostgresBindings(capacity: chunk.count * width)
-            var groups: [String] = []
-            for (number, event) in chunk.enumerated() {
-                groups.append("(" + (1...width).map { "$\(number * width + $0)" }.joined(separator: ", ") + ")")
-                bindings.append(first + Int64(start + number))
-                bindings.append(event.at)
-                bindings.append(event.kind.rawValue)
-                bindings.append(ByteBuffer(bytes: event.linkID.bytes))
-                bindings.append(event.resource)
-                if let uid = event.issuerUID { bindings.append(Int64(uid)) } else { bindings.appendNull() }
-                if let ref = event.ref { bindings.append(ref) } else { bindings.appendNull() }
-                if let left = event.usesLeft { bindings.append(left) } else { bindings.appendNull() }
-                if let serial = event.revocation { bindings.append(serial) } else { bindings.appendNull() }
-            }
-            try await transaction.run(PostgresQuery(
-                unsafeSQL: "INSERT INTO link_event (\(LinkEvent.columnList)) VALUES " + groups.joined(separator: ", "),
-                binds: bindings))
-            start += chunk.count
-        }
+        // One statement from arrays, however many events (a broad revocation can end many links):
+        // the arrays hold no NULL, so an absent value is -1 (uid, uses left, revocation) or ''
+        // (ref), which no event has, and the statement reads those as NULL.
+        try await transaction.run(
+            """
+            INSERT INTO link_event (\(unescaped: LinkEvent.columnList))
+            SELECT \(first) + v.n - 1, v.at, v.kind, v.link_id, v.resource, NULLIF(v.uid, -1), NULLIF(v.ref, ''),
+                NULLIF(v.uses_left, -1), NULLIF(v.revocation, -1)
+            FROM unnest(\(events.map(\.at))::bigint[], \(events.map(\.kind.rawValue))::text[],
+                \(events.map { ByteBuffer(bytes: $0.linkID.bytes) })::bytea[], \(events.map(\.resource))::text[],
+                \(events.map { $0.issuerUID.map(Int64.init) ?? -1 })::bigint[], \(events.map { $0.ref ?? "" })::text[],
+                \(events.map { $0.usesLeft ?? -1 })::bigint[], \(events.map { $0.revocation ?? -1 })::bigint[])
+                WITH ORDINALITY AS v(at, kind, link_id, resource, uid, ref, uses_left, revocation, n)
+            """)
     }
 
     /// The records of `ids` (those that have one).
@@ -124,7 +115,8 @@ extension PostgresStore {
         }
         // The record's end is set here, under store_meta's lock (a use of this batch that used
         // the link up then tells no `used_up`: see `insert`).
-        let ended = try rows.map(linkRecord(from:)).filter { $0.isEnded(by: revocation) }
+        let rule = RevocationIndex([revocation])
+        let ended = try rows.map(linkRecord(from:)).filter { $0.isEnded(by: rule) }
         guard !ended.isEmpty else { return }
         let marked = try await transaction.rows(
             """
@@ -292,14 +284,14 @@ extension PostgresStore {
 }
 
 extension PostgresStore {
-    public func refs(of ids: [LinkID]?, now: Int64) throws -> [(id: LinkID, ref: String, expiresAt: Int64)] {
+    public func refs(of ids: [LinkID]?, now: Int64) throws -> [(id: LinkID, ref: String?, expiresAt: Int64)] {
         if let ids, ids.isEmpty { return [] }
         return try performRead { [logger] connection in
             let rows: [PostgresRow]
             if let ids {
                 let keys = ids.map { ByteBuffer(bytes: $0.bytes) }
                 rows = try await connection.query(
-                    "SELECT link_id, ref, expires_at FROM link_record WHERE ref IS NOT NULL AND expires_at > \(now) AND link_id = ANY(\(keys))",
+                    "SELECT link_id, ref, expires_at FROM link_record WHERE expires_at > \(now) AND link_id = ANY(\(keys))",
                     logger: logger
                 ).collect()
             } else {
@@ -308,7 +300,7 @@ extension PostgresStore {
                 ).collect()
             }
             return try rows.compactMap { row in
-                let (bytes, ref, expiresAt) = try row.decode((Data, String, Int64).self)
+                let (bytes, ref, expiresAt) = try row.decode((Data, String?, Int64).self)
                 guard bytes.count == 16 else { return nil }
                 return (LinkID(bytes: [UInt8](bytes)), ref, expiresAt)
             }

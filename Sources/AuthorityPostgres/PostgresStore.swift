@@ -91,6 +91,7 @@ public final class PostgresStore: Store {
     public var engineName: String { "postgresql" }
 
     public var version: (serial: Int64, head: String) { shared.withLock { ($0.serial, $0.headMAC) } }
+    public var versionSerial: Int64 { shared.withLock { $0.serial } }
 
     public var keyRing: KeyRing { shared.withLock { $0.keyRing } }
     public var signingKey: (epoch: UInt64, key: SigningKey) { shared.withLock { $0.signing } }

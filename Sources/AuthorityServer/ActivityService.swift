@@ -44,7 +44,12 @@ extension Authority {
             try store.recordActivity(Array(activity[start..<min(start + 1_000, activity.count)]))
         }
         let refs = checker.refs
-        refs.prune(now: runtime.clock())
+        let refused = refs.prune(now: runtime.clock())
+        if refused > 0 {
+            runtime.logger.warning(
+                "the refs of more live links than the ref book holds were asked for; their forward-auth answers lack X-Authority-Ref",
+                metadata: ["links.not_held": "\(refused)", "book.limit": "\(refs.limit)"])
+        }
         // A fleet's links issued by other daemons: their refs, once they were checked here.
         guard store.secondsSinceSync != nil else { return }
         let missing = refs.missing(activity.map(\.id))

@@ -57,10 +57,10 @@ public final class Authority: Sendable {
     /// The gauges that follow the store's commits (the active epoch follows `state`): the
     /// revocation list's version; the clock's backward steps, counted and logged.
     private static func observe(_ store: any Store, into metrics: AuthorityMetrics, logger: Logger) {
-        metrics.revocationListVersion.set(store.version.serial)
+        metrics.revocationListVersion.set(store.versionSerial)
         store.observeCommits { writes in
             metrics.countCommit(writes: writes)
-            metrics.revocationListVersion.set(store.version.serial)
+            metrics.revocationListVersion.set(store.versionSerial)
         }
         store.time.observeBackwardSteps { behind in
             metrics.clockBackwardSteps.increment()

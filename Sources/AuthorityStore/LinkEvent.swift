@@ -100,14 +100,19 @@ extension SQLiteStore {
             }
             var arguments = StatementArguments()
             for event in chunk { arguments += values(of: event) }
-            try db.makeStatement(
-                sql: "INSERT INTO link_event (\(insertedColumns)) VALUES \(placeholders(rows: chunk.count, columns: 8))"
-            ).execute(arguments: arguments)
+            try statement(db, rows: chunk.count, sql: "INSERT INTO link_event (\(insertedColumns)) VALUES \(placeholders(rows: chunk.count, columns: 8))")
+                .execute(arguments: arguments)
         }
     }
 
     /// The most rows one statement writes (its arguments stay far below SQLite's 32,766).
     package static let rowsPerStatement = 500
+
+    /// The statement `sql` for `rows` rows: cached when it has the full `rowsPerStatement` (the
+    /// size a busy flush repeats), else prepared for this once.
+    static func statement(_ db: Database, rows: Int, sql: String) throws -> Statement {
+        rows == rowsPerStatement ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+    }
 
     /// `rows` groups of `columns` question marks: a VALUES list.
     static func placeholders(rows: Int, columns: Int) -> String {
@@ -153,7 +158,8 @@ extension SQLiteStore {
         }
         // Read in this write with no end recorded, so each is marked here: in statements of
         // `rowsPerStatement` links, then their events (a broad rule can end many links).
-        let ended = candidates.filter { $0.isEnded(by: revocation) }
+        let rule = RevocationIndex([revocation])
+        let ended = candidates.filter { $0.isEnded(by: rule) }
         for start in stride(from: 0, to: ended.count, by: rowsPerStatement) {
             let chunk = ended[start..<min(start + rowsPerStatement, ended.count)]
             try db.execute(
@@ -258,13 +264,13 @@ extension SQLiteStore {
         }
     }
 
+    /// The event in `row`, which holds `LinkEvent.columns` in their order (read by position).
     static func event(from row: Row) throws -> LinkEvent {
-        let bytes: Data = row["link_id"]
-        guard bytes.count == 16, let kind = LinkEventKind(rawValue: row["kind"]) else { throw StoreError.corruptRow("link_event") }
+        let bytes: Data = row[3]
+        guard bytes.count == 16, let kind = LinkEventKind(rawValue: row[2]) else { throw StoreError.corruptRow("link_event") }
         return LinkEvent(
-            serial: row["serial"], at: row["at"], kind: kind, linkID: LinkID(bytes: [UInt8](bytes)), resource: row["resource"],
-            issuerUID: (row["issuer_uid"] as Int64?).flatMap { UInt32(exactly: $0) }, ref: row["ref"], usesLeft: row["uses_left"],
-            revocation: row["revocation"])
+            serial: row[0], at: row[1], kind: kind, linkID: LinkID(bytes: [UInt8](bytes)), resource: row[4],
+            issuerUID: (row[5] as Int64?).flatMap { UInt32(exactly: $0) }, ref: row[6], usesLeft: row[7], revocation: row[8])
     }
 
     /// Deletes the events older than `before` (by serial: every serial up to the newest such

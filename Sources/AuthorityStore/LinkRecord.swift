@@ -61,9 +61,10 @@ public struct LinkRecord: Sendable, Equatable {
     /// Whether `revocation` ends this link for every request it grants: the link's id, or a rule
     /// that covers its whole resource (a prefix link's prefix) and its issue time. A rule deeper
     /// than a prefix link's prefix refuses some of its requests only, and does not end it.
-    public func isEnded(by revocation: Revocation) -> Bool {
-        RevocationIndex([revocation]).isRevoked(id: id, path: resource, issuedAt: issuedAt)
-    }
+    public func isEnded(by revocation: Revocation) -> Bool { isEnded(by: RevocationIndex([revocation])) }
+
+    /// Whether a rule of `index` ends this link (as `isEnded(by:)`): one index for many records.
+    public func isEnded(by index: RevocationIndex) -> Bool { index.isRevoked(id: id, path: resource, issuedAt: issuedAt) }
 
     /// The columns of `link_record`, in the order `values` gives them.
     /// `columns` as a select or insert list.
@@ -91,17 +92,18 @@ extension SQLiteStore {
         try database.read { db in try Self.record(id, db) }
     }
 
+    /// The record in `row`, which starts with `LinkRecord.columns` in their order (read by
+    /// position: a lookup by name compares every column's name, lowercased, each time).
     static func linkRecord(from row: Row) throws -> LinkRecord {
-        let bytes: Data = row["link_id"]
-        guard bytes.count == 16, let epoch = UInt64(exactly: row["epoch"] as Int64) else {
+        let bytes: Data = row[0]
+        guard bytes.count == 16, let epoch = UInt64(exactly: row[1] as Int64) else {
             throw StoreError.corruptRow("link_record")
         }
         return LinkRecord(
-            id: LinkID(bytes: [UInt8](bytes)), epoch: epoch, issuedAt: row["issued_at"], notBefore: row["not_before"],
-            expiresAt: row["expires_at"], resource: row["resource"], isPrefix: row["is_prefix"] as Int64 == 1,
-            host: row["host"], methods: row["methods"], ip: row["ip"], maxUses: row["max_uses"],
-            password: row["password"] as Int64 == 1, cookie: row["cookie"] as Int64 == 1,
-            issuerUID: (row["issuer_uid"] as Int64?).flatMap { UInt32(exactly: $0) }, ref: row["ref"])
+            id: LinkID(bytes: [UInt8](bytes)), epoch: epoch, issuedAt: row[2], notBefore: row[3], expiresAt: row[4],
+            resource: row[5], isPrefix: row[6] as Int64 == 1, host: row[7], methods: row[8], ip: row[9], maxUses: row[10],
+            password: row[11] as Int64 == 1, cookie: row[12] as Int64 == 1,
+            issuerUID: (row[13] as Int64?).flatMap { UInt32(exactly: $0) }, ref: row[14])
     }
 
     /// The revocations that end `record`'s link (`LinkRecord.isEnded(by:)`), oldest first.
@@ -165,60 +167,65 @@ extension SQLiteStore {
         }
     }
 
-    /// Writes what the checks saw to the links' records, in one write: a statement per 500 links
-    /// (an UPDATE … FROM a VALUES list), then the `first_used` events of the links whose allowed
-    /// checks are exactly this flush's (none before: their first use), in the order of those uses.
+    /// Writes what the checks saw to the links' records, in one write, `rowsPerStatement` links
+    /// at a time, in two statements that return no rows: an UPDATE … FROM a VALUES list, then
+    /// the `first_used` events, INSERT … SELECT, of the plain links whose allowed checks are now
+    /// exactly this flush's (none before: their first use). The links go in the order of their
+    /// first allowed check, so their events do too.
     @discardableResult
     public func recordActivity(_ activity: [LinkActivity]) throws -> Int {
         guard !activity.isEmpty else { return 0 }
-        let seen = Dictionary(activity.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let ordered = activity.sorted { ($0.firstAllowed ?? .max, $0.id) < ($1.firstAllowed ?? .max, $1.id) }
         return try groupCommit.perform { db in
-            var firstUses: [LinkEvent] = []
-            for start in stride(from: 0, to: activity.count, by: Self.rowsPerStatement) {
-                let chunk = activity[start..<min(start + Self.rowsPerStatement, activity.count)]
-                var arguments = StatementArguments()
+            var told = 0
+            for start in stride(from: 0, to: ordered.count, by: Self.rowsPerStatement) {
+                let chunk = ordered[start..<min(start + Self.rowsPerStatement, ordered.count)]
+                var seen = StatementArguments()
+                var used = StatementArguments()
                 for link in chunk {
-                    arguments += [
-                        Data(link.id.bytes), link.firstAllowed, link.lastAllowed, link.allowed, link.refused, link.refusedAt,
-                    ]
+                    let id = Data(link.id.bytes)
+                    seen += [id, link.firstAllowed, link.lastAllowed, link.allowed, link.refused, link.refusedAt]
+                    used += [id, link.firstAllowed, link.allowed]
                 }
-                let rows = try Row.fetchAll(
-                    db.makeStatement(
-                        sql: """
-                            WITH seen (id, first, last, allowed, refused, refused_at) AS (VALUES \(Self.placeholders(rows: chunk.count, columns: 6)))
-                            UPDATE link_record SET first_used_at = coalesce(first_used_at, seen.first),
-                                last_used_at = max(coalesce(last_used_at, seen.last), coalesce(seen.last, last_used_at)),
-                                uses_seen = uses_seen + seen.allowed, last_refused = coalesce(seen.refused, last_refused),
-                                last_refused_at = coalesce(seen.refused_at, last_refused_at)
-                            FROM seen WHERE link_record.link_id = seen.id
-                            RETURNING uses_seen, \(LinkRecord.columnList)
-                            """),
-                    arguments: arguments)
-                for row in rows {
-                    let record = try Self.linkRecord(from: row)
-                    // A use-limited link's first use is told with the use itself (consumeUse).
-                    guard record.maxUses == nil, let link = seen[record.id], let first = link.firstAllowed,
-                        (row["uses_seen"] as Int64) == link.allowed
-                    else { continue }
-                    firstUses.append(LinkEvent(.firstUsed, of: record, at: first))
-                }
+                try Self.statement(
+                    db, rows: chunk.count,
+                    sql: """
+                        WITH seen (id, first, last, allowed, refused, refused_at) AS (VALUES \(Self.placeholders(rows: chunk.count, columns: 6)))
+                        UPDATE link_record SET first_used_at = coalesce(first_used_at, seen.first),
+                            last_used_at = max(coalesce(last_used_at, seen.last), coalesce(seen.last, last_used_at)),
+                            uses_seen = uses_seen + seen.allowed, last_refused = coalesce(seen.refused, last_refused),
+                            last_refused_at = coalesce(seen.refused_at, last_refused_at)
+                        FROM seen WHERE link_record.link_id = seen.id
+                        """
+                ).execute(arguments: seen)
+                // A use-limited link's first use is told with the use itself (consumeUse).
+                try Self.statement(
+                    db, rows: chunk.count,
+                    sql: """
+                        WITH used (id, first, allowed) AS (VALUES \(Self.placeholders(rows: chunk.count, columns: 3)))
+                        INSERT INTO link_event (at, kind, link_id, resource, issuer_uid, ref)
+                        SELECT used.first, 'first_used', r.link_id, r.resource, r.issuer_uid, r.ref
+                        FROM used JOIN link_record AS r ON r.link_id = used.id
+                        WHERE used.first IS NOT NULL AND r.uses_seen = used.allowed AND r.max_uses IS NULL
+                        ORDER BY used.first, used.id
+                        """
+                ).execute(arguments: used)
+                told += db.changesCount
             }
-            firstUses.sort { ($0.at, $0.linkID) < ($1.at, $1.linkID) }
-            try Self.append(contentsOf: firstUses, db)
-            return firstUses.count
+            return told
         }
     }
 }
 
 extension SQLiteStore {
-    public func refs(of ids: [LinkID]?, now: Int64) throws -> [(id: LinkID, ref: String, expiresAt: Int64)] {
+    public func refs(of ids: [LinkID]?, now: Int64) throws -> [(id: LinkID, ref: String?, expiresAt: Int64)] {
         try database.read { db in
             let rows: [Row]
             if let ids {
                 guard !ids.isEmpty else { return [] }
                 let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
                 rows = try Row.fetchAll(
-                    db, sql: "SELECT link_id, ref, expires_at FROM link_record WHERE ref IS NOT NULL AND expires_at > ? AND link_id IN (\(marks))",
+                    db, sql: "SELECT link_id, ref, expires_at FROM link_record WHERE expires_at > ? AND link_id IN (\(marks))",
                     arguments: StatementArguments([now] + ids.map { Data($0.bytes) as (any DatabaseValueConvertible) }))
             } else {
                 rows = try Row.fetchAll(
@@ -226,8 +233,8 @@ extension SQLiteStore {
             }
             return rows.compactMap { row in
                 let bytes: Data = row[0]
-                guard bytes.count == 16, let ref: String = row[1] else { return nil }
-                return (LinkID(bytes: [UInt8](bytes)), ref, row[2])
+                guard bytes.count == 16 else { return nil }
+                return (LinkID(bytes: [UInt8](bytes)), row[1], row[2])
             }
         }
     }

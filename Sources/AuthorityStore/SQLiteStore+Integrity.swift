@@ -51,6 +51,8 @@ extension SQLiteStore {
         return (head.serial, head.mac(storeID: ledger.storeID, key: ledger.key).map { String(format: "%02x", $0) }.joined())
     }
 
+    public var versionSerial: Int64 { ledger.committed.serial }
+
     /// Throws `databaseReplaced` when the database file was removed or replaced under the daemon.
     public func checkAlive() throws {
         try ledger.databaseFile.check()

@@ -16,6 +16,8 @@ public protocol Store: AnyObject, Sendable {
     var time: TimeMark { get }
     /// The revocation list's version: (serial, hex of the head's MAC), as of the last commit.
     var version: (serial: Int64, head: String) { get }
+    /// `version.serial` alone, without computing the head's MAC (read at every commit).
+    var versionSerial: Int64 { get }
 
     /// Registers `observer`, calls it at once (before returning) with `.everything`, then with
     /// every later change of key ring, signing key or revocation index, in commit order, each before
@@ -71,8 +73,9 @@ public protocol Store: AnyObject, Sendable {
     func linkRecord(_ id: LinkID) throws -> LinkRecord?
     /// What the record says of the link's use and end (nil: no record).
     func linkUsage(_ id: LinkID) throws -> LinkUsage?
-    /// The `ref` of each live link (expiring after `now`) that has one, among `ids` (nil: all).
-    func refs(of ids: [LinkID]?, now: Int64) throws -> [(id: LinkID, ref: String, expiresAt: Int64)]
+    /// The `ref` of each live link (expiring after `now`) among `ids`, nil for one without; with
+    /// `ids` nil, of every live link that has one.
+    func refs(of ids: [LinkID]?, now: Int64) throws -> [(id: LinkID, ref: String?, expiresAt: Int64)]
     /// The revocations that end `record`'s link (`LinkRecord.isEnded(by:)`), oldest first.
     func revocations(ending record: LinkRecord) throws -> [RevocationRecord]
     /// Lifecycle events with serials above `after`, oldest first, at most `limit`; only those of

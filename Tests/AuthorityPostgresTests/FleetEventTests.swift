@@ -64,6 +64,7 @@ import Testing
             "revoked /f/dir/",  // the used-up link is ended already: no `revoked` for it
         ])
         #expect(events.filter { $0.kind == .used }.map(\.usesLeft) == [2, 1, 0])
+        #expect(events[0].ref == "ref/f/one" && events[0].issuerUID == 10 && events[0].usesLeft == nil && events[0].revocation == nil)
         #expect(events.filter { $0.kind == .revoked }.allSatisfy { $0.revocation == rule.id })
         #expect(try a.events(after: 0, limit: 100, issuer: 20).events.map(\.kind) == [.issued, .revoked])
         #expect(try a.revocations(ending: folder).map(\.id) == [rule.id])
@@ -144,6 +145,8 @@ import Testing
         #expect(told == 1)
         let events = try stores[1].events(after: 0, limit: 100, issuer: nil).events.filter { $0.kind != .issued }
         #expect(events.map { "\($0.kind.rawValue) \($0.resource)" } == ["first_used /p/plain"])
+        // Absent values stay absent (the insert's arrays hold none of them).
+        #expect(events.allSatisfy { $0.ref == nil && $0.issuerUID == nil && $0.usesLeft == nil && $0.revocation == nil })
         let usage = try #require(try stores[1].linkUsage(plain.id))
         #expect(usage.usesSeen == 4 && usage.lastUsedAt == now + 13 && [now + 10, now + 11].contains(usage.firstUsedAt ?? 0))
         #expect(events.first?.at == usage.firstUsedAt)

@@ -27,6 +27,7 @@ func open(_ state: String, now: Int64 = t0, revocations: Bool = true, masterKeyF
         "0004_durable_truth.sql": "7c4e59944f91cc0c4b610cdb41ceeb26dae7614fcf61865899794a1aa097161a",
         "0005_link_records.sql": "b5f61feae836fce62676d7eada39d9404a6365a96876802e698cc02286dca8e3",
         "0006_link_events.sql": "8ea1af0024ac17f9e13e5d429dc44deb77c215807add9847ed1b55ba4b6d1016",
+        "0007_link_records_in_issue_order.sql": "6a6db049e51c3b8312db7ec7e35e28ae6d935467dc21d8593faaef7eced65021",
     ]
 
     @Test func shippedMigrationsArePinned() throws {
@@ -45,6 +46,51 @@ func open(_ state: String, now: Int64 = t0, revocations: Bool = true, masterKeyF
         for file in SchemaMigrations.files {
             let onDisk = try String(contentsOf: directory.appendingPathComponent(file.name), encoding: .utf8)
             #expect(onDisk == file.sql)
+        }
+    }
+
+    /// 0007 rebuilds link_record in issue order: every row and column of a 0006 database is kept,
+    /// the link id stays unique, and the indexes are back.
+    @Test func linkRecordsKeepEveryColumnInIssueOrder() async throws {
+        try await TemporaryDirectory.with { dir in
+            let queue = try DatabaseQueue(path: dir + "/old.sqlite")
+            let migrator = SchemaMigrations.migrator()
+            try migrator.migrate(queue, upTo: "0006_link_events")
+            let (late, early) = (Data(repeating: 1, count: 16), Data(repeating: 2, count: 16))
+            let columns = LinkRecord.columns + LinkUsage.columns
+            let full: [(any DatabaseValueConvertible)?] = [
+                late, Int64(1), t0 + 5, t0, t0 + 600, "/a/", Int64(1), "h.example", "GET", "10.0.0.0/8", Int64(3), Int64(1),
+                Int64(1), Int64(1_000), "ref-a", "revoked", Int64(1), t0 + 6, t0 + 7, Int64(2), "expired", t0 + 8,
+            ]
+            var sparse: [(any DatabaseValueConvertible)?] = Array(repeating: nil, count: columns.count)
+            for (index, value) in [
+                (0, early), (1, Int64(2)), (2, t0), (4, t0 + 60), (5, "/b"), (6, Int64(0)), (8, "GET,HEAD"), (11, Int64(0)),
+                (12, Int64(0)), (16, Int64(0)), (19, Int64(0)),
+            ] as [(Int, any DatabaseValueConvertible)] {
+                sparse[index] = value
+            }
+            let rows = [full, sparse].map { $0.map { $0?.databaseValue ?? .null } }
+            let list = columns.joined(separator: ", ")
+            try queue.write { db in
+                for row in rows {
+                    try db.execute(
+                        sql: "INSERT INTO link_record (\(list)) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))",
+                        arguments: StatementArguments(row))
+                }
+            }
+            try migrator.migrate(queue)
+            try queue.read { db in
+                let kept = try Row.fetchAll(db, sql: "SELECT \(list) FROM link_record ORDER BY record").map { Array($0.databaseValues) }
+                #expect(kept == [rows[1], rows[0]])  // in issue order
+                let indexes = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'link_record'")
+                #expect(Set(indexes).isSuperset(of: ["link_record_expires_at", "link_record_resource", "link_record_live"]))
+            }
+            #expect(throws: DatabaseError.self) {
+                try queue.write { db in
+                    try db.execute(sql: "INSERT INTO link_record (\(list)) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))",
+                                   arguments: StatementArguments(rows[0]))
+                }
+            }
         }
     }
 
