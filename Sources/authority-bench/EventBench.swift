@@ -171,10 +171,12 @@ struct EventBench {
     }
 
     /// The highest serial the caller can read (0 without events): the smallest `after` whose page
-    /// is empty, by doubling then bisecting (a few dozen one-event pages, whatever the table holds).
+    /// is empty (or past the newest event), by doubling then bisecting (a few dozen one-event pages, whatever the table holds).
     func lastSerial(_ client: UnixHTTPClient) throws -> Int64 {
         func hasEvents(after serial: Int64) throws -> Bool {
             let page = try client.get("/v1/events?after=\(serial)&limit=1")
+            // Past the newest serial the store has given: 410 events.ahead.
+            if page.status == 410, page.text.contains("events.ahead") { return false }
             guard page.status == 200, let object = try JSONSerialization.jsonObject(with: page.body) as? [String: Any],
                 let events = object["events"] as? [Any]
             else { throw BenchError.scenario("GET /v1/events?after=\(serial) answered \(page.status): \(page.text.prefix(200))") }
