@@ -284,7 +284,7 @@ extension PostgresStore {
 }
 
 extension PostgresStore {
-    public func refs(of ids: [LinkID]?, now: Int64) throws -> [(id: LinkID, ref: String?, expiresAt: Int64)] {
+    public func refs(of ids: [LinkID]?, now: Int64, limit: Int) throws -> [(id: LinkID, ref: String?, expiresAt: Int64)] {
         if let ids, ids.isEmpty { return [] }
         return try performRead { [logger] connection in
             let rows: [PostgresRow]
@@ -296,7 +296,8 @@ extension PostgresStore {
                 ).collect()
             } else {
                 rows = try await connection.query(
-                    "SELECT link_id, ref, expires_at FROM link_record WHERE ref IS NOT NULL AND expires_at > \(now)", logger: logger
+                    "SELECT link_id, ref, expires_at FROM link_record WHERE ref IS NOT NULL AND expires_at > \(now) ORDER BY expires_at DESC LIMIT \(Int64(limit))",
+                    logger: logger
                 ).collect()
             }
             return try rows.compactMap { row in

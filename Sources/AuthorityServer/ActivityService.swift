@@ -32,7 +32,10 @@ extension Authority {
     /// Writes the activity noted since the last flush (blocking: on the write pool, or at shutdown).
     /// What a failed write held is lost: it told of checks, it was never an acknowledged write.
     func flushActivity() throws {
-        let (activity, dropped) = checker.activity.take()
+        let (noted, dropped) = checker.activity.take()
+        // In the order of the first allowed checks, so that each write's first_used events, and
+        // the writes themselves, follow the uses.
+        let activity = noted.sorted { ($0.firstAllowed ?? .max, $0.id) < ($1.firstAllowed ?? .max, $1.id) }
         if dropped > 0 {
             runtime.logger.warning(
                 "more links were checked within a second than the activity log holds; some checks were not noted",
@@ -44,17 +47,22 @@ extension Authority {
             try store.recordActivity(Array(activity[start..<min(start + 1_000, activity.count)]))
         }
         let refs = checker.refs
-        let refused = refs.prune(now: runtime.clock())
-        if refused > 0 {
+        let notHeld = refs.prune(now: runtime.clock())
+        if notHeld > 0 {
             runtime.logger.warning(
-                "the refs of more live links than the ref book holds were asked for; their forward-auth answers lack X-Authority-Ref",
-                metadata: ["links.not_held": "\(refused)", "book.limit": "\(refs.limit)"])
+                "more live links have a ref than the ref book holds; the answers of those it does not hold (the soonest to expire) lack X-Authority-Ref",
+                metadata: ["links.not_held": "\(notHeld)", "book.limit": "\(refs.limit)"])
         }
         // A fleet's links issued by other daemons: their refs, once they were checked here.
         guard store.secondsSinceSync != nil else { return }
         let missing = refs.missing(activity.map(\.id))
         for start in stride(from: 0, to: missing.count, by: 500) {
-            refs.add(try store.refs(of: Array(missing[start..<min(start + 500, missing.count)]), now: runtime.clock()))
+            let asked = Array(missing[start..<min(start + 500, missing.count)])
+            let found = try store.refs(of: asked, now: runtime.clock(), limit: asked.count)
+            refs.add(found)
+            // No record here, or expired: not asked about again until the book forgets them.
+            let answered = Set(found.map(\.id))
+            refs.noteAbsent(asked.filter { !answered.contains($0) })
         }
     }
 }

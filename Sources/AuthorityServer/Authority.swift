@@ -48,7 +48,7 @@ public final class Authority: Sendable {
         self.events = EventHub(store: store, runtime: runtime)
         Self.observe(store, into: metrics, logger: logger)
         do {
-            checker.refs.add(try store.refs(of: nil, now: runtime.clock()))
+            checker.refs.add(try store.refs(of: nil, now: runtime.clock(), limit: checker.refs.limit))
         } catch {
             logger.warning("the refs of live links could not be read: forward-auth answers lack X-Authority-Ref until their next issue", metadata: ["error": "\(error)"])
         }

@@ -218,7 +218,7 @@ extension SQLiteStore {
 }
 
 extension SQLiteStore {
-    public func refs(of ids: [LinkID]?, now: Int64) throws -> [(id: LinkID, ref: String?, expiresAt: Int64)] {
+    public func refs(of ids: [LinkID]?, now: Int64, limit: Int) throws -> [(id: LinkID, ref: String?, expiresAt: Int64)] {
         try database.read { db in
             let rows: [Row]
             if let ids {
@@ -229,7 +229,8 @@ extension SQLiteStore {
                     arguments: StatementArguments([now] + ids.map { Data($0.bytes) as (any DatabaseValueConvertible) }))
             } else {
                 rows = try Row.fetchAll(
-                    db, sql: "SELECT link_id, ref, expires_at FROM link_record WHERE ref IS NOT NULL AND expires_at > ?", arguments: [now])
+                    db, sql: "SELECT link_id, ref, expires_at FROM link_record WHERE ref IS NOT NULL AND expires_at > ? ORDER BY expires_at DESC LIMIT ?",
+                    arguments: [now, limit])
             }
             return rows.compactMap { row in
                 let bytes: Data = row[0]

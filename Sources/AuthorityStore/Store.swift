@@ -74,8 +74,8 @@ public protocol Store: AnyObject, Sendable {
     /// What the record says of the link's use and end (nil: no record).
     func linkUsage(_ id: LinkID) throws -> LinkUsage?
     /// The `ref` of each live link (expiring after `now`) among `ids`, nil for one without; with
-    /// `ids` nil, of every live link that has one.
-    func refs(of ids: [LinkID]?, now: Int64) throws -> [(id: LinkID, ref: String?, expiresAt: Int64)]
+    /// `ids` nil, of the live links that have one, at most `limit`, the latest expiries first.
+    func refs(of ids: [LinkID]?, now: Int64, limit: Int) throws -> [(id: LinkID, ref: String?, expiresAt: Int64)]
     /// The revocations that end `record`'s link (`LinkRecord.isEnded(by:)`), oldest first.
     func revocations(ending record: LinkRecord) throws -> [RevocationRecord]
     /// Lifecycle events with serials above `after`, oldest first, at most `limit`; only those of
