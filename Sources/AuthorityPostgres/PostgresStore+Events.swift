@@ -274,9 +274,10 @@ extension PostgresStore {
             let used = activity.filter { $0.allowed > 0 && $0.firstAllowed != nil && firstTime.contains($0.id) }
             guard !used.isEmpty else { return 0 }
             let records = try await Self.records(used.map(\.id), transaction)
+            // In the order of `activity` (`ActivityLog.take`: the order of the first allowed checks).
             let told = used.compactMap { link in
                 records[link.id].map { LinkEvent(.firstUsed, of: $0, at: link.firstAllowed ?? 0) }
-            }.sorted { ($0.at, $0.linkID) < ($1.at, $1.linkID) }
+            }
             transaction.events.append(contentsOf: told)
             return told.count
         }

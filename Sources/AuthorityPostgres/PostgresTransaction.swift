@@ -26,7 +26,6 @@ final class PostgresTransaction: @unchecked Sendable {
     /// `finish`, under store_meta's lock.
     var events: [LinkEvent] = []
 
-
     /// store_meta's key-ring and rebuild serials and next revocation id when it was locked: equal
     /// to what this daemon has applied, the commits of others since then changed no state it
     /// holds in memory (only use counters, issue records, password attempts).

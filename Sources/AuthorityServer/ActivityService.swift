@@ -32,10 +32,9 @@ extension Authority {
     /// Writes the activity noted since the last flush (blocking: on the write pool, or at shutdown).
     /// What a failed write held is lost: it told of checks, it was never an acknowledged write.
     func flushActivity() throws {
-        let (noted, dropped) = checker.activity.take()
-        // In the order of the first allowed checks, so that each write's first_used events, and
-        // the writes themselves, follow the uses.
-        let activity = noted.sorted { ($0.firstAllowed ?? .max, $0.id) < ($1.firstAllowed ?? .max, $1.id) }
+        // In the order of the first allowed checks (`take`), so the writes and their first_used
+        // events follow the uses.
+        let (activity, dropped) = checker.activity.take()
         if dropped > 0 {
             runtime.logger.warning(
                 "more links were checked within a second than the activity log holds; some checks were not noted",
@@ -43,9 +42,7 @@ extension Authority {
         }
         // In writes of at most 1,000 links each: in fleet mode a write holds the commit lock that
         // every daemon's uses, issues and revocations wait for.
-        for start in stride(from: 0, to: activity.count, by: 1_000) {
-            try store.recordActivity(Array(activity[start..<min(start + 1_000, activity.count)]))
-        }
+        for write in activity.chunks(of: 1_000) { try store.recordActivity(Array(write)) }
         let refs = checker.refs
         let notHeld = refs.prune(now: runtime.clock())
         if notHeld > 0 {
@@ -56,8 +53,8 @@ extension Authority {
         // A fleet's links issued by other daemons: their refs, once they were checked here.
         guard store.secondsSinceSync != nil else { return }
         let missing = refs.missing(activity.map(\.id))
-        for start in stride(from: 0, to: missing.count, by: 500) {
-            let asked = Array(missing[start..<min(start + 500, missing.count)])
+        for chunk in missing.chunks(of: 500) {
+            let asked = Array(chunk)
             let found = try store.refs(of: asked, now: runtime.clock(), limit: asked.count)
             refs.add(found)
             // No record here, or expired: not asked about again until the book forgets them.

@@ -121,7 +121,7 @@ final class EventStream {
             }
             var frame = ByteBuffer()
             frame.writeString("event: error\ndata: ")
-            var json = APIResponse.json(APIErrorBody(code: refusal.code.rawValue, message: refusal.message)).body
+            var json = refusal.response.body
             frame.writeBuffer(&json)
             frame.writeString("\n\n")
             return finish(frame: frame)

@@ -44,11 +44,22 @@ public final class ActivityLog: Sendable {
         }
     }
 
-    /// Everything noted since the last call, and how many checks were not noted (the log was full).
+    /// Everything noted since the last call, in the order of the links' first allowed checks
+    /// (then by id; links with none last), and how many checks were not noted (the log was full).
+    /// In that order a flush writes them, so its `first_used` events follow the uses.
     public func take() -> (activity: [LinkActivity], dropped: Int) {
-        entries.withLock { entries in
+        let (seen, dropped) = entries.withLock { entries in
             defer { entries = ([:], 0) }
             return (Array(entries.seen.values), entries.dropped)
         }
+        return (seen.sorted { ($0.firstAllowed ?? .max, $0.id) < ($1.firstAllowed ?? .max, $1.id) }, dropped)
+    }
+}
+
+extension Array {
+    /// The array in consecutive slices of at most `size` elements (the last may be shorter): one
+    /// statement's, or one write's, share of a batch.
+    package func chunks(of size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }

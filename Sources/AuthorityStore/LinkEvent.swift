@@ -92,8 +92,7 @@ extension SQLiteStore {
 
     /// Appends `events` in order, inside a write: a statement per `rowsPerStatement` events.
     static func append(contentsOf events: [LinkEvent], _ db: Database) throws {
-        for start in stride(from: 0, to: events.count, by: rowsPerStatement) {
-            let chunk = events[start..<min(start + rowsPerStatement, events.count)]
+        for chunk in events.chunks(of: rowsPerStatement) {
             guard chunk.count > 1 else {
                 try append(chunk[chunk.startIndex], db)
                 continue
@@ -116,9 +115,11 @@ extension SQLiteStore {
 
     /// `rows` groups of `columns` question marks: a VALUES list.
     static func placeholders(rows: Int, columns: Int) -> String {
-        let group = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
-        return Array(repeating: group, count: rows).joined(separator: ", ")
+        Array(repeating: "(" + marks(columns) + ")", count: rows).joined(separator: ", ")
     }
+
+    /// `count` question marks, comma-separated: a row's values, or an IN list.
+    static func marks(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
 
     private static let insertedColumns = "at, kind, link_id, resource, issuer_uid, ref, uses_left, revocation"
 
@@ -160,10 +161,9 @@ extension SQLiteStore {
         // `rowsPerStatement` links, then their events (a broad rule can end many links).
         let rule = RevocationIndex([revocation])
         let ended = candidates.filter { $0.isEnded(by: rule) }
-        for start in stride(from: 0, to: ended.count, by: rowsPerStatement) {
-            let chunk = ended[start..<min(start + rowsPerStatement, ended.count)]
+        for chunk in ended.chunks(of: rowsPerStatement) {
             try db.execute(
-                sql: "UPDATE link_record SET ended = 'revoked' WHERE link_id IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", "))) AND ended IS NULL",
+                sql: "UPDATE link_record SET ended = 'revoked' WHERE link_id IN (\(marks(chunk.count))) AND ended IS NULL",
                 arguments: StatementArguments(chunk.map { Data($0.id.bytes) }))
         }
         try append(contentsOf: ended.map { LinkEvent(.revoked, of: $0, at: now, revocation: serial) }, db)

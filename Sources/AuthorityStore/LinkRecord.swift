@@ -78,8 +78,7 @@ public struct LinkRecord: Sendable, Equatable {
 
 extension SQLiteStore {
     static func insertRecord(_ db: Database, _ record: LinkRecord) throws {
-        let marks = Array(repeating: "?", count: LinkRecord.columns.count).joined(separator: ", ")
-        try db.cachedStatement(sql: "INSERT INTO link_record (\(LinkRecord.columnList)) VALUES (\(marks))")
+        try db.cachedStatement(sql: "INSERT INTO link_record (\(LinkRecord.columnList)) VALUES (\(marks(LinkRecord.columns.count)))")
             .execute(arguments: [
                 Data(record.id.bytes), Int64(record.epoch), record.issuedAt, record.notBefore, record.expiresAt,
                 record.resource, record.isPrefix ? 1 : 0, record.host, record.methods, record.ip, record.maxUses,
@@ -170,16 +169,14 @@ extension SQLiteStore {
     /// Writes what the checks saw to the links' records, in one write, `rowsPerStatement` links
     /// at a time, in two statements that return no rows: an UPDATE … FROM a VALUES list, then
     /// the `first_used` events, INSERT … SELECT, of the plain links whose allowed checks are now
-    /// exactly this flush's (none before: their first use). The links go in the order of their
-    /// first allowed check, so their events do too.
+    /// exactly this flush's (none before: their first use). The events go in the order of
+    /// `activity` (`ActivityLog.take`: the order of the first allowed checks).
     @discardableResult
     public func recordActivity(_ activity: [LinkActivity]) throws -> Int {
         guard !activity.isEmpty else { return 0 }
-        let ordered = activity.sorted { ($0.firstAllowed ?? .max, $0.id) < ($1.firstAllowed ?? .max, $1.id) }
         return try groupCommit.perform { db in
             var told = 0
-            for start in stride(from: 0, to: ordered.count, by: Self.rowsPerStatement) {
-                let chunk = ordered[start..<min(start + Self.rowsPerStatement, ordered.count)]
+            for chunk in activity.chunks(of: Self.rowsPerStatement) {
                 var seen = StatementArguments()
                 var used = StatementArguments()
                 for link in chunk {
@@ -223,9 +220,8 @@ extension SQLiteStore {
             let rows: [Row]
             if let ids {
                 guard !ids.isEmpty else { return [] }
-                let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
                 rows = try Row.fetchAll(
-                    db, sql: "SELECT link_id, ref, expires_at FROM link_record WHERE expires_at > ? AND link_id IN (\(marks))",
+                    db, sql: "SELECT link_id, ref, expires_at FROM link_record WHERE expires_at > ? AND link_id IN (\(Self.marks(ids.count)))",
                     arguments: StatementArguments([now] + ids.map { Data($0.bytes) as (any DatabaseValueConvertible) }))
             } else {
                 rows = try Row.fetchAll(
