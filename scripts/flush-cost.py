@@ -11,7 +11,8 @@ Prints this process's CPU and the wall time per flushed link. Python's own bindi
 figure alike: compare the variants with each other, not with the daemon.
 
 Variants (default: all):
-  current      the daemon's statements: UPDATE link_record ... FROM a VALUES list of link ids,
+  current      the daemon's two statements (SQLiteStore.recordActivity; the refusal columns left
+               out, this flush has none): UPDATE link_record ... FROM a VALUES list of link ids,
                then INSERT INTO link_event ... SELECT joined on the link id
   by-rowid     the same writes, by the record's rowid (as if the daemon remembered it)
   apart        the activity in a narrow table of its own keyed by the record's rowid (upserted),
@@ -34,6 +35,9 @@ def migrated_database(authorityd, directory):
         if os.path.exists(os.path.join(directory, "a.sock")):
             break
         time.sleep(0.1)
+    else:
+        daemon.kill()
+        sys.exit(f"flush-cost: {authorityd} did not open its socket within 10 s")
     daemon.terminate()
     daemon.wait(30)
     return path
