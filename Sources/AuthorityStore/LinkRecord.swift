@@ -155,7 +155,7 @@ extension SQLiteStore {
     public func linkUsage(_ id: LinkID) throws -> LinkUsage? {
         try database.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT \(LinkUsage.columnList) FROM link_record WHERE link_id = ?",
+                db, sql: "SELECT \(LinkUsage.columnList) FROM link_record_with_activity WHERE link_id = ?",
                 arguments: [Data(id.bytes)]
             ).map { row in
                 LinkUsage(
@@ -166,48 +166,60 @@ extension SQLiteStore {
         }
     }
 
-    /// Writes what the checks saw to the links' records, in one write, `rowsPerStatement` links
-    /// at a time, in two statements that return no rows: an UPDATE … FROM a VALUES list, then
-    /// the `first_used` events, INSERT … SELECT, of the plain links whose allowed checks are now
-    /// exactly this flush's (none before: their first use). The events go in the order of
-    /// `activity` (`ActivityLog.take`: the order of the first allowed checks).
+    /// Writes what the checks saw to the links' activity (table `link_activity`, a narrow row
+    /// per used link), in one write, `rowsPerStatement` links at a time, in three statements that
+    /// return no rows: the links' records found once, by link id, into a temporary table of the
+    /// writer's (`temp.activity_flush`, in memory); the `first_used` events, INSERT … SELECT, of
+    /// the plain links with no first use before this flush; then the activity, an upsert. A link
+    /// with no record (never issued here, or collected) is skipped. The events go in the order
+    /// of `activity` (`ActivityLog.take`: the order of the first allowed checks).
     @discardableResult
     public func recordActivity(_ activity: [LinkActivity]) throws -> Int {
         guard !activity.isEmpty else { return 0 }
         return try groupCommit.perform { db in
+            try db.execute(sql: """
+                CREATE TEMP TABLE IF NOT EXISTS activity_flush (position INTEGER PRIMARY KEY, record INTEGER NOT NULL,
+                    first INTEGER, last INTEGER, allowed INTEGER NOT NULL, refused TEXT, refused_at INTEGER)
+                """)
             var told = 0
             for chunk in activity.chunks(of: Self.rowsPerStatement) {
                 var seen = StatementArguments()
-                var used = StatementArguments()
-                for link in chunk {
-                    let id = Data(link.id.bytes)
-                    seen += [id, link.firstAllowed, link.lastAllowed, link.allowed, link.refused, link.refusedAt]
-                    used += [id, link.firstAllowed, link.allowed]
+                for (position, link) in chunk.enumerated() {
+                    seen += [position, Data(link.id.bytes), link.firstAllowed, link.lastAllowed, link.allowed, link.refused, link.refusedAt]
                 }
+                try db.cachedStatement(sql: "DELETE FROM temp.activity_flush").execute()
                 try Self.statement(
                     db, rows: chunk.count,
                     sql: """
-                        WITH seen (id, first, last, allowed, refused, refused_at) AS (VALUES \(Self.placeholders(rows: chunk.count, columns: 6)))
-                        UPDATE link_record SET first_used_at = coalesce(first_used_at, seen.first),
-                            last_used_at = max(coalesce(last_used_at, seen.last), coalesce(seen.last, last_used_at)),
-                            uses_seen = uses_seen + seen.allowed, last_refused = coalesce(seen.refused, last_refused),
-                            last_refused_at = coalesce(seen.refused_at, last_refused_at)
-                        FROM seen WHERE link_record.link_id = seen.id
+                        INSERT INTO temp.activity_flush (position, record, first, last, allowed, refused, refused_at)
+                        SELECT v.column1, r.record, v.column3, v.column4, v.column5, v.column6, v.column7
+                        FROM (VALUES \(Self.placeholders(rows: chunk.count, columns: 7))) AS v JOIN link_record AS r ON r.link_id = v.column2
                         """
                 ).execute(arguments: seen)
                 // A use-limited link's first use is told with the use itself (consumeUse).
-                try Self.statement(
-                    db, rows: chunk.count,
+                try db.cachedStatement(
                     sql: """
-                        WITH used (id, first, allowed) AS (VALUES \(Self.placeholders(rows: chunk.count, columns: 3)))
                         INSERT INTO link_event (at, kind, link_id, resource, issuer_uid, ref)
-                        SELECT used.first, 'first_used', r.link_id, r.resource, r.issuer_uid, r.ref
-                        FROM used JOIN link_record AS r ON r.link_id = used.id
-                        WHERE used.first IS NOT NULL AND r.uses_seen = used.allowed AND r.max_uses IS NULL
-                        ORDER BY used.first, used.id
+                        SELECT s.first, 'first_used', r.link_id, r.resource, r.issuer_uid, r.ref
+                        FROM temp.activity_flush AS s JOIN link_record AS r ON r.record = s.record
+                        WHERE s.first IS NOT NULL AND r.max_uses IS NULL
+                            AND NOT EXISTS (SELECT 1 FROM link_activity AS a WHERE a.record = s.record AND a.first_used_at IS NOT NULL)
+                        ORDER BY s.position
                         """
-                ).execute(arguments: used)
+                ).execute()
                 told += db.changesCount
+                // `WHERE true`: an upsert after a SELECT must have one (SQLite's parser).
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO link_activity (record, first_used_at, last_used_at, uses_seen, last_refused, last_refused_at)
+                        SELECT record, first, last, allowed, refused, refused_at FROM temp.activity_flush WHERE true
+                        ON CONFLICT (record) DO UPDATE SET first_used_at = coalesce(first_used_at, excluded.first_used_at),
+                            last_used_at = max(coalesce(last_used_at, excluded.last_used_at), coalesce(excluded.last_used_at, last_used_at)),
+                            uses_seen = uses_seen + excluded.uses_seen,
+                            last_refused = coalesce(excluded.last_refused, last_refused),
+                            last_refused_at = coalesce(excluded.last_refused_at, last_refused_at)
+                        """
+                ).execute()
             }
             return told
         }

@@ -30,6 +30,10 @@ extension SQLiteStore {
         ("store_meta", ["only_row", "store_id", "created_at", "clock_mark", "head_serial", "head_digest", "head_mac", "next_revocation", "events_collected"]),
     ]
 
+    /// Where `table`'s rows are read: link_record's activity is a table of its own here (0008),
+    /// joined back into the record's columns by a view.
+    static func exportSource(of table: String) -> String { table == "link_record" ? "link_record_with_activity" : table }
+
     /// The key that seals this store's rows and head (from its master key): another engine's copy
     /// of the rows verifies under it.
     package var integrityKey: IntegrityKey { ledger.key }
@@ -38,7 +42,7 @@ extension SQLiteStore {
     package func export() throws -> [ExportedTable] {
         try database.read { db in
             try Self.exportedTables.map { table in
-                let rows = try Row.fetchAll(db, sql: "SELECT \(table.columns.joined(separator: ", ")) FROM \(table.name) ORDER BY 1")
+                let rows = try Row.fetchAll(db, sql: "SELECT \(table.columns.joined(separator: ", ")) FROM \(Self.exportSource(of: table.name)) ORDER BY 1")
                 return ExportedTable(
                     name: table.name, columns: table.columns,
                     rows: try rows.map { row in

@@ -187,8 +187,9 @@ extension SQLiteStore {
         }
     }
 
-    /// Deletes use counters and password rows of links that have expired, the records of links
-    /// expired for longer than `eventRetention`, and events older than it. Returns how many rows.
+    /// Deletes use counters and password rows of links that have expired, the records (and their
+    /// activity) of links expired for longer than `eventRetention`, and events older than it.
+    /// Returns how many rows (a record and its activity count as one).
     @discardableResult
     public func collectExpiredLinkState(now: Int64) throws -> Int {
         let recordsBefore = now.subtractingReportingOverflow(configuration.eventRetention)
@@ -198,6 +199,9 @@ extension SQLiteStore {
             try db.execute(sql: "DELETE FROM link_password WHERE expires_at <= ?", arguments: [now])
             let passwords = db.changesCount
             let before = recordsBefore.overflow ? Int64.min : recordsBefore.partialValue
+            try db.execute(
+                sql: "DELETE FROM link_activity WHERE record IN (SELECT record FROM link_record WHERE expires_at <= ?)",
+                arguments: [before])
             try db.execute(sql: "DELETE FROM link_record WHERE expires_at <= ?", arguments: [before])
             let records = db.changesCount
             return try macs.count + passwords + records + Self.collectEvents(before: before, db)

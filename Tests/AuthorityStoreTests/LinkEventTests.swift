@@ -145,11 +145,20 @@ import Testing
             #expect(try store.recordActivity(activity) == 1)  // the use-limited link's first use comes with its use
             #expect(try store.linkUsage(plain.id) == LinkUsage(
                 firstUsedAt: t0 + 10, lastUsedAt: t0 + 12, usesSeen: 2, lastRefused: "ip_mismatch", lastRefusedAt: t0 + 13))
+            // A link refused before its first allowed check: the refusal alone is no first use.
+            let late = try Self.issue(store, "/late")
+            let refusal = ActivityLog()
+            refusal.note(late.id, allowed: false, reason: "expired", now: t0 + 15)
+            #expect(try store.recordActivity(refusal.take().activity) == 0)
+            #expect(try store.linkUsage(late.id) == LinkUsage(lastRefused: "expired", lastRefusedAt: t0 + 15))
             let later = ActivityLog()
             later.note(plain.id, allowed: true, reason: "ok", now: t0 + 20)
-            #expect(try store.recordActivity(later.take().activity) == 0)  // told once
+            later.note(late.id, allowed: true, reason: "ok", now: t0 + 21)
+            #expect(try store.recordActivity(later.take().activity) == 1)  // the plain link's told once; the late one's now
             #expect(try store.linkUsage(plain.id)?.lastUsedAt == t0 + 20 && store.linkUsage(plain.id)?.firstUsedAt == t0 + 10)
-            #expect(try Self.kinds(store).filter { $0.hasPrefix("first_used") } == ["first_used /plain"])
+            #expect(try store.linkUsage(late.id) == LinkUsage(
+                firstUsedAt: t0 + 21, lastUsedAt: t0 + 21, usesSeen: 1, lastRefused: "expired", lastRefusedAt: t0 + 15))
+            #expect(try Self.kinds(store).filter { $0.hasPrefix("first_used") } == ["first_used /plain", "first_used /late"])
             #expect(try store.events(after: 0, limit: 10, issuer: nil).events.first { $0.kind == .firstUsed }?.at == t0 + 10)
         }
     }

@@ -1,6 +1,7 @@
 import AuthorityCore
 import AuthorityTesting
 import Foundation
+import GRDB
 import Testing
 
 @testable import AuthorityStore
@@ -72,12 +73,18 @@ import Testing
             try store.recordIssue(
                 epoch: 1, expiresAt: record.expiresAt, linkID: record.id, detail: nil,
                 state: LinkState(maxUses: 3, record: record), now: t0, caller: .daemon)
+            let log = ActivityLog()
+            log.note(record.id, allowed: true, reason: "ok", now: t0 + 30)
+            try store.recordActivity(log.take().activity)
             _ = try store.maintain(now: t0 + 61)
             #expect(try store.remainingUses(record.id) == nil)  // the counter goes with the link
+            #expect(try store.linkUsage(record.id)?.usesSeen == 1)
             #expect(try store.linkRecord(record.id) == record)  // the record stays for the retention
             _ = try store.maintain(now: t0 + 60 + 3_600)
             #expect(try store.linkRecord(record.id) == nil)
             #expect(try store.export().first { $0.name == "link_record" }?.rows.isEmpty == true)
+            // The record's activity (a table of its own since 0008) goes with it.
+            #expect(try store.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM link_activity") } == 0)
         }
     }
 

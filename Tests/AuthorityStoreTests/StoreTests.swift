@@ -28,6 +28,7 @@ func open(_ state: String, now: Int64 = t0, revocations: Bool = true, masterKeyF
         "0005_link_records.sql": "b5f61feae836fce62676d7eada39d9404a6365a96876802e698cc02286dca8e3",
         "0006_link_events.sql": "8ea1af0024ac17f9e13e5d429dc44deb77c215807add9847ed1b55ba4b6d1016",
         "0007_link_records_in_issue_order.sql": "6a6db049e51c3b8312db7ec7e35e28ae6d935467dc21d8593faaef7eced65021",
+        "0008_link_activity_apart.sql": "f2e4287835c6e2e2e7de524f8fd82fb3e41e55125490acb2da75ab88bb03952b",
     ]
 
     @Test func shippedMigrationsArePinned() throws {
@@ -78,7 +79,7 @@ func open(_ state: String, now: Int64 = t0, revocations: Bool = true, masterKeyF
                         arguments: StatementArguments(row))
                 }
             }
-            try migrator.migrate(queue)
+            try migrator.migrate(queue, upTo: "0007_link_records_in_issue_order")
             try queue.read { db in
                 let kept = try Row.fetchAll(db, sql: "SELECT \(list) FROM link_record ORDER BY record").map { Array($0.databaseValues) }
                 #expect(kept == [rows[1], rows[0]])  // in issue order
@@ -90,6 +91,47 @@ func open(_ state: String, now: Int64 = t0, revocations: Bool = true, masterKeyF
                     try db.execute(sql: "INSERT INTO link_record (\(list)) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))",
                                    arguments: StatementArguments(rows[0]))
                 }
+            }
+        }
+    }
+
+    /// 0008 moves the activity columns out of link_record: a 0007 database's rows read the same
+    /// through link_record_with_activity, the records keep their rowids and indexes, and only
+    /// the rows with activity have a link_activity row.
+    @Test func activityMovesToItsOwnTableAndReadsTheSame() async throws {
+        try await TemporaryDirectory.with { dir in
+            let queue = try DatabaseQueue(path: dir + "/old.sqlite")
+            let migrator = SchemaMigrations.migrator()
+            try migrator.migrate(queue, upTo: "0007_link_records_in_issue_order")
+            let columns = LinkRecord.columns + LinkUsage.columns
+            let list = columns.joined(separator: ", ")
+            try queue.write { db in
+                let insert = "INSERT INTO link_record (record, \(list)) VALUES (\(SQLiteStore.marks(columns.count + 1)))"
+                try db.execute(sql: insert, arguments: [
+                    7, Data(repeating: 1, count: 16), 1, t0, t0, t0 + 600, "/a/", 1, "h.example", "GET", "10.0.0.0/8", 3, 1, 1,
+                    1_000, "ref-a", "revoked", 1, t0 + 6, t0 + 7, 2, "expired", t0 + 8,
+                ])
+                try db.execute(sql: insert, arguments: [
+                    9, Data(repeating: 2, count: 16), 2, t0, nil, t0 + 60, "/b", 0, nil, "GET,HEAD", nil, nil, 0, 0, nil, nil,
+                    nil, 0, nil, nil, 0, nil, nil,
+                ])
+                try db.execute(sql: insert, arguments: [
+                    11, Data(repeating: 3, count: 16), 2, t0, nil, t0 + 60, "/c", 0, nil, "GET", nil, nil, 0, 0, nil, nil,
+                    nil, 0, nil, nil, 0, "ip_mismatch", t0 + 9,
+                ])
+            }
+            let before = try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT record, \(list) FROM link_record ORDER BY record").map { Array($0.databaseValues) }
+            }
+            try migrator.migrate(queue)
+            try queue.read { db in
+                let after = try Row.fetchAll(db, sql: "SELECT record, \(list) FROM link_record_with_activity ORDER BY record")
+                #expect(after.map { Array($0.databaseValues) } == before)
+                #expect(try Int.fetchAll(db, sql: "SELECT record FROM link_activity ORDER BY record") == [7, 11])
+                let kept = try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('link_record')")
+                #expect(kept == ["record"] + LinkRecord.columns + ["ended", "warned"])
+                let indexes = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'link_record'")
+                #expect(Set(indexes).isSuperset(of: ["link_record_expires_at", "link_record_resource", "link_record_live"]))
             }
         }
     }
