@@ -11,13 +11,16 @@ Prints this process's CPU and the wall time per flushed link. Python's own bindi
 figure alike: compare the variants with each other, not with the daemon.
 
 Variants (default: all):
-  current      the daemon's two statements (SQLiteStore.recordActivity; the refusal columns left
-               out, this flush has none): UPDATE link_record ... FROM a VALUES list of link ids,
-               then INSERT INTO link_event ... SELECT joined on the link id
-  by-rowid     the same writes, by the record's rowid (as if the daemon remembered it)
-  apart        the activity in a narrow table of its own keyed by the record's rowid (upserted),
-               the events joined on the rowid
-  apart-by-id  the same, the rowids found from the link ids in SQL (a temporary table)
+  daemon     the daemon's three statements since migration 0008 (SQLiteStore.recordActivity; the
+             refusal columns left out, this flush has none): the records found once by link id
+             into temp.activity_flush, then INSERT INTO link_event ... SELECT joined on the rowid,
+             then an upsert of link_activity from the temporary table
+  in-record  0007's two statements, the activity in link_record's own columns (added back to the
+             copy): UPDATE link_record ... FROM a VALUES list of link ids, then the events joined
+             on the link id
+  by-rowid   the same writes, by the record's rowid (as if the daemon remembered it)
+  apart      the activity in link_activity, by the record's rowid (as if the daemon remembered
+             it): the events joined on the rowid, then the upsert from a VALUES list
 """
 import os, shutil, sqlite3, subprocess, sys, tempfile, time
 
@@ -42,16 +45,19 @@ def migrated_database(authorityd, directory):
     daemon.wait(30)
     return path
 
-def prepared(source, path):
+def prepared(source, path, variant):
     copy = sqlite3.connect(path)
     original = sqlite3.connect(source)
     original.backup(copy)
     original.close()
     for pragma in ("journal_mode = WAL", "synchronous = FULL", "cache_size = -32768", "temp_store = MEMORY"):
         copy.execute("PRAGMA " + pragma)
-    copy.execute("""CREATE TABLE flush_activity (record INTEGER PRIMARY KEY, first_used_at INTEGER, last_used_at INTEGER,
-        uses_seen INTEGER NOT NULL DEFAULT 0, last_refused TEXT, last_refused_at INTEGER) STRICT""")
-    copy.execute("CREATE TEMP TABLE seen (record INTEGER PRIMARY KEY, first INTEGER, last INTEGER, allowed INTEGER)")
+    if variant in ("in-record", "by-rowid"):
+        for column in ("first_used_at INTEGER", "last_used_at INTEGER", "uses_seen INTEGER NOT NULL DEFAULT 0",
+                       "last_refused TEXT", "last_refused_at INTEGER"):
+            copy.execute("ALTER TABLE link_record ADD COLUMN " + column)
+    copy.execute("""CREATE TEMP TABLE activity_flush (position INTEGER PRIMARY KEY, record INTEGER NOT NULL,
+        first INTEGER, last INTEGER, allowed INTEGER NOT NULL, refused TEXT, refused_at INTEGER)""")
     now = int(time.time())
     ids = [os.urandom(16) for _ in range(LINKS)]
     with copy:
@@ -70,7 +76,19 @@ UPSERT_APART = """ON CONFLICT (record) DO UPDATE SET last_used_at = max(last_use
 
 def flush(variant, db, chunk, rowids, now):
     n = len(chunk)
-    if variant == "current":
+    if variant == "daemon":
+        db.execute("DELETE FROM temp.activity_flush")
+        db.execute(f"""INSERT INTO temp.activity_flush (position, record, first, last, allowed)
+            SELECT v.column1, r.record, v.column3, v.column4, v.column5 FROM (VALUES {marks(n, 5)}) AS v JOIN link_record AS r ON r.link_id = v.column2""",
+                   [v for p, i in enumerate(chunk) for v in (p, i, now, now, 1)])
+        db.execute("""INSERT INTO link_event (at, kind, link_id, resource, issuer_uid, ref)
+            SELECT s.first, 'first_used', r.link_id, r.resource, r.issuer_uid, r.ref FROM temp.activity_flush AS s JOIN link_record AS r ON r.record = s.record
+            WHERE s.first IS NOT NULL AND r.max_uses IS NULL
+            AND NOT EXISTS (SELECT 1 FROM link_activity AS a WHERE a.record = s.record AND a.first_used_at IS NOT NULL)
+            ORDER BY s.position""")
+        db.execute("INSERT INTO link_activity (record, first_used_at, last_used_at, uses_seen) SELECT record, first, last, allowed FROM temp.activity_flush WHERE true "
+                   + UPSERT_APART)
+    elif variant == "in-record":
         db.execute(f"""WITH seen (id, first, last, allowed) AS (VALUES {marks(n, 4)})
             UPDATE link_record SET first_used_at = coalesce(first_used_at, seen.first), last_used_at = seen.last,
             uses_seen = uses_seen + seen.allowed FROM seen WHERE link_record.link_id = seen.id""",
@@ -93,33 +111,22 @@ def flush(variant, db, chunk, rowids, now):
         db.execute(f"""WITH used (rec, first) AS (VALUES {marks(n, 2)})
             INSERT INTO link_event (at, kind, link_id, resource, issuer_uid, ref)
             SELECT used.first, 'first_used', r.link_id, r.resource, r.issuer_uid, r.ref FROM used JOIN link_record AS r ON r.record = used.rec
-            WHERE r.max_uses IS NULL AND NOT EXISTS (SELECT 1 FROM flush_activity AS a WHERE a.record = used.rec AND a.first_used_at IS NOT NULL)""",
+            WHERE r.max_uses IS NULL AND NOT EXISTS (SELECT 1 FROM link_activity AS a WHERE a.record = used.rec AND a.first_used_at IS NOT NULL)""",
                    [v for i in chunk for v in (rowids[i], now)])
-        db.execute(f"INSERT INTO flush_activity (record, first_used_at, last_used_at, uses_seen) VALUES {marks(n, 4)} " + UPSERT_APART,
+        db.execute(f"INSERT INTO link_activity (record, first_used_at, last_used_at, uses_seen) VALUES {marks(n, 4)} " + UPSERT_APART,
                    [v for i in chunk for v in (rowids[i], now, now, 1)])
-    elif variant == "apart-by-id":
-        db.execute("DELETE FROM temp.seen")
-        db.execute(f"""INSERT INTO temp.seen (record, first, last, allowed)
-            SELECT r.record, v.column2, v.column3, v.column4 FROM (VALUES {marks(n, 4)}) AS v JOIN link_record AS r ON r.link_id = v.column1""",
-                   [v for i in chunk for v in (i, now, now, 1)])
-        db.execute("""INSERT INTO link_event (at, kind, link_id, resource, issuer_uid, ref)
-            SELECT s.first, 'first_used', r.link_id, r.resource, r.issuer_uid, r.ref FROM temp.seen AS s JOIN link_record AS r ON r.record = s.record
-            WHERE r.max_uses IS NULL AND NOT EXISTS (SELECT 1 FROM flush_activity AS a WHERE a.record = s.record AND a.first_used_at IS NOT NULL)
-            ORDER BY s.first, s.record""")
-        db.execute("INSERT INTO flush_activity (record, first_used_at, last_used_at, uses_seen) SELECT record, first, last, allowed FROM temp.seen WHERE true "
-                   + UPSERT_APART)
     else:
         sys.exit(f"flush-cost: unknown variant {variant!r}")
 
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__.strip().splitlines()[2])
-    variants = sys.argv[2:] or ["current", "by-rowid", "apart", "apart-by-id"]
+    variants = sys.argv[2:] or ["daemon", "in-record", "by-rowid", "apart"]
     directory = tempfile.mkdtemp(prefix="flush-cost-")
     try:
         source = migrated_database(sys.argv[1], directory)
         for index, variant in enumerate(variants):
-            db, flushed, rowids, now = prepared(source, os.path.join(directory, f"{index}.sqlite"))
+            db, flushed, rowids, now = prepared(source, os.path.join(directory, f"{index}.sqlite"), variant)
             cpu, wall = time.process_time(), time.time()
             for write in range(0, FLUSHED, WRITE):
                 db.execute("BEGIN IMMEDIATE")
