@@ -166,21 +166,24 @@ extension SQLiteStore {
         }
     }
 
+    /// The writer's temporary table of a flush's links (one chunk at a time), made when the store
+    /// opens (`openDatabase`).
+    static let activityFlushTable = """
+        CREATE TEMP TABLE activity_flush (position INTEGER PRIMARY KEY, record INTEGER NOT NULL,
+            first INTEGER, last INTEGER, allowed INTEGER NOT NULL, refused TEXT, refused_at INTEGER)
+        """
+
     /// Writes what the checks saw to the links' activity (table `link_activity`, a narrow row
     /// per used link), in one write, `rowsPerStatement` links at a time, in three statements that
-    /// return no rows: the links' records found once, by link id, into a temporary table of the
-    /// writer's (`temp.activity_flush`, in memory); the `first_used` events, INSERT … SELECT, of
-    /// the plain links with no first use before this flush; then the activity, an upsert. A link
+    /// return no rows: the links' records found once, by link id, into the writer's temporary
+    /// table (`activityFlushTable`, in memory); the `first_used` events, INSERT … SELECT, of the
+    /// plain links with no first use before this flush; then the activity, an upsert. A link
     /// with no record (never issued here, or collected) is skipped. The events go in the order
     /// of `activity` (`ActivityLog.take`: the order of the first allowed checks).
     @discardableResult
     public func recordActivity(_ activity: [LinkActivity]) throws -> Int {
         guard !activity.isEmpty else { return 0 }
         return try groupCommit.perform { db in
-            try db.execute(sql: """
-                CREATE TEMP TABLE IF NOT EXISTS activity_flush (position INTEGER PRIMARY KEY, record INTEGER NOT NULL,
-                    first INTEGER, last INTEGER, allowed INTEGER NOT NULL, refused TEXT, refused_at INTEGER)
-                """)
             var told = 0
             for chunk in activity.chunks(of: Self.rowsPerStatement) {
                 var seen = StatementArguments()

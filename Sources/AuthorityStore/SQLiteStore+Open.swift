@@ -187,6 +187,9 @@ extension SQLiteStore {
             // A flush's statements join and sort a VALUES list (ephemeral tables, a sorter):
             // in memory, instead of a temporary file created and deleted for each.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // The activity flush's table (recordActivity), made once here, outside a transaction:
+            // a CREATE, even of a table that exists, makes GRDB empty its statement caches.
+            try db.execute(sql: activityFlushTable)
         }
         return database
     }

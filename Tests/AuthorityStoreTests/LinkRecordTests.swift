@@ -88,6 +88,28 @@ import Testing
         }
     }
 
+    /// A flush keeps the writer's prepared statements: a CREATE in it (even IF NOT EXISTS of a
+    /// table that exists) would make GRDB empty its statement caches at every flush.
+    @Test func aFlushKeepsTheWritersCachedStatements() async throws {
+        try await TemporaryDirectory.with { dir in
+            let store = try open(dir)
+            defer { store.close() }
+            let record = Self.record("/cached", expiresAt: t0 + 60)
+            try store.recordIssue(
+                epoch: 1, expiresAt: record.expiresAt, linkID: record.id, detail: nil,
+                state: LinkState(maxUses: nil, record: record), now: t0, caller: .daemon)
+            let cached = { try store.database.writeWithoutTransaction { db in try db.cachedStatement(sql: "SELECT 1") } }
+            let before = try cached()
+            for second in 1...2 {
+                let log = ActivityLog()
+                log.note(record.id, allowed: true, reason: "ok", now: t0 + Int64(second))
+                try store.recordActivity(log.take().activity)
+            }
+            #expect(try cached() === before)
+            #expect(try store.linkUsage(record.id)?.usesSeen == 2)
+        }
+    }
+
     @Test func refsAreVisibleASCIIOfBoundedLength() {
         for good in ["a", "order:77", "user/42/photo.jpg", "~!@#$%^&*()_+{}|:\"<>?`-=[]\\;',./", String(repeating: "x", count: 128)] {
             #expect(LinkRecord.isValidRef(good), "\(good)")
