@@ -64,6 +64,27 @@ import Testing
         #expect(try harness.send(PipelineHarness.request("GET", "/v1/health")).first?.status == 200)
     }
 
+    /// The media type of `Content-Type` is compared as ASCII bytes: parameters and the spaces and
+    /// tabs around it do not matter, a Unicode space or a look-alike letter is not JSON.
+    @Test(arguments: [
+        ("application/json", true), ("Application/JSON", true), ("application/json; charset=utf-8", true),
+        ("application/json ;charset=utf-8", true), ("application/json\t; charset=utf-8", true),
+        ("application/jsonx", false), ("application/json\u{A0}", false), ("\u{A0}application/json", false),
+        ("application/json\u{200B}", false), ("applicat\u{131}on/json", false), ("text/plain; application/json", false),
+        ("application/ json", false),
+    ])
+    func contentTypeIsJSONOnlyAsASCII(contentType: String, accepted: Bool) throws {
+        let test = try TestAuthority()
+        let harness = try PipelineHarness(test.authority)
+        let answer = try harness.send(PipelineHarness.request("POST", "/v1/links/check", json: #"{"url": "/a"}"#, contentType: contentType)).first
+        if accepted {
+            #expect(answer?.status == 200, "\(contentType.debugDescription)")
+        } else {
+            #expect(answer?.status == 415, "\(contentType.debugDescription)")
+            #expect(answer?.errorCode == "body.unsupported_media_type")
+        }
+    }
+
     @Test func garbageIsAJSON400ThenClose() throws {
         let test = try TestAuthority()
         let harness = try PipelineHarness(test.authority)
