@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """The daemon's CPU per check, two builds side by side, in short alternating segments (issue #18).
 
-Usage: scripts/check-cost-ab.py BEFORE AFTER [--segments N] [--checks M]
+Usage: scripts/check-cost-ab.py BEFORE AFTER [--segments N] [--checks M] [--route check|forward-auth]
 
 Starts the two authorityd binaries at once, each on a state directory and socket of its own,
 issues each N x M links (plain, a day long) and then, N times, in turn (BEFORE then AFTER, then
-AFTER then BEFORE, ...): M checks of fresh links (`POST /v1/links/check`, each link checked once:
+AFTER then BEFORE, ...): M checks of fresh links (`POST /v1/links/check`, or with `--route
+forward-auth` what nginx's auth_request sends to `/v1/auth/nginx`; each link checked once:
 its first use, so the activity flush writes its `first_used` event and activity), then 1.2 s for
 that flush; then M checks of one link repeated (a control: these write nothing, so the two builds
 should measure alike, and how far apart they come is the method's noise). A segment's cost is the
@@ -19,11 +20,14 @@ pipelined on each of 4 connections, new for each segment); its cost is not count
 Options:
   --segments N   alternations (default 16)
   --checks M     checks per segment and kind (default 4000)
+  --route R      check (POST /v1/links/check, JSON; the default) or forward-auth (GET
+                 /v1/auth/nginx with X-Original-URI, as docs/examples/nginx.conf sends it)
   -h, --help     print this and exit
 
 Examples:
   scripts/check-cost-ab.py /tmp/authorityd-0c7f1ca .build/release/authorityd
   scripts/check-cost-ab.py A B --segments 30 --checks 2000
+  scripts/check-cost-ab.py A B --route forward-auth
 """
 import json, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 
@@ -40,11 +44,15 @@ def usage(status, message=None):
 
 
 def arguments(argv):
-    binaries, segments, checks = [], 16, 4000
+    binaries, segments, checks, route = [], 16, 4000, "check"
     items = iter(argv)
     for item in items:
         if item in ("-h", "--help"):
             usage(0)
+        elif item == "--route":
+            route = next(items, None)
+            if route not in ("check", "forward-auth"):
+                usage(2, "--route takes check or forward-auth")
         elif item in ("--segments", "--checks"):
             value = next(items, None)
             if value is None or not value.isdigit() or not 1 <= int(value) <= 1_000_000:
@@ -62,13 +70,22 @@ def arguments(argv):
     for binary in binaries:
         if not os.access(binary, os.X_OK):
             usage(2, f"{binary} is not an executable file")
-    return binaries, segments, checks
+    return binaries, segments, checks, route
 
 
 def request(method, path, body):
     data = json.dumps(body).encode() if body is not None else b""
     head = f"{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
     return head.encode() + data
+
+
+def check_request(route, url):
+    """One check of `url` by `route`, and the status a valid link gets."""
+    if route == "check":
+        return request("POST", "/v1/links/check", {"url": url})
+    # What nginx's auth_request sends (docs/examples/nginx.conf, authority-bench's Requests.forwardAuth).
+    return (f"GET /v1/auth/nginx HTTP/1.1\r\nHost: localhost\r\nX-Original-URI: {url}\r\nX-Original-Method: GET\r\n"
+            "X-Original-Host: files.example\r\nX-Real-IP: 192.0.2.10\r\nContent-Length: 0\r\n\r\n").encode()
 
 
 class Connection:
@@ -126,7 +143,7 @@ class Daemon:
 
     def run(self, requests, expect):
         """Sends the checks `requests` over the connections, PIPELINE at a time each; every answer
-        must be `expect` and say the link is valid."""
+        must be `expect` and, for a JSON check (200), say the link is valid."""
         shares = [requests[i::CONNECTIONS] for i in range(CONNECTIONS)]
         failures = []
 
@@ -134,7 +151,7 @@ class Daemon:
             try:
                 for start in range(0, len(share), PIPELINE):
                     for status, body in connection.answers(share[start:start + PIPELINE]):
-                        if status != expect or b'"valid":true' not in body:
+                        if status != expect or (expect == 200 and b'"valid":true' not in body):
                             failures.append(f"{status} {body[:200]!r}")
                             return
             except Exception as error:  # reported below, with the daemon's log
@@ -172,15 +189,16 @@ class Daemon:
             self.process.kill()
 
 
-def segment(daemon, requests):
+def segment(daemon, requests, expect):
     before = daemon.cpu()
-    daemon.run(requests, 200)
+    daemon.run(requests, expect)
     time.sleep(FLUSH_WAIT)
     return daemon.cpu() - before
 
 
 def main():
-    binaries, segments, checks = arguments(sys.argv[1:])
+    binaries, segments, checks, route = arguments(sys.argv[1:])
+    expect = 200 if route == "check" else 204
     directory = tempfile.mkdtemp(prefix="check-cost-ab-")
     daemons = []
     try:
@@ -190,17 +208,17 @@ def main():
         unique, repeated = [], []
         for daemon in daemons:
             urls = daemon.issue(segments * checks, "/ab/u/")
-            unique.append([[request("POST", "/v1/links/check", {"url": url}) for url in urls[s * checks:(s + 1) * checks]]
+            unique.append([[check_request(route, url) for url in urls[s * checks:(s + 1) * checks]]
                            for s in range(segments)])
             one = daemon.issue(1, "/ab/one")[0]
-            repeated.append([request("POST", "/v1/links/check", {"url": one})] * checks)
+            repeated.append([check_request(route, one)] * checks)
         cost = {"unique": [[], []], "repeated": [[], []]}
         for s in range(segments):
             for side in ((0, 1) if s % 2 == 0 else (1, 0)):
-                cost["unique"][side].append(segment(daemons[side], unique[side][s]))
+                cost["unique"][side].append(segment(daemons[side], unique[side][s], expect))
             for side in ((0, 1) if s % 2 == 0 else (1, 0)):
-                cost["repeated"][side].append(segment(daemons[side], repeated[side]))
-        print(f"{segments} alternating segments of {checks} checks per build and kind; "
+                cost["repeated"][side].append(segment(daemons[side], repeated[side], expect))
+        print(f"{segments} alternating segments of {checks} checks ({route}) per build and kind; "
               "µs of daemon CPU per check (the flush and 1.2 s of idle included)")
         print("| checks | before | after | after / before | after / before, per segment: min / median / max |")
         print("|---|---:|---:|---:|---:|")
