@@ -32,6 +32,8 @@ Examples:
 import json, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 
 PIPELINE, CONNECTIONS, FLUSH_WAIT = 32, 4, 1.2
+# `--route`: the status each answers a valid link with (`check_request` builds the requests).
+ROUTES = {"check": 200, "forward-auth": 204}
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -51,7 +53,7 @@ def arguments(argv):
             usage(0)
         elif item == "--route":
             route = next(items, None)
-            if route not in ("check", "forward-auth"):
+            if route not in ROUTES:
                 usage(2, "--route takes check or forward-auth")
         elif item in ("--segments", "--checks"):
             value = next(items, None)
@@ -80,7 +82,7 @@ def request(method, path, body):
 
 
 def check_request(route, url):
-    """One check of `url` by `route`, and the status a valid link gets."""
+    """One check of `url` by `route` (a key of ROUTES)."""
     if route == "check":
         return request("POST", "/v1/links/check", {"url": url})
     # What nginx's auth_request sends (docs/examples/nginx.conf, authority-bench's Requests.forwardAuth).
@@ -198,7 +200,7 @@ def segment(daemon, requests, expect):
 
 def main():
     binaries, segments, checks, route = arguments(sys.argv[1:])
-    expect = 200 if route == "check" else 204
+    expect = ROUTES[route]
     directory = tempfile.mkdtemp(prefix="check-cost-ab-")
     daemons = []
     try:
